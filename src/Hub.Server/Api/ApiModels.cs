@@ -1,0 +1,83 @@
+using System.Text.Json;
+
+namespace Hub.Server.Api;
+
+// The shapes of the REST API as the OpenAPI document shows them. Responses that carry events are written from the
+// log's stored JSON (serialized once, at append); these records give those bodies their schema.
+
+/// <summary>An event as a publisher sends it.</summary>
+/// <param name="Topic">Dot-separated segments of [A-Za-z0-9_-], 1 to 255 characters, e.g. <c>orders.eu.created</c>.</param>
+/// <param name="Type">The event's type, e.g. <c>order.created</c>; subscribers may filter on it.</param>
+/// <param name="Id">Makes the publish idempotent: the same (topic, id) within the dedup window answers the first sequence and appends nothing.</param>
+/// <param name="Key">A partition key (groups with <c>dispatch: "partition"</c> route by it).</param>
+/// <param name="Data">Any JSON value.</param>
+/// <param name="Headers">String metadata.</param>
+public sealed record EventInput(string Topic, string? Type, string? Id, string? Key, JsonElement? Data, IReadOnlyDictionary<string, string>? Headers);
+
+/// <summary>The answer to a publish: one entry per event, in the order sent.</summary>
+/// <param name="Events">The sequences the events got.</param>
+public sealed record PublishResponse(IReadOnlyList<PublishedEvent> Events);
+
+/// <summary>Where one published event went.</summary>
+/// <param name="Sequence">Its position in the log (the first publish's, for a duplicate).</param>
+/// <param name="Topic">Its topic.</param>
+/// <param name="Id">Its id, when it had one.</param>
+/// <param name="Duplicate">True when the same (topic, id) was published before within the dedup window: nothing was appended.</param>
+public sealed record PublishedEvent(long Sequence, string Topic, string? Id, bool Duplicate);
+
+/// <summary>An event as the log holds it and subscribers receive it.</summary>
+/// <param name="Sequence">Its position in the log.</param>
+/// <param name="Topic">Its topic.</param>
+/// <param name="Type">Its type, if any.</param>
+/// <param name="Id">The publisher's id, if any.</param>
+/// <param name="Key">The partition key, if any.</param>
+/// <param name="Time">When the hub accepted it.</param>
+/// <param name="Data">The payload.</param>
+/// <param name="Headers">String metadata, if any.</param>
+public sealed record EventEnvelope(long Sequence, string Topic, string? Type, string? Id, string? Key, DateTimeOffset Time, JsonElement? Data, IReadOnlyDictionary<string, string>? Headers);
+
+/// <summary>A page of the log.</summary>
+/// <param name="Events">The matching events after <c>after</c>, in sequence order.</param>
+/// <param name="Next">Pass this as <c>after</c> to read on: the last sequence this page examined.</param>
+public sealed record EventsPage(IReadOnlyList<EventEnvelope> Events, long Next);
+
+/// <summary>A topic seen by the hub.</summary>
+/// <param name="Topic">The topic.</param>
+/// <param name="Count">Events published to it.</param>
+/// <param name="LastSequence">The sequence of the last one.</param>
+public sealed record TopicInfo(string Topic, long Count, long LastSequence);
+
+/// <summary>A live subscription and its demand window.</summary>
+/// <param name="Id">The subscription id.</param>
+/// <param name="ConnectionId">The SignalR connection that holds it.</param>
+/// <param name="Topics">Its topic patterns.</param>
+/// <param name="Types">Its type filter, if any.</param>
+/// <param name="Group">Its group (groups are not available yet: always null).</param>
+/// <param name="Dispatch">How it receives events: <c>broadcast</c>.</param>
+/// <param name="Demand"><c>auto</c> or <c>manual</c>.</param>
+/// <param name="Overflow"><c>dropOldest</c> or <c>disconnect</c>.</param>
+/// <param name="MaxDemand">The demand window's size.</param>
+/// <param name="MinDemand">The client re-asks at or below this.</param>
+/// <param name="Credits">How many more events the server may send now.</param>
+/// <param name="Buffered">Events handed to the connection whose write has not completed.</param>
+/// <param name="Position">The last sequence it has passed.</param>
+/// <param name="Lag">Log positions between its position and the head.</param>
+/// <param name="Delivered">Events sent.</param>
+/// <param name="Dropped">Log positions skipped by its overflow policy.</param>
+public sealed record SubscriptionInfo(
+    string Id,
+    string ConnectionId,
+    IReadOnlyList<string> Topics,
+    IReadOnlyList<string>? Types,
+    string? Group,
+    string Dispatch,
+    string Demand,
+    string Overflow,
+    int MaxDemand,
+    int MinDemand,
+    long Credits,
+    int Buffered,
+    long Position,
+    long Lag,
+    long Delivered,
+    long Dropped);

@@ -1,0 +1,181 @@
+using System.Buffers;
+using System.Text.Json;
+using Hub.Server.Log;
+using Hub.Server.Publishing;
+using Hub.Server.Topics;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server.Api;
+
+/// <summary><c>POST /api/events</c> and <c>GET /api/events</c>.</summary>
+internal static class EventsEndpoints
+{
+    internal const int DefaultReadLimit = 100;
+    internal const int MaxReadLimit = 1000;
+
+    /// <summary>Publish one event or a batch.</summary>
+    /// <remarks>Validates the body as a whole, then appends it all or nothing; answers once the log has it.</remarks>
+    public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
+        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options)
+    {
+        var request = context.Request;
+        if (!IsJson(request.ContentType))
+        {
+            return Problems.UnsupportedMediaType(request.ContentType);
+        }
+
+        var limit = options.Value.MaxBodyBytes;
+        if (request.ContentLength > limit)
+        {
+            return Problems.TooLarge(limit);
+        }
+
+        var sizeFeature = context.Features.Get<IHttpMaxRequestBodySizeFeature>();
+        if (sizeFeature is { IsReadOnly: false })
+        {
+            sizeFeature.MaxRequestBodySize = limit;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent(4096);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), context.RequestAborted).ConfigureAwait(false);
+                if (read == 0)
+                {
+                    break;
+                }
+
+                length += read;
+                if (length > limit)
+                {
+                    return Problems.TooLarge(limit);
+                }
+            }
+
+            var parsed = parser.Parse(buffer.AsMemory(0, length));
+            if (parsed.Errors is not null)
+            {
+                return Problems.Invalid(parsed.Errors);
+            }
+
+            var appended = await log.AppendAsync(parsed.Drafts!, context.RequestAborted).ConfigureAwait(false);
+            var events = new PublishedEvent[appended.Count];
+            for (var i = 0; i < events.Length; i++)
+            {
+                var a = appended[i];
+                events[i] = new PublishedEvent(a.Sequence, a.Topic, a.Id, a.Duplicate);
+            }
+
+            return TypedResults.Accepted((string?)null, new PublishResponse(events));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return Problems.TooLarge(limit);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Read the log after a sequence.</summary>
+    /// <remarks>Filtered by a topic pattern; written from the stored envelopes.</remarks>
+    /// <param name="context">The request.</param>
+    /// <param name="log">The log.</param>
+    /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>
+    /// <param name="after">Read events after this sequence (integer ≥ 0; default 0, from the oldest retained).</param>
+    /// <param name="limit">The most events to return (1 to 1000; default 100).</param>
+    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit)
+    {
+        var pattern = TopicPattern.TryParse(string.IsNullOrEmpty(topic) ? ">" : topic, out var patternError);
+        if (pattern is null)
+        {
+            return Problems.Invalid("topic", $"is not a valid topic pattern: {patternError}");
+        }
+
+        long afterValue = 0;
+        if (!string.IsNullOrEmpty(after) && (!long.TryParse(after, out afterValue) || afterValue < 0))
+        {
+            return Problems.Invalid("after", $"must be a sequence ≥ 0 (got '{TopicName.Shorten(after)}')");
+        }
+
+        var limitValue = DefaultReadLimit;
+        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out limitValue) || limitValue is < 1 or > MaxReadLimit))
+        {
+            return Problems.Invalid("limit", $"must be an integer from 1 to {MaxReadLimit} (got '{TopicName.Shorten(limit)}')");
+        }
+
+        var entries = new List<LogEntry>(Math.Min(limitValue, 64));
+        var filter = new TopicFilter(pattern);
+        var read = await log.ReadAsync(afterValue, filter, limitValue, int.MaxValue, entries, context.RequestAborted).ConfigureAwait(false);
+        if (read.Truncated)
+        {
+            // The caller asked for more than is kept: read from the oldest retained event (a page has no gap marker).
+            read = await log.ReadAsync(read.FirstRetained - 1, filter, limitValue, int.MaxValue, entries, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return new EventsPageResult(entries, read.ScannedTo);
+    }
+
+    private static bool IsJson(string? contentType)
+    {
+        if (string.IsNullOrEmpty(contentType))
+        {
+            return false;
+        }
+
+        var mediaType = contentType.AsSpan();
+        var semicolon = mediaType.IndexOf(';');
+        if (semicolon >= 0)
+        {
+            mediaType = mediaType[..semicolon];
+        }
+
+        mediaType = mediaType.Trim();
+        return mediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+            || (mediaType.StartsWith("application/", StringComparison.OrdinalIgnoreCase) && mediaType.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private sealed class TopicFilter(TopicPattern pattern) : IEventFilter
+    {
+        public bool Matches(LogEntry entry) => pattern.Matches(entry.Topic);
+    }
+
+    /// <summary>Writes <c>{"events":[…],"next":N}</c> from the entries' stored JSON.</summary>
+    private sealed class EventsPageResult(List<LogEntry> entries, long next) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.StatusCode = StatusCodes.Status200OK;
+            httpContext.Response.ContentType = "application/json; charset=utf-8";
+            await using (var writer = new Utf8JsonWriter(httpContext.Response.BodyWriter))
+            {
+                writer.WriteStartObject();
+                writer.WriteStartArray("events");
+                foreach (var entry in entries)
+                {
+                    writer.WriteRawValue(entry.Json, skipInputValidation: true);
+                }
+
+                writer.WriteEndArray();
+                writer.WriteNumber("next", next);
+                writer.WriteEndObject();
+            }
+
+            await httpContext.Response.BodyWriter.FlushAsync(httpContext.RequestAborted).ConfigureAwait(false);
+        }
+    }
+}

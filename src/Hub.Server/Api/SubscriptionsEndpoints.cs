@@ -1,0 +1,43 @@
+using Hub.Server.Log;
+using Hub.Server.Subscriptions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Hub.Server.Api;
+
+/// <summary><c>GET /api/topics</c>, <c>GET /api/subscriptions</c>, <c>DELETE /api/subscriptions/{id}</c>.</summary>
+internal static class SubscriptionsEndpoints
+{
+    public static Ok<TopicInfo[]> ListTopics(IEventLog log) =>
+        TypedResults.Ok(log.GetTopics().Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence)).ToArray());
+
+    /// <summary>The live subscriptions, the laggards first; every figure is read from the subscription's stage.</summary>
+    public static Ok<SubscriptionInfo[]> ListSubscriptions(SubscriptionRegistry registry) =>
+        TypedResults.Ok(registry.All
+            .Select(Describe)
+            .OrderByDescending(s => s.Lag)
+            .ThenBy(s => s.Id, StringComparer.Ordinal)
+            .ToArray());
+
+    public static Results<NoContent, ProblemHttpResult> Delete(string id, SubscriptionRegistry registry) =>
+        registry.Remove(id, "deleted", notify: true)
+            ? TypedResults.NoContent()
+            : Problems.NotFound($"id: no live subscription '{Topics.TopicName.Shorten(id)}'");
+
+    internal static SubscriptionInfo Describe(Subscription s) => new(
+        s.Id,
+        s.ConnectionId,
+        s.Request.Topics,
+        s.Request.Types,
+        Group: null,
+        Dispatch: "broadcast",
+        Demand: s.Request.Demand == DemandMode.Auto ? "auto" : "manual",
+        Overflow: s.Request.Overflow == OverflowPolicy.DropOldest ? "dropOldest" : "disconnect",
+        s.Request.MaxDemand,
+        s.Request.MinDemand,
+        s.Credits,
+        s.Buffered,
+        s.Cursor,
+        s.Lag,
+        s.Delivered,
+        s.Dropped);
+}

@@ -1,0 +1,47 @@
+using Hub.Server.OpenApi;
+using Hub.Server.Subscriptions;
+
+namespace Hub.Server;
+
+/// <summary>Builds the hub's web application: the same for <c>dotnet run</c>, the container and the tests.</summary>
+public static class HubApplication
+{
+    /// <summary>Where the hub listens when nothing else is configured.</summary>
+    public const string DefaultUrl = "http://localhost:5080";
+
+    /// <summary>
+    /// Creates the application. The content root is the binaries' folder, where the build copies the repository's
+    /// top-level <c>appsettings.json</c> and <c>wwwroot/</c>.
+    /// </summary>
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            ContentRootPath = AppContext.BaseDirectory,
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["http_ports"]))
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+
+        builder.Services.AddHub(builder.Configuration);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseWebSockets();
+        app.UseHubOpenApi();
+        app.MapHub();
+
+        // At shutdown, tell every subscriber why its stream ends.
+        var registry = app.Services.GetRequiredService<SubscriptionRegistry>();
+        app.Lifetime.ApplicationStopping.Register(() => registry.EndAll("shutdown"));
+        return app;
+    }
+}

@@ -1,0 +1,39 @@
+using System.Text.Json;
+using Hub.Server.Health;
+using Hub.Server.Hubs;
+using Hub.Server.Log;
+using Hub.Server.OpenApi;
+using Hub.Server.Publishing;
+using Hub.Server.Subscriptions;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server;
+
+/// <summary>Wires the hub's services: options, the log, subscriptions, SignalR, OpenAPI and health checks.</summary>
+public static class HubServiceCollectionExtensions
+{
+    /// <summary>Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>).</summary>
+    public static IServiceCollection AddHub(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<IEventLog, MemoryEventLog>();
+        services.AddSingleton(sp => new PublishRequestParser(sp.GetRequiredService<IOptions<PublishOptions>>().Value.MaxBatchEvents, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
+        services.AddSingleton<SubscriptionRegistry>();
+        services.AddScoped<DeferredStarts>();
+
+        services.AddSignalR(o => o.EnableDetailedErrors = false)
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+        services.AddEndpointsApiExplorer();
+        services.AddHubOpenApi();
+        services.AddHealthChecks().AddCheck<EventLogHealthCheck>("log", tags: ["ready"]);
+        return services;
+    }
+}

@@ -1,0 +1,44 @@
+namespace Hub.Server.Log;
+
+/// <summary>
+/// The hub's log: an append-only sequence of events with a global, strictly increasing sequence, bounded by a
+/// retention, with dedup by <c>(topic, id)</c> and a notification of new heads. Every subscriber reads it through its
+/// own cursor, so a slow subscriber's backlog is the log itself, not a copy.
+/// </summary>
+/// <remarks>
+/// Implementations: <see cref="MemoryEventLog"/> (in memory, bounded by count). Storage engines (SQLite,
+/// PostgreSQL) implement the same contract; nothing here is specific to one engine.
+/// </remarks>
+public interface IEventLog
+{
+    /// <summary>The sequence of the last appended event; 0 before the first.</summary>
+    long Head { get; }
+
+    /// <summary>The oldest sequence still retained (<see cref="Head"/> + 1 when nothing is retained).</summary>
+    long FirstRetained { get; }
+
+    /// <summary>
+    /// Appends a batch atomically, all or nothing, and answers each event's sequence in order. An event whose
+    /// <c>(topic, id)</c> was appended within the dedup window is not appended again: it answers the first sequence.
+    /// </summary>
+    ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Reads the entries after <paramref name="after"/> that <paramref name="filter"/> selects, in sequence order, into
+    /// <paramref name="into"/>: at most <paramref name="maxEvents"/>, and stopping once their JSON exceeds
+    /// <paramref name="maxBytes"/> (at least one is read when one matches).
+    /// </summary>
+    ValueTask<LogRead> ReadAsync(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Registers <paramref name="listener"/> to be told of the next append. Callers register, then check
+    /// <see cref="Head"/> again before waiting, so that no append is missed.
+    /// </summary>
+    void ListenOnce(IAppendListener listener);
+
+    /// <summary>The topics seen, with their counts and last sequences.</summary>
+    IReadOnlyList<TopicStats> GetTopics();
+
+    /// <summary>Whether the log can be read and written now (readiness).</summary>
+    ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,44 @@
+using Hub.Server.Api;
+using Microsoft.OpenApi;
+using Swashbuckle.AspNetCore.SwaggerGen;
+
+namespace Hub.Server.OpenApi;
+
+/// <summary>
+/// Documents what the handlers parse themselves: <c>POST /api/events</c> takes one <see cref="EventInput"/> or an
+/// array of them, and <c>GET /api/events</c> takes integer <c>after</c> and <c>limit</c>.
+/// </summary>
+internal sealed class PublishBodyFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        switch (operation.OperationId)
+        {
+            case "PublishEvents":
+                var single = context.SchemaGenerator.GenerateSchema(typeof(EventInput), context.SchemaRepository);
+                var batch = context.SchemaGenerator.GenerateSchema(typeof(EventInput[]), context.SchemaRepository);
+                operation.RequestBody = new OpenApiRequestBody
+                {
+                    Required = true,
+                    Description = "One event, or an array of events (a batch, appended all or nothing).",
+                    Content = new Dictionary<string, IOpenApiMediaType>
+                    {
+                        ["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchema { OneOf = [single, batch] } },
+                    },
+                };
+                break;
+            case "ReadEvents" when operation.Parameters is not null:
+                foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>())
+                {
+                    parameter.Schema = parameter.Name switch
+                    {
+                        "after" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int64", Minimum = "0" },
+                        "limit" => new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = "1000" },
+                        _ => parameter.Schema,
+                    };
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,6 @@
+using Hub.Server;
+
+await HubApplication.Create(args).RunAsync();
+
+/// <summary>The entry point, visible to tests.</summary>
+public partial class Program;

@@ -1,0 +1,265 @@
+using System.Buffers;
+using System.Text.Json;
+using Hub.Server.Log;
+using Hub.Server.Topics;
+
+namespace Hub.Server.Publishing;
+
+/// <summary>
+/// Turns a <c>POST /api/events</c> body (one event object or an array of them) into drafts whose envelope JSON is
+/// written once, here, or into errors that name each bad field and its batch index. All or nothing: one bad event
+/// rejects the batch.
+/// </summary>
+public sealed class PublishRequestParser
+{
+    /// <summary>The longest <c>type</c>, <c>id</c>, <c>key</c> or header name accepted.</summary>
+    public const int MaxNameLength = 255;
+
+    /// <summary>The longest header value accepted.</summary>
+    public const int MaxHeaderValueLength = 4096;
+
+    /// <summary>The most headers on one event.</summary>
+    public const int MaxHeaders = 64;
+
+    private static readonly JsonDocumentOptions DocumentOptions = new()
+    {
+        MaxDepth = 64,
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        AllowDuplicateProperties = false,
+    };
+
+    private readonly int _maxBatchEvents;
+    private readonly TimeProvider _time;
+
+    /// <summary>Creates a parser enforcing <paramref name="maxBatchEvents"/>.</summary>
+    public PublishRequestParser(int maxBatchEvents, TimeProvider? time = null)
+    {
+        _maxBatchEvents = maxBatchEvents;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Parses and validates <paramref name="body"/> (UTF-8 JSON).</summary>
+    public PublishParseResult Parse(ReadOnlyMemory<byte> body)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body, DocumentOptions);
+        }
+        catch (JsonException ex)
+        {
+            return PublishParseResult.Fail("body", $"malformed JSON: {ex.Message}");
+        }
+
+        using (document)
+        {
+            try
+            {
+                return Validate(document.RootElement);
+            }
+            catch (InvalidOperationException ex)
+            {
+                // A string holding an invalid escape such as a lone surrogate (\ud800) cannot be read as text.
+                return PublishParseResult.Fail("body", $"invalid string: {ex.Message}");
+            }
+        }
+    }
+
+    private PublishParseResult Validate(JsonElement root)
+    {
+        var time = _time.GetUtcNow();
+        var errors = new Dictionary<string, string[]>();
+        var drafts = new List<EventDraft>();
+        switch (root.ValueKind)
+        {
+            case JsonValueKind.Object:
+                Add(root, prefix: "", time, drafts, errors);
+                break;
+            case JsonValueKind.Array:
+                var count = root.GetArrayLength();
+                if (count == 0)
+                {
+                    return PublishParseResult.Fail("body", "a batch must hold at least one event");
+                }
+
+                if (count > _maxBatchEvents)
+                {
+                    return PublishParseResult.Fail("body", $"a batch may hold at most {_maxBatchEvents} events (got {count})");
+                }
+
+                var index = 0;
+                foreach (var item in root.EnumerateArray())
+                {
+                    Add(item, $"[{index}].", time, drafts, errors);
+                    index++;
+                }
+
+                break;
+            default:
+                return PublishParseResult.Fail("body", $"must be an event object or an array of them (got {Describe(root.ValueKind)})");
+        }
+
+        return errors.Count > 0 ? PublishParseResult.Fail(errors) : PublishParseResult.Ok(drafts);
+    }
+
+    private static void Add(JsonElement item, string prefix, DateTimeOffset time, List<EventDraft> drafts, Dictionary<string, string[]> errors)
+    {
+        if (item.ValueKind != JsonValueKind.Object)
+        {
+            errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [$"must be an event object (got {Describe(item.ValueKind)})"];
+            return;
+        }
+
+        var before = errors.Count;
+        string? topic = null;
+        if (!item.TryGetProperty("topic", out var topicElement) || topicElement.ValueKind == JsonValueKind.Null)
+        {
+            errors[prefix + "topic"] = ["is required"];
+        }
+        else if (topicElement.ValueKind != JsonValueKind.String)
+        {
+            errors[prefix + "topic"] = [$"must be a string (got {Describe(topicElement.ValueKind)})"];
+        }
+        else
+        {
+            topic = topicElement.GetString();
+            if (TopicName.Validate(topic) is { } topicError)
+            {
+                errors[prefix + "topic"] = [topicError];
+            }
+        }
+
+        var type = OptionalString(item, "type", prefix, errors);
+        var id = OptionalString(item, "id", prefix, errors);
+        var key = OptionalString(item, "key", prefix, errors);
+        var hasData = item.TryGetProperty("data", out var data);
+        var hasHeaders = item.TryGetProperty("headers", out var headers) && headers.ValueKind != JsonValueKind.Null;
+        if (hasHeaders)
+        {
+            ValidateHeaders(headers, prefix, errors);
+        }
+
+        if (errors.Count != before)
+        {
+            return;
+        }
+
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("topic", topic);
+            WriteStringOrNull(writer, "type", type);
+            WriteStringOrNull(writer, "id", id);
+            WriteStringOrNull(writer, "key", key);
+            writer.WriteString("time", time.UtcDateTime);
+            writer.WritePropertyName("data");
+            if (hasData)
+            {
+                data.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+
+            writer.WritePropertyName("headers");
+            if (hasHeaders)
+            {
+                headers.WriteTo(writer);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+
+            writer.WriteEndObject();
+        }
+
+        drafts.Add(new EventDraft(topic!, type, id, key, time, buffer.WrittenSpan.ToArray()));
+    }
+
+    private static string? OptionalString(JsonElement item, string name, string prefix, Dictionary<string, string[]> errors)
+    {
+        if (!item.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            errors[prefix + name] = [$"must be a string or null (got {Describe(element.ValueKind)})"];
+            return null;
+        }
+
+        var value = element.GetString()!;
+        if (value.Length == 0 || value.Length > MaxNameLength)
+        {
+            errors[prefix + name] = [$"must be 1 to {MaxNameLength} characters (got {value.Length})"];
+            return null;
+        }
+
+        return value;
+    }
+
+    private static void ValidateHeaders(JsonElement headers, string prefix, Dictionary<string, string[]> errors)
+    {
+        if (headers.ValueKind != JsonValueKind.Object)
+        {
+            errors[prefix + "headers"] = [$"must be an object of string values (got {Describe(headers.ValueKind)})"];
+            return;
+        }
+
+        var count = 0;
+        foreach (var header in headers.EnumerateObject())
+        {
+            if (++count > MaxHeaders)
+            {
+                errors[prefix + "headers"] = [$"may hold at most {MaxHeaders} entries"];
+                return;
+            }
+
+            if (header.Name.Length == 0 || header.Name.Length > MaxNameLength)
+            {
+                errors[prefix + "headers"] = [$"names must be 1 to {MaxNameLength} characters"];
+                return;
+            }
+
+            if (header.Value.ValueKind != JsonValueKind.String)
+            {
+                errors[$"{prefix}headers.{TopicName.Shorten(header.Name)}"] = [$"must be a string (got {Describe(header.Value.ValueKind)})"];
+                return;
+            }
+
+            if (header.Value.GetString()!.Length > MaxHeaderValueLength)
+            {
+                errors[$"{prefix}headers.{TopicName.Shorten(header.Name)}"] = [$"must be at most {MaxHeaderValueLength} characters"];
+                return;
+            }
+        }
+    }
+
+    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    {
+        if (value is null)
+        {
+            writer.WriteNull(name);
+        }
+        else
+        {
+            writer.WriteString(name, value);
+        }
+    }
+
+    internal static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+}

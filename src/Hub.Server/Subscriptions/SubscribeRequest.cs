@@ -1,0 +1,212 @@
+using System.Text.Json;
+using Hub.Server.Publishing;
+using Hub.Server.Topics;
+using Hub.Stages;
+
+namespace Hub.Server.Subscriptions;
+
+/// <summary>
+/// A validated <c>Subscribe(request)</c>. Parsed from the raw JSON argument, so that a wrong type names its field
+/// instead of failing in the protocol's binder.
+/// </summary>
+public sealed class SubscribeRequest
+{
+    /// <summary>The most patterns one subscription may hold.</summary>
+    public const int MaxTopics = 64;
+
+    /// <summary>The most types one subscription may filter on.</summary>
+    public const int MaxTypes = 64;
+
+    private SubscribeRequest()
+    {
+    }
+
+    /// <summary>The topic patterns as written.</summary>
+    public IReadOnlyList<string> Topics { get; private init; } = [];
+
+    /// <summary>The compiled patterns.</summary>
+    public IReadOnlyList<TopicPattern> Patterns { get; private init; } = [];
+
+    /// <summary>The types to keep, or <see langword="null"/> for all.</summary>
+    public IReadOnlyList<string>? Types { get; private init; }
+
+    /// <summary>Replay from after this sequence; <see langword="null"/> for new events only.</summary>
+    public long? After { get; private init; }
+
+    /// <summary>The demand window's size.</summary>
+    public int MaxDemand { get; private init; }
+
+    /// <summary>The client re-asks when its outstanding credits fall to this.</summary>
+    public int MinDemand { get; private init; }
+
+    /// <summary>Automatic or manual demand.</summary>
+    public DemandMode Demand { get; private init; }
+
+    /// <summary>What happens when the subscriber falls behind the retention.</summary>
+    public OverflowPolicy Overflow { get; private init; }
+
+    /// <summary>Validates <paramref name="request"/>; throws <see cref="SubscribeRequestException"/> naming the field.</summary>
+    public static SubscribeRequest Parse(JsonElement request)
+    {
+        if (request.ValueKind != JsonValueKind.Object)
+        {
+            throw new SubscribeRequestException("request", $"must be an object (got {PublishRequestParser.Describe(request.ValueKind)})");
+        }
+
+        var (topics, patterns) = ParseTopics(request);
+        var types = ParseTypes(request);
+
+        long? after = null;
+        if (request.TryGetProperty("after", out var afterElement) && afterElement.ValueKind != JsonValueKind.Null)
+        {
+            if (afterElement.ValueKind != JsonValueKind.Number || !afterElement.TryGetInt64(out var afterValue) || afterValue < 0)
+            {
+                throw new SubscribeRequestException("after", $"must be null or a sequence ≥ 0 (got {afterElement.GetRawText()})");
+            }
+
+            after = afterValue;
+        }
+
+        var maxDemand = OptionalInteger(request, "maxDemand") ?? DemandLimits.DefaultMaxDemand;
+        var minDemand = OptionalInteger(request, "minDemand") ?? DemandLimits.DefaultMinDemand((int)Math.Clamp(maxDemand, 0, int.MaxValue));
+        if (DemandLimits.Validate(maxDemand, minDemand) is { } demandError)
+        {
+            throw new SubscribeRequestException(demandError.StartsWith("maxDemand", StringComparison.Ordinal) ? "maxDemand" : "minDemand", demandError);
+        }
+
+        var demand = OptionalEnum(request, "demand", ["auto", "manual"]) switch
+        {
+            "manual" => DemandMode.Manual,
+            _ => DemandMode.Auto,
+        };
+        var overflow = OptionalEnum(request, "overflow", ["dropOldest", "disconnect"]) switch
+        {
+            "disconnect" => OverflowPolicy.Disconnect,
+            _ => OverflowPolicy.DropOldest,
+        };
+
+        var dispatch = OptionalEnum(request, "dispatch", ["broadcast", "demand", "partition"]);
+        if (request.TryGetProperty("group", out var group) && group.ValueKind != JsonValueKind.Null)
+        {
+            throw new SubscribeRequestException("group", "groups are not available on this hub yet; leave group out (or null) for a broadcast subscription");
+        }
+
+        if (dispatch is "demand" or "partition")
+        {
+            throw new SubscribeRequestException("dispatch", $"'{dispatch}' shares events among the members of a group and needs 'group'; without a group only 'broadcast' applies");
+        }
+
+        return new SubscribeRequest
+        {
+            Topics = topics,
+            Patterns = patterns,
+            Types = types,
+            After = after,
+            MaxDemand = (int)maxDemand,
+            MinDemand = (int)minDemand,
+            Demand = demand,
+            Overflow = overflow,
+        };
+    }
+
+    private static (string[] Topics, TopicPattern[] Patterns) ParseTopics(JsonElement request)
+    {
+        if (!request.TryGetProperty("topics", out var topicsElement) || topicsElement.ValueKind == JsonValueKind.Null)
+        {
+            throw new SubscribeRequestException("topics", "is required: an array of topic patterns such as [\"orders.*\"]");
+        }
+
+        if (topicsElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new SubscribeRequestException("topics", $"must be an array of topic patterns (got {PublishRequestParser.Describe(topicsElement.ValueKind)})");
+        }
+
+        var count = topicsElement.GetArrayLength();
+        if (count is 0 or > MaxTopics)
+        {
+            throw new SubscribeRequestException("topics", $"must hold 1 to {MaxTopics} patterns (got {count})");
+        }
+
+        var topics = new string[count];
+        var patterns = new TopicPattern[count];
+        var i = 0;
+        foreach (var item in topicsElement.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String)
+            {
+                throw new SubscribeRequestException($"topics[{i}]", $"must be a string (got {PublishRequestParser.Describe(item.ValueKind)})");
+            }
+
+            topics[i] = item.GetString()!;
+            patterns[i] = TopicPattern.TryParse(topics[i], out var error)
+                ?? throw new SubscribeRequestException($"topics[{i}]", $"is not a valid topic pattern: {error}");
+            i++;
+        }
+
+        return (topics, patterns);
+    }
+
+    private static string[]? ParseTypes(JsonElement request)
+    {
+        if (!request.TryGetProperty("types", out var typesElement) || typesElement.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (typesElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new SubscribeRequestException("types", $"must be null or an array of event types (got {PublishRequestParser.Describe(typesElement.ValueKind)})");
+        }
+
+        var count = typesElement.GetArrayLength();
+        if (count > MaxTypes)
+        {
+            throw new SubscribeRequestException("types", $"may hold at most {MaxTypes} types (got {count})");
+        }
+
+        var types = new string[count];
+        var i = 0;
+        foreach (var item in typesElement.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.String || item.GetString() is not { Length: > 0 and <= PublishRequestParser.MaxNameLength } type)
+            {
+                throw new SubscribeRequestException($"types[{i}]", $"must be a string of 1 to {PublishRequestParser.MaxNameLength} characters");
+            }
+
+            types[i++] = type;
+        }
+
+        return count == 0 ? null : types;
+    }
+
+    private static long? OptionalInteger(JsonElement request, string name)
+    {
+        if (!request.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.Number || !element.TryGetInt64(out var value))
+        {
+            throw new SubscribeRequestException(name, $"must be an integer (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return value;
+    }
+
+    private static string? OptionalEnum(JsonElement request, string name, string[] allowed)
+    {
+        if (!request.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        var value = element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+        if (value is null || Array.IndexOf(allowed, value) < 0)
+        {
+            throw new SubscribeRequestException(name, $"must be one of {string.Join(", ", allowed.Select(a => $"\"{a}\""))} (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return value;
+    }
+}

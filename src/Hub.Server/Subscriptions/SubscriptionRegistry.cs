@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Hub.Server.Log;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server.Subscriptions;
+
+/// <summary>
+/// The live subscriptions: creates their stages, finds them by id, ends them. The figures the REST API shows are read
+/// from the stages themselves, never kept twice.
+/// </summary>
+public sealed class SubscriptionRegistry
+{
+    private readonly ConcurrentDictionary<string, Subscription> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Subscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly IEventLog _log;
+    private readonly ISubscriberChannel _channel;
+    private readonly DeliveryOptions _options;
+    private readonly ILogger<Subscription> _logger;
+
+    /// <summary>Creates the registry.</summary>
+    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger)
+    {
+        _log = log;
+        _channel = channel;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <summary>How many subscriptions are live.</summary>
+    public int Count => _byId.Count;
+
+    /// <summary>
+    /// Creates a subscription for <paramref name="connectionId"/>, positioned after <c>request.After</c> (clamped to the
+    /// head) or at the head. Its pump starts with <see cref="Subscription.Start"/>, once the client has the id.
+    /// </summary>
+    public Subscription Create(string connectionId, SubscribeRequest request)
+    {
+        var mine = _byConnection.GetOrAdd(connectionId, static _ => new(StringComparer.Ordinal));
+        if (mine.Count >= _options.MaxPerConnection)
+        {
+            throw new SubscribeRequestException("request", $"this connection already holds {mine.Count} subscriptions, the most allowed (Hub:Subscriptions:MaxPerConnection)");
+        }
+
+        var head = _log.Head;
+        var position = request.After is { } after ? Math.Min(after, head) : head;
+        var subscription = new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget);
+        _byId[subscription.Id] = subscription;
+        mine[subscription.Id] = subscription;
+        return subscription;
+    }
+
+    /// <summary>Finds a live subscription by id.</summary>
+    public Subscription? Find(string id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>Finds a live subscription by id that belongs to <paramref name="connectionId"/>.</summary>
+    public Subscription? Find(string id, string connectionId) =>
+        _byId.TryGetValue(id, out var subscription) && subscription.ConnectionId == connectionId ? subscription : null;
+
+    /// <summary>The live subscriptions.</summary>
+    public IReadOnlyCollection<Subscription> All => (IReadOnlyCollection<Subscription>)_byId.Values;
+
+    /// <summary>Ends a subscription and forgets it at once. Returns false when it is not live.</summary>
+    public bool Remove(string id, string reason, bool notify)
+    {
+        if (!_byId.TryRemove(id, out var subscription))
+        {
+            return false;
+        }
+
+        if (_byConnection.TryGetValue(subscription.ConnectionId, out var mine))
+        {
+            mine.TryRemove(id, out _);
+        }
+
+        subscription.End(reason, notify);
+        return true;
+    }
+
+    /// <summary>Ends every subscription of a connection that has gone.</summary>
+    public void RemoveConnection(string connectionId)
+    {
+        if (!_byConnection.TryRemove(connectionId, out var mine))
+        {
+            return;
+        }
+
+        foreach (var id in mine.Keys)
+        {
+            if (_byId.TryRemove(id, out var subscription))
+            {
+                subscription.End("disconnected", notify: false);
+            }
+        }
+    }
+
+    /// <summary>Ends every subscription, telling each client (at shutdown).</summary>
+    public void EndAll(string reason)
+    {
+        foreach (var id in _byId.Keys)
+        {
+            Remove(id, reason, notify: true);
+        }
+    }
+
+    /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>
+    internal void Forget(Subscription subscription)
+    {
+        if (_byId.TryRemove(new KeyValuePair<string, Subscription>(subscription.Id, subscription)) &&
+            _byConnection.TryGetValue(subscription.ConnectionId, out var mine))
+        {
+            mine.TryRemove(subscription.Id, out _);
+        }
+    }
+
+    private static string NewId() => "sub_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
+}

@@ -1,0 +1,260 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+
+namespace Hub.Server.Tests.Infrastructure;
+
+/// <summary>
+/// A small SignalR client speaking the JSON hub protocol over a real <see cref="ClientWebSocket"/> (the .NET SignalR
+/// client package is not in the registry). It records every <c>events</c>, <c>gap</c> and <c>ended</c> per subscription,
+/// and can stop reading its socket to play a stalled client.
+/// </summary>
+public sealed class HubClient : IAsyncDisposable
+{
+    private const byte RecordSeparator = 0x1e;
+    private static readonly JsonSerializerOptions Wire = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+    private readonly ClientWebSocket _socket = new();
+    private readonly ConcurrentDictionary<string, (TaskCompletionSource<JsonElement> Done, Action<JsonElement>? OnResult)> _pending = new();
+    private readonly ConcurrentDictionary<string, SubscriptionLog> _subscriptions = new();
+    private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _resumeReading = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource _closing = new();
+    private volatile bool _stalled;
+    private int _nextInvocationId;
+    private Task _receiving = Task.CompletedTask;
+
+    /// <summary>Everything the server sent for unknown subscription ids, in order (should stay empty).</summary>
+    public ConcurrentQueue<string> Unexpected { get; } = new();
+
+    /// <summary>Completes when the connection closes.</summary>
+    public Task Closed => _receiving;
+
+    public static async Task<HubClient> ConnectAsync(Uri hubBase)
+    {
+        var client = new HubClient();
+        var uri = new UriBuilder(new Uri(hubBase, "hubs/events")) { Scheme = hubBase.Scheme == "https" ? "wss" : "ws" }.Uri;
+        await client._socket.ConnectAsync(uri, CancellationToken.None);
+        client._receiving = Task.Run(client.ReceiveLoopAsync);
+        await client.SendRawAsync("{\"protocol\":\"json\",\"version\":1}");
+        await client._handshake.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return client;
+    }
+
+    /// <summary>Stops reading the socket: the server's writes to this client back up, as with a stalled peer.</summary>
+    public void StopReading() => _stalled = true;
+
+    /// <summary>Invokes a hub method and returns its result; a failed invocation throws <see cref="HubInvocationException"/>.</summary>
+    public Task<JsonElement> InvokeAsync(string target, params object?[] arguments) => InvokeAsync(target, null, arguments);
+
+    /// <summary>Invokes a hub method; <paramref name="onResult"/> runs on the receive loop as the answer is read,
+    /// before any later message is handled.</summary>
+    public async Task<JsonElement> InvokeAsync(string target, Action<JsonElement>? onResult, params object?[] arguments)
+    {
+        var id = Interlocked.Increment(ref _nextInvocationId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[id] = (completion, onResult);
+        await SendRawAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target, arguments }, Wire));
+        return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Subscribes and starts recording the subscription's messages (which may arrive before the answer is read).</summary>
+    public async Task<SubscriptionLog> SubscribeAsync(object request)
+    {
+        SubscriptionLog? log = null;
+        await InvokeAsync("Subscribe", result =>
+        {
+            var id = result.GetProperty("subscriptionId").GetString()!;
+            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64() };
+            if (request is IDemandRequest demand)
+            {
+                log.Grant(demand.InitialCredits);
+            }
+
+            _subscriptions[id] = log;
+        }, request);
+        return log!;
+    }
+
+    /// <summary>Grants credits, recording them in the ledger before they are sent.</summary>
+    public Task AskAsync(SubscriptionLog subscription, long n)
+    {
+        subscription.Grant(n);
+        return InvokeAsync("Ask", subscription.Id, n);
+    }
+
+    public Task UnsubscribeAsync(SubscriptionLog subscription) => InvokeAsync("Unsubscribe", subscription.Id);
+
+    private async Task SendRawAsync(string json)
+    {
+        var bytes = Encoding.UTF8.GetBytes(json + "\u001e");
+        await _sendLock.WaitAsync();
+        try
+        {
+            await _socket.SendAsync(bytes, WebSocketMessageType.Text, true, _closing.Token);
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
+    private async Task ReceiveLoopAsync()
+    {
+        var pending = new ArrayBufferWriter<byte>();
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            while (_socket.State == WebSocketState.Open)
+            {
+                if (_stalled)
+                {
+                    await _resumeReading.Task.WaitAsync(_closing.Token);
+                }
+
+                var result = await _socket.ReceiveAsync(buffer, _closing.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    break;
+                }
+
+                pending.Write(buffer.AsSpan(0, result.Count));
+                var data = pending.WrittenMemory;
+                int separator;
+                var consumed = 0;
+                while ((separator = data.Span[consumed..].IndexOf(RecordSeparator)) >= 0)
+                {
+                    Handle(data.Slice(consumed, separator));
+                    consumed += separator + 1;
+                }
+
+                if (consumed > 0)
+                {
+                    var rest = data[consumed..].ToArray();
+                    pending.Clear();
+                    pending.Write(rest);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (WebSocketException)
+        {
+        }
+        finally
+        {
+            foreach (var waiting in _pending.Values)
+            {
+                waiting.Done.TrySetException(new InvalidOperationException("The connection closed."));
+            }
+        }
+    }
+
+    private void Handle(ReadOnlyMemory<byte> record)
+    {
+        using var document = JsonDocument.Parse(record);
+        var message = document.RootElement;
+        if (!message.TryGetProperty("type", out var typeElement))
+        {
+            // The handshake answer: {} or {"error":"…"}.
+            if (message.TryGetProperty("error", out var error))
+            {
+                _handshake.TrySetException(new InvalidOperationException(error.GetString()));
+            }
+            else
+            {
+                _handshake.TrySetResult();
+            }
+
+            return;
+        }
+
+        switch (typeElement.GetInt32())
+        {
+            case 1: // invocation from the server
+                var target = message.GetProperty("target").GetString();
+                var arguments = message.GetProperty("arguments");
+                var subscriptionId = arguments[0].GetString()!;
+                if (!_subscriptions.TryGetValue(subscriptionId, out var log))
+                {
+                    // A message for a subscription whose Subscribe has not been answered (or was never made).
+                    Unexpected.Enqueue(message.GetRawText());
+                    break;
+                }
+
+                switch (target)
+                {
+                    case "events":
+                        log.OnEvents(arguments[1].Clone());
+                        break;
+                    case "gap":
+                        log.OnGap(arguments[1].Clone());
+                        break;
+                    case "ended":
+                        log.OnEnded(arguments[1].Clone());
+                        break;
+                    default:
+                        Unexpected.Enqueue(message.GetRawText());
+                        break;
+                }
+
+                break;
+            case 3: // completion
+                var id = message.GetProperty("invocationId").GetString()!;
+                if (_pending.TryRemove(id, out var pending))
+                {
+                    if (message.TryGetProperty("error", out var error))
+                    {
+                        pending.Done.TrySetException(new HubInvocationException(error.GetString()!));
+                    }
+                    else
+                    {
+                        var result = message.TryGetProperty("result", out var r) ? r.Clone() : default;
+                        pending.OnResult?.Invoke(result);
+                        pending.Done.TrySetResult(result);
+                    }
+                }
+
+                break;
+            case 6: // ping
+                break;
+            case 7: // close
+                Unexpected.Enqueue(message.GetRawText());
+                break;
+            default:
+                Unexpected.Enqueue(message.GetRawText());
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_stalled && _socket.State == WebSocketState.Open)
+        {
+            try
+            {
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, timeout.Token);
+            }
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            {
+            }
+        }
+
+        _closing.Cancel();
+        _socket.Abort();
+        await _receiving.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(static _ => { }, TaskScheduler.Default);
+        _socket.Dispose();
+        _closing.Dispose();
+    }
+}
+
+/// <summary>A failed hub invocation; the message is the server's.</summary>
+public sealed class HubInvocationException(string message) : Exception(message);

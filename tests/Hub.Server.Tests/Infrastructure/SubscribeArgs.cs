@@ -1,0 +1,20 @@
+namespace Hub.Server.Tests.Infrastructure;
+
+/// <summary>A Subscribe request as tests write it; null members are left out so the server's defaults apply.</summary>
+public sealed record SubscribeArgs(
+    string[] Topics,
+    string[]? Types = null,
+    long? After = null,
+    int? MaxDemand = null,
+    int? MinDemand = null,
+    string? Demand = null,
+    string? Overflow = null) : IDemandRequest
+{
+    public long InitialCredits => Demand == "manual" ? 0 : MaxDemand ?? 1000;
+}
+
+/// <summary>A request that says how many credits its subscription starts with, for the client's ledger.</summary>
+public interface IDemandRequest
+{
+    long InitialCredits { get; }
+}

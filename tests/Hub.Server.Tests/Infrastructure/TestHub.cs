@@ -1,0 +1,91 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Hub.Server.Tests.Infrastructure;
+
+/// <summary>A real hub on Kestrel at 127.0.0.1 on a free port, with settings for one test.</summary>
+public sealed class TestHub : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private TestHub(WebApplication app, Uri address)
+    {
+        _app = app;
+        Address = address;
+        Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    /// <summary>The hub's base address, e.g. http://127.0.0.1:41234/.</summary>
+    public Uri Address { get; }
+
+    /// <summary>A client for the REST API.</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The hub's services (for looking inside in tests).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>Starts a hub; <paramref name="settings"/> override appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>).</summary>
+    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
+    {
+        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
+        {
+            if (settings is not null)
+            {
+                builder.Configuration.AddInMemoryCollection(settings);
+            }
+        });
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        return new TestHub(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+    }
+
+    /// <summary>Connects a SignalR JSON-protocol client over a real WebSocket.</summary>
+    public Task<HubClient> ConnectAsync() => HubClient.ConnectAsync(Address);
+
+    /// <summary>Publishes events (any JSON-serializable shape) and returns the answer's sequences.</summary>
+    public async Task<long[]> PublishAsync(object body)
+    {
+        using var response = await Http.PostAsync("api/events", Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"publish answered {(int)response.StatusCode}: {text}");
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()).ToArray();
+    }
+
+    /// <summary>Publishes <paramref name="count"/> events to <paramref name="topic"/> in one batch.</summary>
+    public Task<long[]> PublishManyAsync(string topic, int count, string? type = null, int payloadBytes = 0) =>
+        PublishAsync(Enumerable.Range(0, count).Select(i => new { topic, type, data = new { i, pad = new string('x', payloadBytes) } }).ToArray());
+
+    /// <summary>The subscriptions as <c>GET /api/subscriptions</c> shows them.</summary>
+    public async Task<JsonElement[]> GetSubscriptionsAsync()
+    {
+        var list = await Http.GetFromJsonAsync<JsonElement[]>("api/subscriptions");
+        return list!;
+    }
+
+    /// <summary>One subscription as <c>GET /api/subscriptions</c> shows it.</summary>
+    public async Task<JsonElement> GetSubscriptionAsync(string id) =>
+        (await GetSubscriptionsAsync()).Single(s => s.GetProperty("id").GetString() == id);
+
+    /// <summary>The log's head as <c>GET /api/topics</c> shows it (the largest lastSequence).</summary>
+    public async Task<long> GetHeadAsync()
+    {
+        var topics = await Http.GetFromJsonAsync<JsonElement[]>("api/topics");
+        return topics!.Length == 0 ? 0 : topics.Max(t => t.GetProperty("lastSequence").GetInt64());
+    }
+
+    public static StringContent Json(object body) => new(JsonSerializer.Serialize(body), Encoding.UTF8, "application/json");
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5))) { await _app.StopAsync(timeout.Token); }
+        await _app.DisposeAsync();
+    }
+}
