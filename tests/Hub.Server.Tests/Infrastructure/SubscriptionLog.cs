@@ -10,6 +10,7 @@ public sealed class SubscriptionLog(string id)
 {
     private readonly Lock _gate = new();
     private readonly List<JsonElement> _events = [];
+    private readonly List<long> _sequences = [];
     private readonly List<int> _batchSizes = [];
     private readonly List<JsonElement> _gaps = [];
     private readonly List<string> _violations = [];
@@ -23,12 +24,15 @@ public sealed class SubscriptionLog(string id)
     /// <summary>The position Subscribe answered.</summary>
     public long Position { get; set; }
 
+    /// <summary>Keep each event's envelope (default), or only its sequence (for load tests, to keep the test's memory small).</summary>
+    public bool RecordEnvelopes { get; set; } = true;
+
     /// <summary>Called after each batch is recorded (on the client's receive loop), e.g. to re-ask.</summary>
     public Action<SubscriptionLog, int>? OnBatch { get; set; }
 
     public IReadOnlyList<JsonElement> Events { get { lock (_gate) { return [.. _events]; } } }
 
-    public IReadOnlyList<long> Sequences { get { lock (_gate) { return _events.Select(e => e.GetProperty("sequence").GetInt64()).ToArray(); } } }
+    public IReadOnlyList<long> Sequences { get { lock (_gate) { return [.. _sequences]; } } }
 
     public IReadOnlyList<int> BatchSizes { get { lock (_gate) { return [.. _batchSizes]; } } }
 
@@ -37,7 +41,7 @@ public sealed class SubscriptionLog(string id)
     /// <summary>Protocol breaches seen: more events than credits, a sequence not above the last, an empty batch.</summary>
     public IReadOnlyList<string> Violations { get { lock (_gate) { return [.. _violations]; } } }
 
-    public int Count { get { lock (_gate) { return _events.Count; } } }
+    public int Count { get { lock (_gate) { return _sequences.Count; } } }
 
     public string? EndedReason { get { lock (_gate) { return _endedReason; } } }
 
@@ -61,9 +65,9 @@ public sealed class SubscriptionLog(string id)
                 _violations.Add("an empty events batch");
             }
 
-            if (_events.Count + count > _granted)
+            if (_sequences.Count + count > _granted)
             {
-                _violations.Add($"received {_events.Count + count} events with only {_granted} credits granted");
+                _violations.Add($"received {_sequences.Count + count} events with only {_granted} credits granted");
             }
 
             foreach (var e in batch.EnumerateArray())
@@ -75,7 +79,11 @@ public sealed class SubscriptionLog(string id)
                 }
 
                 _lastSequence = sequence;
-                _events.Add(e);
+                _sequences.Add(sequence);
+                if (RecordEnvelopes)
+                {
+                    _events.Add(e);
+                }
             }
 
             _batchSizes.Add(count);

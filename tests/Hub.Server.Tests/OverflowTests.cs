@@ -1,0 +1,89 @@
+using Hub.Server.Tests.Infrastructure;
+
+namespace Hub.Server.Tests;
+
+/// <summary>Past the retention, each subscriber's overflow policy applies; a reconnect with <c>after</c> resumes.</summary>
+public sealed class OverflowTests
+{
+    private static Task<TestHub> StartAsync(int retention) => TestHub.StartAsync(new Dictionary<string, string?>
+    {
+        ["Hub:Log:Retention:MaxEvents"] = retention.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    });
+
+    [Fact]
+    public async Task LaggingSubscriber_WithDropOldest_GetsAGap_ThenTheRetainedEvents()
+    {
+        await using var hub = await StartAsync(100);
+        await using var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual"));
+        await hub.PublishManyAsync("t", 300);
+        await client.AskAsync(log, 1000);
+        await log.WaitForCountAsync(100);
+        var gap = Assert.Single(log.Gaps);
+        Assert.Equal(1, gap.GetProperty("from").GetInt64());
+        Assert.Equal(200, gap.GetProperty("to").GetInt64());
+        Assert.Equal("overflow", gap.GetProperty("reason").GetString());
+        Assert.Equal(Enumerable.Range(201, 100).Select(i => (long)i), log.Sequences);
+        Assert.Empty(log.Violations);
+        var info = await hub.GetSubscriptionAsync(log.Id);
+        Assert.Equal(200, info.GetProperty("dropped").GetInt64());
+    }
+
+    [Fact]
+    public async Task LaggingSubscriber_WithDisconnect_IsEnded()
+    {
+        await using var hub = await StartAsync(100);
+        await using var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual", Overflow: "disconnect"));
+        await hub.PublishManyAsync("t", 150);
+        await client.AskAsync(log, 10);
+        await log.WaitForEndedAsync();
+        Assert.Equal("overflow", log.EndedReason);
+        Assert.Equal(0, log.Count);
+        await Eventually.TrueAsync(async () => (await hub.GetSubscriptionsAsync()).Length == 0, "the ended subscription is gone");
+    }
+
+    [Fact]
+    public async Task ReplayFromBeforeTheRetention_GetsARetentionGap()
+    {
+        await using var hub = await StartAsync(50);
+        await hub.PublishManyAsync("t", 80);
+        await using var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 0));
+        await log.WaitForCountAsync(50);
+        var gap = Assert.Single(log.Gaps);
+        Assert.Equal((1L, 30L, "retention"), (gap.GetProperty("from").GetInt64(), gap.GetProperty("to").GetInt64(), gap.GetProperty("reason").GetString()));
+        Assert.Equal(Enumerable.Range(31, 50).Select(i => (long)i), log.Sequences);
+    }
+
+    [Fact]
+    public async Task ReplayFromBeforeTheRetention_WithDisconnect_IsEndedForRetention()
+    {
+        await using var hub = await StartAsync(50);
+        await hub.PublishManyAsync("t", 80);
+        await using var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 10, Overflow: "disconnect"));
+        await log.WaitForEndedAsync();
+        Assert.Equal("retention", log.EndedReason);
+    }
+
+    [Fact]
+    public async Task StalledSubscriber_ReconnectingWithAfter_GetsWhatItMissed()
+    {
+        await using var hub = await StartAsync(1000);
+        var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs(["t"], Demand: "manual"));
+        await hub.PublishManyAsync("t", 30);
+        await client.AskAsync(log, 12);
+        await log.WaitForCountAsync(12);
+        var last = log.Sequences[^1];
+        await client.DisposeAsync();
+
+        await hub.PublishManyAsync("t", 30);
+        await using var again = await hub.ConnectAsync();
+        var resumed = await again.SubscribeAsync(new SubscribeArgs(["t"], After: last));
+        await resumed.WaitForCountAsync(48);
+        Assert.Equal(Enumerable.Range(13, 48).Select(i => (long)i), resumed.Sequences);
+        Assert.Empty(resumed.Gaps);
+    }
+}
