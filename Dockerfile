@@ -1,0 +1,20 @@
+# Hub in a container: the same build the tests use (Release), published, on the ASP.NET Core runtime image.
+#   docker build -t hub . && docker run --rm -p 5080:5080 hub
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+COPY Directory.Build.props Directory.Packages.props Hub.sln appsettings.json ./
+COPY src/Hub.Stages/Hub.Stages.csproj src/Hub.Stages/
+COPY src/Hub.Server/Hub.Server.csproj src/Hub.Server/
+RUN dotnet restore src/Hub.Server/Hub.Server.csproj
+COPY src/ src/
+COPY wwwroot/ wwwroot/
+RUN dotnet publish src/Hub.Server/Hub.Server.csproj -c Release --no-restore -o /app
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0
+WORKDIR /app
+COPY --from=build /app ./
+# Listen on every interface inside the container; the hub's own default is http://localhost:5080.
+ENV ASPNETCORE_URLS=http://+:5080
+EXPOSE 5080
+USER $APP_UID
+ENTRYPOINT ["dotnet", "Hub.Server.dll"]

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs every test of Hub on a fresh machine with the .NET SDK and Node/npm: installs what the tests need (npm
+# packages from package-lock.json), builds in Release, runs the .NET suites (unit and integration, on Kestrel at
+# 127.0.0.1 with real WebSockets) and the contract suite (the official @microsoft/signalr client against a real hub
+# process), then prints one line: "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+log_dir=$(mktemp -d)
+trap 'rm -rf "$log_dir"' EXIT
+
+echo "== install: npm packages for the contract tests"
+(cd tests/contract && npm ci --no-audit --no-fund)
+
+echo "== build (Release)"
+dotnet build Hub.sln -c Release
+
+passed=0
+failed=0
+status=0
+
+echo "== .NET tests"
+set +e
+dotnet test Hub.sln -c Release --no-build 2>&1 | tee "$log_dir/dotnet.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+while read -r f p; do
+  passed=$((passed + p)); failed=$((failed + f))
+done < <(sed -nE 's/.*(Passed|Failed)!\s+-\s+Failed:\s+([0-9]+),\s+Passed:\s+([0-9]+).*/\2 \3/p' "$log_dir/dotnet.log")
+
+echo "== contract tests (official @microsoft/signalr client, plain HTTP)"
+set +e
+(cd tests/contract && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/contract.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+passed=$((passed + $(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
+failed=$((failed + $(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
+
+if [ "$passed" -eq 0 ]; then
+  echo "no test ran" >&2
+  status=1
+fi
+
+echo "$passed passed, $failed failed"
+exit "$status"

@@ -1,0 +1,48 @@
+// Starts a real hub process on 127.0.0.1 (a free port) for the contract tests, and stops it by its PID.
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const defaultDll = path.resolve(here, '../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll');
+
+export async function startHub(settings = {}) {
+  const dll = process.env.HUB_DLL ?? defaultDll;
+  const args = [dll, '--urls', 'http://127.0.0.1:0', '--Logging:LogLevel:Default=Information'];
+  for (const [key, value] of Object.entries(settings)) args.push(`--${key}=${value}`);
+  const child = spawn('dotnet', args, { cwd: mkdtempSync(path.join(tmpdir(), 'hub-contract-')), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the hub did not start within 30 s:\n${output}`)), 30_000);
+    const onData = (chunk) => {
+      output += chunk;
+      const match = /Now listening on: (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (match) { clearTimeout(timer); resolve(match[1]); }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the hub exited with ${code}:\n${output}`)); });
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+// Resolves when predicate() holds, polling; rejects after the timeout with what was awaited.
+export async function until(predicate, what, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
