@@ -1,0 +1,59 @@
+using System.Text;
+using System.Text.Json;
+using Hub.Server.Publishing;
+
+namespace Hub.Server.Tests.Publishing;
+
+public sealed class PublishRequestParserTests
+{
+    private readonly PublishRequestParser _parser = new(maxBatchEvents: 3);
+
+    private PublishParseResult Parse(string json) => _parser.Parse(Encoding.UTF8.GetBytes(json));
+
+    [Fact]
+    public void Parse_OneEvent_WritesTheEnvelopeWithoutSequence()
+    {
+        var result = Parse("""{"topic":"a.b","type":"t","id":"i","key":"k","data":{"x":[1,2]},"headers":{"h":"v"},"extra":1}""");
+        var draft = Assert.Single(result.Drafts!);
+        using var body = JsonDocument.Parse(draft.Body);
+        var root = body.RootElement;
+        Assert.Equal(("a.b", "t", "i", "k"), (root.GetProperty("topic").GetString(), root.GetProperty("type").GetString(), root.GetProperty("id").GetString(), root.GetProperty("key").GetString()));
+        Assert.Equal("[1,2]", root.GetProperty("data").GetProperty("x").GetRawText());
+        Assert.Equal("v", root.GetProperty("headers").GetProperty("h").GetString());
+        Assert.False(root.TryGetProperty("sequence", out _));
+        Assert.False(root.TryGetProperty("extra", out _));
+        Assert.EndsWith("Z", root.GetProperty("time").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_WithoutData_WritesNull()
+    {
+        using var body = JsonDocument.Parse(Parse("""{"topic":"a"}""").Drafts![0].Body);
+        Assert.Equal(JsonValueKind.Null, body.RootElement.GetProperty("data").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("""{"topic":"a","type":5}""", "type")]
+    [InlineData("""{"topic":"a","id":""}""", "id")]
+    [InlineData("""{"topic":"a","key":{}}""", "key")]
+    [InlineData("""{"topic":"a","headers":[1]}""", "headers")]
+    [InlineData("""{"topic":"a","headers":{"h":null}}""", "headers.h")]
+    [InlineData("""[{"topic":"a"},5]""", "[1]")]
+    [InlineData("""[{"topic":"a"},{"topic":"a"},{"topic":"a"},{"topic":"a"}]""", "body")]
+    [InlineData("""42""", "body")]
+    [InlineData("""{"topic":"a","topic":"b"}""", "body")]
+    [InlineData("""{"topic":"\ud800"}""", "body")]
+    public void Parse_NamesTheBadField(string json, string field)
+    {
+        var result = Parse(json);
+        Assert.Null(result.Drafts);
+        Assert.Contains(field, result.Errors!.Keys);
+    }
+
+    [Fact]
+    public void Parse_ReportsEveryBadEventOfABatch()
+    {
+        var result = Parse("""[{"topic":"a.."},{"topic":"ok"},{}]""");
+        Assert.Equal(["[0].topic", "[2].topic"], result.Errors!.Keys.Order());
+    }
+}
