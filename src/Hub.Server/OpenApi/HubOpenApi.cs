@@ -8,6 +8,8 @@ internal static class HubOpenApi
         services.AddSwaggerGen(o =>
         {
             o.SwaggerDoc("v1", new() { Title = "Hub", Version = "v1", Description = "Publish events over REST; subscribers receive them over SignalR at /hubs/events, within their own demand windows." });
+            o.SupportNonNullableReferenceTypes();
+            o.NonNullableReferenceTypesAsRequired();
             o.OperationFilter<PublishBodyFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "Hub.Server.xml");
             if (File.Exists(xml))
