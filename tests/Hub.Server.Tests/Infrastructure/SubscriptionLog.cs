@@ -17,6 +17,7 @@ public sealed class SubscriptionLog(string id)
     private readonly List<(Func<bool> Condition, TaskCompletionSource Done)> _waiters = [];
     private long _granted;
     private long _lastSequence = -1;
+    private int _count;
     private string? _endedReason;
 
     public string Id { get; } = id;
@@ -24,8 +25,9 @@ public sealed class SubscriptionLog(string id)
     /// <summary>The position Subscribe answered.</summary>
     public long Position { get; set; }
 
-    /// <summary>Keep each event's envelope (default), or only its sequence (for load tests, to keep the test's memory small).</summary>
-    public bool RecordEnvelopes { get; set; } = true;
+    /// <summary>Keep each event's envelope and sequence (default), or only count them and check their order (for load
+    /// tests, so the test's own memory stays flat).</summary>
+    public bool RecordEvents { get; set; } = true;
 
     /// <summary>Called after each batch is recorded (on the client's receive loop), e.g. to re-ask.</summary>
     public Action<SubscriptionLog, int>? OnBatch { get; set; }
@@ -41,7 +43,10 @@ public sealed class SubscriptionLog(string id)
     /// <summary>Protocol breaches seen: more events than credits, a sequence not above the last, an empty batch.</summary>
     public IReadOnlyList<string> Violations { get { lock (_gate) { return [.. _violations]; } } }
 
-    public int Count { get { lock (_gate) { return _sequences.Count; } } }
+    public int Count { get { lock (_gate) { return _count; } } }
+
+    /// <summary>The last sequence received (or skipped by a gap); -1 before any.</summary>
+    public long LastSequence { get { lock (_gate) { return _lastSequence; } } }
 
     public string? EndedReason { get { lock (_gate) { return _endedReason; } } }
 
@@ -65,10 +70,12 @@ public sealed class SubscriptionLog(string id)
                 _violations.Add("an empty events batch");
             }
 
-            if (_sequences.Count + count > _granted)
+            if (_count + count > _granted)
             {
-                _violations.Add($"received {_sequences.Count + count} events with only {_granted} credits granted");
+                _violations.Add($"received {_count + count} events with only {_granted} credits granted");
             }
+
+            _count += count;
 
             foreach (var e in batch.EnumerateArray())
             {
@@ -79,9 +86,9 @@ public sealed class SubscriptionLog(string id)
                 }
 
                 _lastSequence = sequence;
-                _sequences.Add(sequence);
-                if (RecordEnvelopes)
+                if (RecordEvents)
                 {
+                    _sequences.Add(sequence);
                     _events.Add(e);
                 }
             }
