@@ -35,6 +35,7 @@ public static class HubApplication
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseCors(CorsSettings.PolicyName);
         app.UseWebSockets();
         app.UseHubOpenApi();
         app.MapHub();

@@ -5,6 +5,7 @@ using Hub.Server.Log;
 using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
+using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
@@ -28,6 +29,22 @@ public static class HubServiceCollectionExtensions
 
         services.AddSignalR(o => o.EnableDetailedErrors = false)
             .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+
+        services.AddOptions<CorsSettings>().Bind(configuration.GetSection(CorsSettings.Section));
+        services.AddCors();
+        services.AddOptions<CorsOptions>().Configure<IOptions<CorsSettings>>((o, settings) => o.AddPolicy(CorsSettings.PolicyName, policy =>
+        {
+            // SignalR's browser client sends credentials with negotiate, so origins are echoed rather than "*".
+            policy.AllowAnyHeader().AllowAnyMethod().AllowCredentials().WithExposedHeaders("Retry-After");
+            if (settings.Value.AllowedOrigins is not { Length: > 0 } origins || origins.Contains("*"))
+            {
+                policy.SetIsOriginAllowed(static _ => true);
+            }
+            else
+            {
+                policy.WithOrigins(origins);
+            }
+        }));
 
         services.AddProblemDetails();
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);

@@ -178,6 +178,31 @@ public sealed class EventsApiTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
     }
 
+    [Fact]
+    public async Task Cors_AllowsBrowsersFromOtherOriginsByDefault()
+    {
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "hubs/events/negotiate?negotiateVersion=1");
+        preflight.Headers.Add("Origin", "http://app.example.test");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        using var response = await _hub.Http.SendAsync(preflight);
+        Assert.Equal("http://app.example.test", response.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Equal("true", response.Headers.GetValues("Access-Control-Allow-Credentials").Single());
+    }
+
+    [Fact]
+    public async Task Cors_WithAllowedOrigins_RefusesOthers()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Cors:AllowedOrigins:0"] = "http://ok.test" });
+        foreach (var (origin, allowed) in new[] { ("http://ok.test", true), ("http://evil.test", false) })
+        {
+            using var preflight = new HttpRequestMessage(HttpMethod.Options, "api/events");
+            preflight.Headers.Add("Origin", origin);
+            preflight.Headers.Add("Access-Control-Request-Method", "POST");
+            using var response = await hub.Http.SendAsync(preflight);
+            Assert.Equal(allowed, response.Headers.Contains("Access-Control-Allow-Origin"));
+        }
+    }
+
     private static StringContent Raw(string json) => new(json, Encoding.UTF8, "application/json");
 
     private async Task AssertRejected(HttpContent content, HttpStatusCode status, string field)
