@@ -209,6 +209,24 @@ public sealed class EventsHubTests
     }
 
     [Fact]
+    public async Task AsksWhileCaughtUp_DoNotPileUpWaitsOnTheLog()
+    {
+        await using var hub = await TestHub.StartAsync();
+        await using var client = await hub.ConnectAsync();
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual"));
+        for (var i = 0; i < 50; i++)
+        {
+            await client.AskAsync(log, 1);
+        }
+
+        var memoryLog = (Hub.Server.Log.MemoryEventLog)hub.Services.GetService(typeof(Hub.Server.Log.IEventLog))!;
+        await Eventually.TrueAsync(() => memoryLog.ListenerCount == 1, "one registration for the one waiting subscription");
+        await hub.PublishManyAsync("x", 3);
+        await log.WaitForCountAsync(3);
+        Assert.True(memoryLog.ListenerCount <= 1, $"{memoryLog.ListenerCount} registrations after the append");
+    }
+
+    [Fact]
     public async Task Subscriptions_ShowTheirDemandWindows()
     {
         await using var hub = await TestHub.StartAsync();

@@ -36,6 +36,18 @@ public sealed class MemoryEventLog : IEventLog
     /// <inheritdoc />
     public long FirstRetained => Math.Max(1, Head - _ring.Length + 1);
 
+    /// <summary>How many listeners wait for the next append.</summary>
+    internal int ListenerCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _listeners.Count;
+            }
+        }
+    }
+
     /// <summary>How many entries the ring holds at most.</summary>
     public int Capacity => _ring.Length;
 

@@ -29,6 +29,7 @@ public sealed partial class Subscription : IAppendListener
     private long _delivered;
     private long _dropped;
     private int _buffered;
+    private int _listening; // 1 while registered with the log for the next append, so it registers once
     private string? _endReason;
     private bool _notifyEnd;
     private bool _started; // false only while a replay that began behind the retention has not read yet
@@ -124,7 +125,11 @@ public sealed partial class Subscription : IAppendListener
     }
 
     /// <inheritdoc />
-    void IAppendListener.OnAppended() => _signal.Set();
+    void IAppendListener.OnAppended()
+    {
+        Volatile.Write(ref _listening, 0);
+        _signal.Set();
+    }
 
     private async Task RunAsync()
     {
@@ -143,8 +148,13 @@ public sealed partial class Subscription : IAppendListener
 
                 if (_cursor >= _log.Head)
                 {
-                    // Register, then look again, so an append between the two is never missed.
-                    _log.ListenOnce(this);
+                    // Register (once: an Ask also wakes this loop), then look again, so an append between the two is
+                    // never missed.
+                    if (Interlocked.Exchange(ref _listening, 1) == 0)
+                    {
+                        _log.ListenOnce(this);
+                    }
+
                     if (_cursor >= _log.Head)
                     {
                         await _signal.WaitAsync().ConfigureAwait(false);
