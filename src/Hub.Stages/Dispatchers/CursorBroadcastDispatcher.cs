@@ -150,28 +150,32 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
 
         Append(events.Span);
         _requested = Math.Max(_requested, _head);
-        Trim();
 
+        // Deliver before trimming, so a subscriber with credits gets a batch even when it is longer than the retention.
+        foreach (Cursor cursor in _cursors)
+        {
+            if (cursor.Credits > 0)
+            {
+                Deliver(cursor, sink);
+            }
+        }
+
+        Trim();
         long fastest = 0;
         List<Cursor>? disconnected = null;
         foreach (Cursor cursor in _cursors)
         {
             if (cursor.Position < _tail)
             {
-                long lostFrom = cursor.Position;
                 if (cursor.Overflow == OverflowPolicy.Disconnect)
                 {
                     (disconnected ??= []).Add(cursor);
                     continue;
                 }
 
+                long lostFrom = cursor.Position;
                 cursor.Position = _tail;
                 sink.Gap(cursor.Id, lostFrom, _tail);
-            }
-
-            if (cursor.Credits > 0)
-            {
-                Deliver(cursor, sink);
             }
 
             fastest = Math.Max(fastest, cursor.Position + cursor.Credits);
