@@ -1,3 +1,3 @@
 using BenchmarkDotNet.Running;
 
-BenchmarkSwitcher.FromAssembly(typeof(Hub.Benchmarks.FanOutBenchmarks).Assembly).Run(args, new Hub.Benchmarks.ShortConfig());
+BenchmarkSwitcher.FromAssembly(typeof(Hub.Benchmarks.FanOutBenchmarks).Assembly).Run(args, Hub.Benchmarks.ShortConfig.Create());
