@@ -61,5 +61,7 @@ public abstract class Producer<T> : Stage, IProducer<T>, IProducerHost
         _side.Emit(events);
     }
 
+    private protected override ValueTask AfterInvokeAsync() => _side.PumpAsync();
+
     private protected override void OnStopped(StageExitReason reason) => _side.OnStopped(reason);
 }

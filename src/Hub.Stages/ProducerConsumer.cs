@@ -101,6 +101,8 @@ public abstract class ProducerConsumer<TIn, TOut> : Stage, IProducer<TOut>, IPro
 
     ValueTask IConsumerHost<TIn>.HandleGapAsync(Subscription<TIn> subscription, long fromSequence, long toSequence) => HandleGapAsync(subscription, fromSequence, toSequence);
 
+    private protected override ValueTask AfterInvokeAsync() => _producer.PumpAsync();
+
     private protected override void OnStopped(StageExitReason reason)
     {
         _consumer.OnStopped(reason);

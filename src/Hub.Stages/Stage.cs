@@ -97,6 +97,11 @@ public abstract class Stage : IThreadPoolWorkItem
     /// <summary>Ends the stage's subscriptions on both sides; called once, on the stage's turn.</summary>
     private protected abstract void OnStopped(StageExitReason reason);
 
+    /// <summary>Runs after each <see cref="InvokeAsync(Func{ValueTask})"/> action: a producer serves the demand its emits freed.</summary>
+    private protected virtual ValueTask AfterInvokeAsync() => ValueTask.CompletedTask;
+
+    internal ValueTask AfterInvokeMessageAsync() => AfterInvokeAsync();
+
     /// <summary>Handles an internal stop request.</summary>
     private protected virtual ValueTask HandleStopAsync(StageExitReason reason)
     {

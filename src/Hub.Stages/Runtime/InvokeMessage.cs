@@ -12,6 +12,7 @@ internal sealed class InvokeMessage(Stage stage, Func<ValueTask> action) : Stage
         try
         {
             await action().ConfigureAwait(false);
+            await stage.AfterInvokeMessageAsync().ConfigureAwait(false);
         }
         catch (Exception exception)
         {
