@@ -155,7 +155,9 @@ public abstract class Stage : IThreadPoolWorkItem
             return;
 
         Idle:
-            Volatile.Write(ref _scheduled, 0);
+            // A full fence, not a release store: the emptiness check below must not be reordered before this write,
+            // or a message posted meanwhile (whose poster saw _scheduled == 1) would wait with no one to run it.
+            Interlocked.Exchange(ref _scheduled, 0);
             if (_mailbox.IsEmpty || Interlocked.CompareExchange(ref _scheduled, 1, 0) != 0)
             {
                 return;

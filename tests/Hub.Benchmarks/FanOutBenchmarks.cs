@@ -11,17 +11,27 @@ namespace Hub.Benchmarks;
 /// subscriber: every invocation delivers <see cref="Deliveries"/> events in all (events × fast subscribers), and ends
 /// only when every fast subscriber has received all of them.
 /// </summary>
+/// <remarks>
+/// The log retains <see cref="Retention"/> events, so the stalled subscriber is lapped (and sees gaps) every
+/// invocation while a fast one, which lags by at most a few thousand events, never is; should a fast one be lapped
+/// after all, its skipped events end its wait and <see cref="Cleanup"/> prints how many there were.
+/// </remarks>
 [MemoryDiagnoser]
 public class FanOutBenchmarks
 {
     /// <summary>Deliveries per invocation, whatever the number of consumers.</summary>
     public const int Deliveries = 2_000_000;
 
+    /// <summary>The cursor log's retention: a quarter of one invocation's events for a single consumer.</summary>
+    public const int Retention = 500_000;
+
     private readonly List<CountingConsumer> _consumers = [];
-    private PumpProducer _producer = null!;
+    private PumpProducer? _producer;
     private Consumer<long>? _stalled;
     private TaskCompletionSource _done = null!;
     private int _remaining;
+    private int _setups;
+    private CursorBroadcastDispatcher<long>? _dispatcher;
 
     [Params(1, 10, 100, 1000)]
     public int Consumers { get; set; }
@@ -37,7 +47,10 @@ public class FanOutBenchmarks
 
     private async Task SetupAsync()
     {
-        _producer = new PumpProducer(new CursorBroadcastDispatcher<long>());
+        // BenchmarkDotNet may run the setup again (e.g. after its jitting stage): start from nothing each time.
+        Cleanup();
+        _setups++;
+        _producer = new PumpProducer(_dispatcher = new CursorBroadcastDispatcher<long>(Retention));
         if (OneStalled)
         {
             _stalled = StageFactory.CreateConsumer<long>(_ => { }, "stalled");
@@ -56,8 +69,15 @@ public class FanOutBenchmarks
     [GlobalCleanup]
     public void Cleanup()
     {
-        _producer.Stop(StageExitReason.Shutdown);
+        long skipped = _consumers.Sum(consumer => consumer.Skipped);
+        if (skipped > 0)
+        {
+            Console.WriteLine($"// Fast subscribers were lapped: {skipped} events skipped in gaps.");
+        }
+
+        _producer?.Stop(StageExitReason.Shutdown);
         _consumers.Clear();
+        _stalled = null;
     }
 
     [Benchmark(OperationsPerInvoke = Deliveries)]
@@ -70,8 +90,21 @@ public class FanOutBenchmarks
             consumer.Expect(EventsPerInvocation);
         }
 
-        await _producer.ReleaseAsync(EventsPerInvocation);
-        await _done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await _producer!.ReleaseAsync(EventsPerInvocation);
+        try
+        {
+            await _done.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        }
+        catch (TimeoutException exception)
+        {
+            string lagging = string.Join("; ", _consumers
+                .Where(consumer => !consumer.Progress.StartsWith($"received {consumer.Expected} ", StringComparison.Ordinal))
+                .Take(3)
+                .Select(consumer => consumer.Subscription is { } s && _dispatcher!.TryGetCursor(s.Id, out long position, out long credits)
+                    ? $"{consumer.Progress}, cursor {position}, credits {credits}"
+                    : consumer.Progress));
+            throw new TimeoutException($"{Volatile.Read(ref _remaining)} of {_consumers.Count} consumers short of their events; head {_dispatcher!.Head}; {lagging}", exception);
+        }
     }
 
     private void OnTargetReached()

@@ -88,4 +88,21 @@ public class StageTests
         counter.Stop(StageExitReason.Shutdown);
         await Wait.Until(() => consumers.All(c => !c.IsRunning), "every permanent consumer stops with the producer");
     }
+
+    [Fact]
+    public async Task Post_WhileTheStageGoesIdle_NeverLeavesAMessageWaiting()
+    {
+        // Regression: the stage must not miss a message posted just as its turn ends (a lost wake-up hangs here).
+        var consumer = new Recorder<int>();
+        int handled = 0;
+        for (int round = 0; round < 2000; round++)
+        {
+            Task[] posts = Enumerable.Range(0, 2)
+                .Select(_ => Task.Run(() => consumer.InvokeAsync(() => { Interlocked.Increment(ref handled); })))
+                .ToArray();
+            await Wait.For(Task.WhenAll(posts));
+        }
+
+        Assert.Equal(4000, handled);
+    }
 }
