@@ -122,6 +122,15 @@ internal sealed class ConsumerSide<T>
         }
     }
 
+    /// <summary>The producer rejected the subscription's options: it ends without its cancel mode applying, and the subscribe call fails.</summary>
+    public void OnRejected(Subscription<T> subscription, ArgumentException error)
+    {
+        _subscriptions.Remove(subscription.Id);
+        subscription.Active = false;
+        subscription.FailRegistration(error);
+        subscription.MarkEnded(StageExitReason.Error(error));
+    }
+
     public void OnStopped(StageExitReason reason)
     {
         foreach (Subscription<T> subscription in _subscriptions.Values)

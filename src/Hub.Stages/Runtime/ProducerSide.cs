@@ -45,7 +45,18 @@ internal sealed class ProducerSide<T> : IDispatchSink<T>
             return;
         }
 
-        _demand += _dispatcher.Subscribe(subscription.Id, subscription.Options);
+        try
+        {
+            _demand += _dispatcher.Subscribe(subscription.Id, subscription.Options);
+        }
+        catch (ArgumentException error)
+        {
+            // A bad dispatcher option (e.g. a taken partition) fails the subscribe call, not the producer.
+            _subscribers.Remove(subscription.Id);
+            subscription.Consumer.Stage.Post(new SubscribeRejectedMessage<T>(subscription, error));
+            return;
+        }
+
         if (initialDemand > 0)
         {
             Ask(subscription, initialDemand);

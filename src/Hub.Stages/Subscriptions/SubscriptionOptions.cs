@@ -30,6 +30,9 @@ public sealed class SubscriptionOptions<T>
     /// <summary><see cref="CursorBroadcastDispatcher{T}"/> only: this subscriber's overflow policy (default: the dispatcher's).</summary>
     public OverflowPolicy? Overflow { get; init; }
 
+    /// <summary><see cref="PartitionDispatcher{T}"/> only: the partition this subscriber takes (exactly one subscriber per partition).</summary>
+    public int? Partition { get; init; }
+
     /// <summary>The effective max demand.</summary>
     internal int EffectiveMaxDemand => MaxDemand ?? DemandLimits.DefaultMaxDemand;
 
