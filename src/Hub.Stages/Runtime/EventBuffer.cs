@@ -1,0 +1,122 @@
+using System.Diagnostics;
+
+namespace Hub.Stages.Runtime;
+
+/// <summary>
+/// A producer's FIFO buffer for events no subscriber could take: a growable ring with a size limit and a keep
+/// policy. Not thread-safe; the owning stage serialises calls.
+/// </summary>
+internal sealed class EventBuffer<T>
+{
+    private T[] _items = [];
+    private int _start;
+    private int _count;
+
+    public EventBuffer(int capacity, BufferKeep keep)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        Capacity = capacity;
+        Keep = keep;
+    }
+
+    public int Capacity { get; }
+
+    public BufferKeep Keep { get; }
+
+    public int Count => _count;
+
+    /// <summary>Appends events; returns how many were discarded to respect the capacity.</summary>
+    public int PushBack(ReadOnlySpan<T> events)
+    {
+        long overflow = (long)_count + events.Length - Capacity;
+        int dropped = 0;
+        if (overflow > 0)
+        {
+            dropped = (int)overflow;
+            if (Keep == BufferKeep.Last)
+            {
+                int fromBuffer = (int)Math.Min(overflow, _count);
+                RemoveFront(fromBuffer);
+                events = events[(int)(overflow - fromBuffer)..];
+            }
+            else
+            {
+                events = events[..(events.Length - (int)overflow)];
+            }
+        }
+
+        EnsureRoom(_count + events.Length);
+        foreach (T item in events)
+        {
+            _items[(_start + _count) % _items.Length] = item;
+            _count++;
+        }
+
+        AssertInvariants();
+        return dropped;
+    }
+
+    /// <summary>Puts events back at the front (they were just taken), in their order.</summary>
+    public void PushFront(ReadOnlySpan<T> events)
+    {
+        EnsureRoom(_count + events.Length);
+        for (int i = events.Length - 1; i >= 0; i--)
+        {
+            _start = (_start - 1 + _items.Length) % _items.Length;
+            _items[_start] = events[i];
+            _count++;
+        }
+
+        AssertInvariants();
+    }
+
+    /// <summary>Removes and returns the first <paramref name="count"/> events in a new array.</summary>
+    public T[] TakeFront(int count)
+    {
+        count = Math.Min(count, _count);
+        var taken = new T[count];
+        for (int i = 0; i < count; i++)
+        {
+            taken[i] = _items[(_start + i) % _items.Length];
+        }
+
+        RemoveFront(count);
+        AssertInvariants();
+        return taken;
+    }
+
+    private void RemoveFront(int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            _items[(_start + i) % _items.Length] = default!;
+        }
+
+        _start = _count == count ? 0 : (_start + count) % _items.Length;
+        _count -= count;
+    }
+
+    private void EnsureRoom(int needed)
+    {
+        if (needed <= _items.Length)
+        {
+            return;
+        }
+
+        var grown = new T[Math.Max(needed, Math.Max(16, _items.Length * 2))];
+        for (int i = 0; i < _count; i++)
+        {
+            grown[i] = _items[(_start + i) % _items.Length];
+        }
+
+        _items = grown;
+        _start = 0;
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_count >= 0 && _count <= _items.Length, "count fits the storage");
+        Debug.Assert(_count <= Capacity, "buffered ≤ capacity");
+    }
+}

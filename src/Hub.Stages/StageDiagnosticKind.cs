@@ -1,0 +1,11 @@
+namespace Hub.Stages;
+
+/// <summary>The kinds of <see cref="StageDiagnostic"/>.</summary>
+public enum StageDiagnosticKind
+{
+    /// <summary>A producer's buffer was full; <see cref="StageDiagnostic.Count"/> events were discarded.</summary>
+    BufferOverflow,
+
+    /// <summary>A consumer received <see cref="StageDiagnostic.Count"/> more events than it asked for (a protocol error).</summary>
+    ExcessEvents,
+}

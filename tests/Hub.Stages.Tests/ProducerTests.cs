@@ -1,0 +1,147 @@
+using System.Collections.Concurrent;
+using Hub.Stages.Tests.Support;
+
+namespace Hub.Stages.Tests;
+
+public class ProducerTests
+{
+    private const int A = 1000, B = 1001, C = 1002, D = 1003, E = 1004, F = 1005, G = 1006, H = 1007;
+
+    [Fact]
+    public async Task AccumulateDemand_HoldsAsksUntilForwarded_ThenServesThem()
+    {
+        var counter = new Counter(options: new() { Demand = ProducerDemand.Accumulate });
+        var consumer = new Recorder<int>();
+        await Wait.For(consumer.SubscribeAsync(counter, new() { MaxDemand = 4, MinDemand = 0 }));
+        await Wait.Flush(counter);
+
+        Assert.Empty(consumer.Batches);
+        Assert.Empty(counter.Demands);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.Until(() => consumer.Batches.Count >= 1, "the first batch arrives");
+
+        Assert.Equal([0, 1, 2, 3], consumer.Snapshot[0]);
+        Assert.Equal(4L, counter.Demands.First());
+    }
+
+    [Fact]
+    public async Task AccumulateDemand_TwoConsumers_ReplaysEachAskSeparately()
+    {
+        var counter = new Counter(options: new() { Demand = ProducerDemand.Accumulate });
+        var first = new Recorder<int>("first");
+        var second = new Recorder<int>("second");
+        await Wait.For(first.SubscribeAsync(counter, new() { MaxDemand = 2, MinDemand = 0 }));
+        await Wait.For(second.SubscribeAsync(counter, new() { MaxDemand = 2, MinDemand = 0 }));
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+
+        Assert.Equal([2L, 2L], counter.Demands.Take(2));
+    }
+
+    [Fact]
+    public async Task EventsEmittedBeforeAnyConsumer_AreServedFromTheBufferBeforeHandleDemand()
+    {
+        var counter = new Counter();
+        await Wait.For(counter.EmitAsync(new[] { A, B, C, D, E }));
+        Assert.Equal(5, counter.BufferedCount);
+        var consumer = new Recorder<int>();
+
+        await Wait.For(consumer.SubscribeAsync(counter, new() { MaxDemand = 4, MinDemand = 0 }));
+        await Wait.Until(() => consumer.Batches.Count >= 4, "four batches arrive");
+
+        Assert.Equal([[A, B, C, D], [E], [0, 1, 2], [3, 4, 5, 6]], consumer.Snapshot[..4]);
+        Assert.Equal([3L, 4L], counter.Demands.Take(2));
+    }
+
+    [Fact]
+    public async Task FullBuffer_KeepLast_DropsTheOldestAndReportsTheCount()
+    {
+        var counter = new Counter(options: new() { BufferSize = 5 });
+        var diagnostics = new ConcurrentQueue<StageDiagnostic>();
+        counter.Diagnostic += diagnostics.Enqueue;
+
+        await Wait.For(counter.EmitAsync(new[] { A, B, C, D, E }));
+        await Wait.For(counter.EmitAsync(new[] { F, G, H }));
+        var consumer = new Recorder<int>();
+        await Wait.For(consumer.SubscribeAsync(counter, new() { MaxDemand = 4, MinDemand = 0 }));
+        await Wait.Until(() => consumer.Batches.Count >= 2, "two batches arrive");
+
+        Assert.Equal([[D, E, F, G], [H]], consumer.Snapshot[..2]);
+        Assert.Equal(3, counter.DroppedCount);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal(StageDiagnosticKind.BufferOverflow, diagnostic.Kind);
+        Assert.Equal(3, diagnostic.Count);
+    }
+
+    [Fact]
+    public async Task FullBuffer_KeepFirst_DropsTheNewest()
+    {
+        var counter = new Counter(options: new() { BufferSize = 5, BufferKeep = BufferKeep.First });
+
+        await Wait.For(counter.EmitAsync(new[] { A, B, C, D, E }));
+        await Wait.For(counter.EmitAsync(new[] { F, G, H }));
+        var consumer = new Recorder<int>();
+        await Wait.For(consumer.SubscribeAsync(counter, new() { MaxDemand = 4, MinDemand = 0 }));
+        await Wait.Until(() => consumer.Batches.Count >= 2, "two batches arrive");
+
+        Assert.Equal([[A, B, C, D], [E]], consumer.Snapshot[..2]);
+        Assert.Equal(3, counter.DroppedCount);
+    }
+
+    [Fact]
+    public async Task UnboundedBuffer_CountsEmittedEvents_AndEmptiesWhenConsumed()
+    {
+        var producer = StageFactory.CreateProducer<int>(_ => ReadOnlyMemory<int>.Empty, options: new() { BufferSize = ProducerOptions.Unbounded });
+
+        await Wait.For(producer.EmitAsync(new[] { A, B, C, D, E }));
+        Assert.Equal(5, producer.BufferedCount);
+        await Wait.For(producer.EmitAsync(new[] { F, G, H }));
+        Assert.Equal(8, producer.BufferedCount);
+
+        var consumer = new Recorder<int>();
+        await Wait.For(consumer.SubscribeAsync(producer, new() { MaxDemand = 10 }));
+        await Wait.Until(() => consumer.EventCount == 8, "all eight events arrive");
+
+        Assert.Equal([A, B, C, D, E, F, G, H], consumer.Events);
+        Assert.Equal(0, producer.BufferedCount);
+    }
+
+    [Fact]
+    public async Task HandleDemand_ReturningMoreThanAsked_BuffersTheExcess()
+    {
+        var producer = StageFactory.CreateProducer<int>(demand => Seq.Range(0, (int)demand + 2));
+        var consumer = new Recorder<int>();
+        var subscription = await Wait.For(consumer.SubscribeAsync(producer, new() { Demand = Subscriptions.DemandMode.Manual }));
+
+        subscription.Ask(3);
+        await Wait.Until(() => consumer.EventCount == 3, "three events arrive");
+        await Wait.Flush(producer);
+
+        Assert.Equal(3, producer.BufferedCount);
+        subscription.Ask(2);
+        await Wait.Until(() => consumer.EventCount == 5, "two more arrive, from the buffer");
+        Assert.Equal([0, 1, 2, 3, 4], consumer.Events);
+        Assert.Equal(1, producer.BufferedCount);
+    }
+
+    [Fact]
+    public async Task HandleDemand_ReturningFewer_IsNotAskedAgainForTheRest()
+    {
+        var demands = new ConcurrentQueue<long>();
+        var producer = StageFactory.CreateProducer<int>(demand =>
+        {
+            demands.Enqueue(demand);
+            return new[] { 7 };
+        });
+        var consumer = new Recorder<int>();
+        var subscription = await Wait.For(consumer.SubscribeAsync(producer, new() { Demand = Subscriptions.DemandMode.Manual }));
+
+        subscription.Ask(5);
+        await Wait.Until(() => consumer.EventCount == 1, "one event arrives");
+        await Wait.Flush(producer);
+
+        Assert.Equal([5L], demands);
+        Assert.Equal(4, subscription.OutstandingDemand);
+    }
+}
