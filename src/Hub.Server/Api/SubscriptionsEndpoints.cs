@@ -1,5 +1,7 @@
 using Hub.Server.Log;
 using Hub.Server.Subscriptions;
+using Hub.Stages.Dispatchers;
+using Hub.Stages.Subscriptions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Hub.Server.Api;
@@ -30,7 +32,7 @@ internal static class SubscriptionsEndpoints
         s.Request.Types,
         Group: null,
         Dispatch: "broadcast",
-        Demand: s.Request.Demand == DemandMode.Auto ? "auto" : "manual",
+        Demand: s.Request.Demand == DemandMode.Automatic ? "auto" : "manual",
         Overflow: s.Request.Overflow == OverflowPolicy.DropOldest ? "dropOldest" : "disconnect",
         s.Request.MaxDemand,
         s.Request.MinDemand,

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Hub.Server.Publishing;
 using Hub.Server.Topics;
+using Hub.Stages.Dispatchers;
+using Hub.Stages.Subscriptions;
 using Hub.Stages;
 
 namespace Hub.Server.Subscriptions;
@@ -77,7 +79,7 @@ public sealed class SubscribeRequest
         var demand = OptionalEnum(request, "demand", ["auto", "manual"]) switch
         {
             "manual" => DemandMode.Manual,
-            _ => DemandMode.Auto,
+            _ => DemandMode.Automatic,
         };
         var overflow = OptionalEnum(request, "overflow", ["dropOldest", "disconnect"]) switch
         {

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Hub.Server.Log;
+using Hub.Stages.Dispatchers;
+using Hub.Stages.Subscriptions;
 using Microsoft.Extensions.Logging;
 
 namespace Hub.Server.Subscriptions;
@@ -49,7 +51,7 @@ public sealed partial class Subscription : IAppendListener
         _cursor = position;
         // A replay that starts before what the log keeps will meet truncation first: that is "retention", not lag.
         _started = position + 1 >= log.FirstRetained;
-        _credits = request.Demand == DemandMode.Auto ? request.MaxDemand : 0;
+        _credits = request.Demand == DemandMode.Automatic ? request.MaxDemand : 0;
     }
 
     /// <summary>The subscription's id on the wire.</summary>

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Hub.Server.Subscriptions;
+using Hub.Stages.Dispatchers;
+using Hub.Stages.Subscriptions;
 
 namespace Hub.Server.Tests.Subscriptions;
 
@@ -11,7 +13,7 @@ public sealed class SubscribeRequestTests
     public void Parse_AppliesGenStagesDefaults()
     {
         var request = Parse("""{"topics":["a.*"]}""");
-        Assert.Equal((1000, 500, DemandMode.Auto, OverflowPolicy.DropOldest, (long?)null), (request.MaxDemand, request.MinDemand, request.Demand, request.Overflow, request.After));
+        Assert.Equal((1000, 500, DemandMode.Automatic, OverflowPolicy.DropOldest, (long?)null), (request.MaxDemand, request.MinDemand, request.Demand, request.Overflow, request.After));
         Assert.Null(request.Types);
     }
 
