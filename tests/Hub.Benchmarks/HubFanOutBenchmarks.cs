@@ -45,7 +45,7 @@ public class HubFanOutBenchmarks
         _log = new MemoryEventLog(Options.Create(new EventLogOptions { Retention = new() { MaxEvents = 1_000_000 } }));
         _channel = new CountingChannel(this);
         var body = Encoding.UTF8.GetBytes("""{"topic":"orders.eu.created","type":"order.created","id":null,"key":null,"time":"2026-11-22T00:00:00Z","data":{"order":12345,"total":99.5,"items":["a","b","c"]},"headers":null}""");
-        _batch = Enumerable.Range(0, PublishBatch).Select(_ => new EventDraft("orders.eu.created", "order.created", null, null, DateTimeOffset.UnixEpoch, body)).ToArray();
+        _batch = Enumerable.Range(0, PublishBatch).Select(_ => new EventDraft("orders.eu.created", "order.created", null, null, DateTimeOffset.UtcNow, body)).ToArray();
         var request = SubscribeRequest.Parse(JsonDocument.Parse("""{"topics":["orders.>"],"maxDemand":1000,"minDemand":500}""").RootElement);
         for (var i = 0; i < Subscribers + (OneStalled ? 1 : 0); i++)
         {

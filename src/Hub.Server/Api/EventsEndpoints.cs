@@ -14,6 +14,8 @@ internal static class EventsEndpoints
 {
     internal const int DefaultReadLimit = 100;
     internal const int MaxReadLimit = 1000;
+    internal const string IdempotencyKeyHeader = "Idempotency-Key";
+    internal const int MaxIdempotencyKeyLength = 255;
 
     /// <summary>Publish one event or a batch.</summary>
     /// <remarks>Validates the body as a whole, then appends it all or nothing; answers once the log has it.</remarks>
@@ -24,6 +26,16 @@ internal static class EventsEndpoints
         if (!IsJson(request.ContentType))
         {
             return Problems.UnsupportedMediaType(request.ContentType);
+        }
+
+        string? idempotencyKey = null;
+        if (request.Headers.TryGetValue(IdempotencyKeyHeader, out var keyValues))
+        {
+            idempotencyKey = keyValues.ToString();
+            if (keyValues.Count != 1 || idempotencyKey.Length is 0 or > MaxIdempotencyKeyLength || idempotencyKey.Any(char.IsControl))
+            {
+                return Problems.Invalid(IdempotencyKeyHeader, $"must be one value of 1 to {MaxIdempotencyKeyLength} printable characters");
+            }
         }
 
         var limit = options.Value.MaxBodyBytes;
@@ -71,7 +83,17 @@ internal static class EventsEndpoints
                 return Problems.Invalid(parsed.Errors);
             }
 
-            var appended = await log.AppendAsync(parsed.Drafts!, context.RequestAborted).ConfigureAwait(false);
+            IReadOnlyList<AppendedEvent> appended;
+            try
+            {
+                appended = await log.AppendAsync(parsed.Drafts!, idempotencyKey, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (LogOverloadedException ex)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Problems.Overloaded(ex.Message);
+            }
+
             var events = new PublishedEvent[appended.Count];
             for (var i = 0; i < events.Length; i++)
             {

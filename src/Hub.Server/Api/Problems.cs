@@ -28,6 +28,12 @@ internal static class Problems
             title: "Unsupported media type.",
             extensions: new Dictionary<string, object?> { ["field"] = "Content-Type" });
 
+    public static ProblemHttpResult Overloaded(string why) =>
+        TypedResults.Problem(
+            detail: $"log: {why}; nothing was appended, try again after Retry-After seconds",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The hub cannot take more events right now.");
+
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(detail: what, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
 }

@@ -10,6 +10,7 @@ public sealed class EventLogOptions
 
     internal const int DefaultMaxEvents = 100_000;
     internal static readonly TimeSpan DefaultDedupWindow = TimeSpan.FromMinutes(10);
+    internal static readonly TimeSpan DefaultMaxAge = TimeSpan.FromDays(7);
 
     /// <summary>Which implementation: <c>Memory</c> (the only one so far). Default <c>Memory</c>.</summary>
     [RegularExpression("^(?i:memory)$", ErrorMessage = "Hub:Log:Kind must be 'Memory'.")]
@@ -28,5 +29,9 @@ public sealed class EventLogOptions
         /// <summary>The most events kept; older ones are dropped as new ones arrive. Default 100,000.</summary>
         [Range(1, 100_000_000, ErrorMessage = "Hub:Log:Retention:MaxEvents must be between 1 and 100000000.")]
         public int MaxEvents { get; set; } = DefaultMaxEvents;
+
+        /// <summary>Events older than this are dropped. Default 7 days.</summary>
+        [Range(typeof(TimeSpan), "00:00:01", "3650.00:00:00", ErrorMessage = "Hub:Log:Retention:MaxAge must be between 00:00:01 and 3650.00:00:00.")]
+        public TimeSpan MaxAge { get; set; } = DefaultMaxAge;
     }
 }

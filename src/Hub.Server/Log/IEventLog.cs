@@ -18,10 +18,13 @@ public interface IEventLog
     long FirstRetained { get; }
 
     /// <summary>
-    /// Appends a batch atomically, all or nothing, and answers each event's sequence in order. An event whose
-    /// <c>(topic, id)</c> was appended within the dedup window is not appended again: it answers the first sequence.
+    /// Appends a batch atomically, all or nothing, and answers each event's sequence in order, once the batch is as
+    /// durable as the log is. An event whose <c>(topic, id)</c> was appended within the dedup window is not appended
+    /// again: it answers the first sequence. A batch with an <paramref name="idempotencyKey"/> seen within the window
+    /// appends nothing and answers what the first batch with that key was answered.
     /// </summary>
-    ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, CancellationToken cancellationToken = default);
+    /// <exception cref="LogOverloadedException">The log cannot take more now; nothing was appended.</exception>
+    ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reads the entries after <paramref name="after"/> that <paramref name="filter"/> selects, in sequence order, into

@@ -11,7 +11,7 @@ public sealed class MemoryEventLogTests
         new(Options.Create(new EventLogOptions { Retention = new() { MaxEvents = maxEvents } }), time);
 
     private static EventDraft Draft(string topic, string? id = null) =>
-        new(topic, "t", id, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\"}}"));
+        new(topic, "t", id, null, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\"}}"));
 
     [Fact]
     public async Task Append_AssignsConsecutiveSequences_AndWritesTheEnvelopeOnce()
@@ -31,7 +31,7 @@ public sealed class MemoryEventLogTests
     public async Task Append_EmptyBody_StillMakesValidJson()
     {
         var log = Create();
-        await log.AppendAsync([new EventDraft("a", null, null, null, DateTimeOffset.UnixEpoch, "{}"u8.ToArray())]);
+        await log.AppendAsync([new EventDraft("a", null, null, null, DateTimeOffset.UtcNow, "{}"u8.ToArray())]);
         var read = new List<LogEntry>();
         await log.ReadAsync(0, null, 10, int.MaxValue, read);
         Assert.Equal("{\"sequence\":1}", Encoding.UTF8.GetString(read[0].Json));
