@@ -31,6 +31,9 @@ public static class HubApplication
         configure?.Invoke(builder);
 
         var app = builder.Build();
+
+        // Open the log now, so a bad setting stops the start with its message rather than failing the first request.
+        _ = app.Services.GetRequiredService<Log.IEventLog>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Log;
+using Hub.Server.Log.Sqlite;
 using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
@@ -16,12 +17,20 @@ public static class HubServiceCollectionExtensions
     /// <summary>Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>).</summary>
     public static IServiceCollection AddHub(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<EventLogOptions>, EventLogOptionsValidator>();
         services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IEventLog, MemoryEventLog>();
+        services.AddSingleton<IEventLog>(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<EventLogOptions>>();
+            var time = sp.GetRequiredService<TimeProvider>();
+            return options.Value.IsMemory
+                ? new MemoryEventLog(options, time)
+                : new SqliteEventLog(options, time, sp.GetRequiredService<ILogger<SqliteEventLog>>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
+        });
         services.AddSingleton(sp => new PublishRequestParser(sp.GetRequiredService<IOptions<PublishOptions>>().Value.MaxBatchEvents, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
         services.AddSingleton<SubscriptionRegistry>();

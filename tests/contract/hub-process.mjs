@@ -1,6 +1,6 @@
 // Starts a real hub process on 127.0.0.1 (a free port) for the contract tests, and stops it by its PID.
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,9 +10,11 @@ const defaultDll = path.resolve(here, '../../src/Hub.Server/bin/Release/net10.0/
 
 export async function startHub(settings = {}) {
   const dll = process.env.HUB_DLL ?? defaultDll;
-  const args = [dll, '--urls', 'http://127.0.0.1:0', '--Logging:LogLevel:Default=Information'];
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-contract-'));
+  const args = [dll, '--urls', 'http://127.0.0.1:0', '--Logging:LogLevel:Default=Information',
+    `--Hub:Log:Sqlite:Path=${path.join(dataDir, 'hub.db')}`];
   for (const [key, value] of Object.entries(settings)) args.push(`--${key}=${value}`);
-  const child = spawn('dotnet', args, { cwd: mkdtempSync(path.join(tmpdir(), 'hub-contract-')), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('dotnet', args, { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the hub did not start within 30 s:\n${output}`)), 30_000);
@@ -34,6 +36,7 @@ export async function startHub(settings = {}) {
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

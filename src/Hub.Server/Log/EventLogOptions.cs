@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Log;
 
@@ -8,25 +9,63 @@ public sealed class EventLogOptions
     /// <summary>The configuration section.</summary>
     public const string Section = "Hub:Log";
 
-    internal const int DefaultMaxEvents = 100_000;
+    internal const int DefaultMaxEvents = 1_000_000;
     internal static readonly TimeSpan DefaultDedupWindow = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan DefaultMaxAge = TimeSpan.FromDays(7);
 
-    /// <summary>Which implementation: <c>Memory</c> (the only one so far). Default <c>Memory</c>.</summary>
-    [RegularExpression("^(?i:memory)$", ErrorMessage = "Hub:Log:Kind must be 'Memory'.")]
-    public string Kind { get; set; } = "Memory";
+    /// <summary>Which implementation: <c>Sqlite</c> (durable, embedded; the default) or <c>Memory</c>.</summary>
+    [RegularExpression("^(?i:sqlite|memory)$", ErrorMessage = "Hub:Log:Kind must be 'Sqlite' or 'Memory'.")]
+    public string Kind { get; set; } = "Sqlite";
+
+    /// <summary>Whether <see cref="Kind"/> names the in-memory log.</summary>
+    internal bool IsMemory => string.Equals(Kind, "Memory", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The SQLite log's settings, <c>"Hub:Log:Sqlite"</c>.</summary>
+    [Required]
+    [ValidateObjectMembers]
+    public SqliteOptions Sqlite { get; set; } = new();
 
     /// <summary>How much of the log is kept.</summary>
     [Required]
+    [ValidateObjectMembers]
     public RetentionOptions Retention { get; set; } = new();
 
     /// <summary>How long a published <c>(topic, id)</c> is remembered for idempotent publish. Default 10 minutes.</summary>
     public TimeSpan DedupWindow { get; set; } = DefaultDedupWindow;
 
+    /// <summary>The SQLite log's settings.</summary>
+    public sealed class SqliteOptions
+    {
+        internal const string DefaultPath = "data/hub.db";
+
+        /// <summary>The database file: absolute, or relative to the content root (the binaries' folder). Default <c>data/hub.db</c>.</summary>
+        [Required(AllowEmptyStrings = false, ErrorMessage = "Hub:Log:Sqlite:Path must name a file.")]
+        public string Path { get; set; } = DefaultPath;
+
+        /// <summary>
+        /// <c>Full</c> (default): a 202 survives a power cut (fsync per group commit). <c>Normal</c>: it survives a crash
+        /// of the process, not of the machine.
+        /// </summary>
+        [RegularExpression("^(?i:full|normal)$", ErrorMessage = "Hub:Log:Sqlite:Synchronous must be 'Full' or 'Normal'.")]
+        public string Synchronous { get; set; } = "Full";
+
+        /// <summary>The most recent events kept in memory for live subscribers; older ones are read from the file. Default 10,000.</summary>
+        [Range(16, 10_000_000, ErrorMessage = "Hub:Log:Sqlite:TailEvents must be between 16 and 10000000.")]
+        public int TailEvents { get; set; } = 10_000;
+
+        /// <summary>Events accepted but not yet committed, at most; past this, publishers get 503 with Retry-After. Default 100,000.</summary>
+        [Range(1, 100_000_000, ErrorMessage = "Hub:Log:Sqlite:MaxPendingEvents must be between 1 and 100000000.")]
+        public int MaxPendingEvents { get; set; } = 100_000;
+
+        /// <summary>The most events one group commit (one transaction) takes. Default 10,000.</summary>
+        [Range(1, 1_000_000, ErrorMessage = "Hub:Log:Sqlite:MaxGroupEvents must be between 1 and 1000000.")]
+        public int MaxGroupEvents { get; set; } = 10_000;
+    }
+
     /// <summary>Retention bounds, <c>"Hub:Log:Retention"</c>.</summary>
     public sealed class RetentionOptions
     {
-        /// <summary>The most events kept; older ones are dropped as new ones arrive. Default 100,000.</summary>
+        /// <summary>The most events kept; older ones are dropped as new ones arrive. Default 1,000,000.</summary>
         [Range(1, 100_000_000, ErrorMessage = "Hub:Log:Retention:MaxEvents must be between 1 and 100000000.")]
         public int MaxEvents { get; set; } = DefaultMaxEvents;
 

@@ -13,10 +13,12 @@ namespace Hub.Server.Tests.Infrastructure;
 public sealed class TestHub : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private readonly string _dataDirectory;
 
-    private TestHub(WebApplication app, Uri address)
+    private TestHub(WebApplication app, Uri address, string dataDirectory)
     {
         _app = app;
+        _dataDirectory = dataDirectory;
         Address = address;
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
@@ -30,11 +32,21 @@ public sealed class TestHub : IAsyncDisposable
     /// <summary>The hub's services (for looking inside in tests).</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a hub; <paramref name="settings"/> override appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>).</summary>
+    /// <summary>
+    /// Starts a hub with the default (SQLite) log in a fresh temporary file; <paramref name="settings"/> override
+    /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>).
+    /// </summary>
     public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
     {
+        var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
         var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
         {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Hub:Log:Sqlite:Path"] = Path.Combine(dataDirectory, "hub.db"),
+                // Tests publish in bursts; durability against power loss is not what they check.
+                ["Hub:Log:Sqlite:Synchronous"] = "Normal",
+            });
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
@@ -42,7 +54,7 @@ public sealed class TestHub : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        return new TestHub(app, new Uri(address.EndsWith('/') ? address : address + "/"));
+        return new TestHub(app, new Uri(address.EndsWith('/') ? address : address + "/"), dataDirectory);
     }
 
     /// <summary>Connects a SignalR JSON-protocol client over a real WebSocket.</summary>
@@ -87,5 +99,13 @@ public sealed class TestHub : IAsyncDisposable
         Http.Dispose();
         using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5))) { await _app.StopAsync(timeout.Token); }
         await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: the temp folder is the OS's to clean.
+        }
     }
 }

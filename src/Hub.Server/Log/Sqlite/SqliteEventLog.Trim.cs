@@ -1,0 +1,79 @@
+using Microsoft.Data.Sqlite;
+
+namespace Hub.Server.Log.Sqlite;
+
+public sealed partial class SqliteEventLog
+{
+    /// <summary>
+    /// Deletes what retention no longer keeps (beyond <c>MaxEvents</c>, older than <c>MaxAge</c>) and dedup entries past
+    /// their window, in small transactions on its own connection, so the writer never waits long for it.
+    /// </summary>
+    private async Task TrimLoopAsync()
+    {
+        using var timer = new PeriodicTimer(TrimInterval, _time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                try
+                {
+                    Trim();
+                }
+                catch (SqliteException ex)
+                {
+                    Log.TrimFailed(_logger, ex);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>One pass of retention; returns how many events it deleted.</summary>
+    internal int Trim()
+    {
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        var now = _time.GetUtcNow();
+        var head = Head;
+        var keepFrom = Math.Max(Volatile.Read(ref _trimmedTo), head - _options.Retention.MaxEvents + 1);
+
+        // Retention by age: the first event young enough (events are appended in time order, so stop at the first).
+        command.CommandText = "SELECT sequence FROM events WHERE sequence >= $from AND time >= $cutoff ORDER BY sequence LIMIT 1";
+        command.Parameters.AddWithValue("$from", keepFrom);
+        command.Parameters.AddWithValue("$cutoff", (now - _options.Retention.MaxAge).ToUnixTimeMilliseconds());
+        var young = command.ExecuteScalar();
+        keepFrom = young is long firstYoung ? Math.Max(keepFrom, firstYoung) : Math.Max(keepFrom, head + 1);
+
+        var deleted = 0;
+        var trimmedTo = Volatile.Read(ref _trimmedTo);
+        while (trimmedTo < keepFrom && !_stopping.IsCancellationRequested)
+        {
+            var to = Math.Min(keepFrom, trimmedTo + TrimChunk);
+
+            // Readers stop asking for these rows before they go.
+            Volatile.Write(ref _trimmedTo, to);
+            _tail.TrimTo(to);
+            command.Parameters.Clear();
+            command.CommandText = "DELETE FROM events WHERE sequence < $to";
+            command.Parameters.AddWithValue("$to", to);
+            deleted += command.ExecuteNonQuery();
+            trimmedTo = to;
+        }
+
+        var since = (now - _options.DedupWindow).ToUnixTimeMilliseconds();
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$since", since);
+        command.CommandText = "DELETE FROM dedup WHERE time < $since";
+        command.ExecuteNonQuery();
+        command.CommandText = "DELETE FROM idempotency WHERE time < $since";
+        command.ExecuteNonQuery();
+        if (deleted > 0)
+        {
+            Log.Trimmed(_logger, deleted, trimmedTo);
+        }
+
+        return deleted;
+    }
+}

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Hub.Server.Log.Sqlite;
+
+public sealed partial class SqliteEventLog
+{
+    /// <summary>The one writer: takes every append waiting (up to a group's size) into one transaction.</summary>
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingAppend>();
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            group.Clear();
+            var events = 0;
+            while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
+            {
+                group.Add(append);
+                events += append.Events.Count;
+            }
+
+            Commit(group, events);
+        }
+    }
+
+    /// <summary>Assigns sequences, writes the group in one transaction, and only then shows it to readers and answers.</summary>
+    private void Commit(List<PendingAppend> group, int eventCount)
+    {
+        var now = _time.GetUtcNow();
+        _dedup.Expire(now);
+        var head = _head;
+        var answers = new IReadOnlyList<AppendedEvent>[group.Count];
+        var entries = new List<LogEntry>(eventCount);
+        var newIds = new List<(string Topic, string Id)>();
+        var newKeys = new List<(string Key, AppendedEvent[] Answer)>();
+        for (var g = 0; g < group.Count; g++)
+        {
+            var append = group[g];
+            if (append.IdempotencyKey is { } key && _dedup.TryGetAnswer(key, out var earlier))
+            {
+                answers[g] = earlier;
+                continue;
+            }
+
+            var results = new AppendedEvent[append.Events.Count];
+            for (var i = 0; i < results.Length; i++)
+            {
+                var draft = append.Events[i];
+                if (draft.Id is not null && _dedup.TryGetSequence(draft.Topic, draft.Id, out var first))
+                {
+                    results[i] = new AppendedEvent(first, draft.Topic, draft.Id, Duplicate: true);
+                    continue;
+                }
+
+                var sequence = ++head;
+                entries.Add(new LogEntry(sequence, draft.Topic, draft.Type, draft.Id, draft.Key, draft.Time, EnvelopeJson.Compose(sequence, draft.Body)));
+                if (draft.Id is not null)
+                {
+                    _dedup.RememberId(draft.Topic, draft.Id, sequence, now);
+                    newIds.Add((draft.Topic, draft.Id));
+                }
+
+                results[i] = new AppendedEvent(sequence, draft.Topic, draft.Id, Duplicate: false);
+            }
+
+            if (append.IdempotencyKey is { } newKey)
+            {
+                _dedup.RememberAnswer(newKey, results, now);
+                newKeys.Add((newKey, results));
+            }
+
+            answers[g] = results;
+        }
+
+        if (entries.Count > 0 || newKeys.Count > 0)
+        {
+            try
+            {
+                Write(entries, newIds, newKeys, now);
+            }
+            catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+            {
+                // Nothing of the group was committed: forget what it made dedup remember, and refuse it whole.
+                foreach (var (key, _) in newKeys)
+                {
+                    _dedup.Forget([], key);
+                }
+
+                _dedup.Forget(newIds, null);
+                Log.WriteFailed(_logger, ex, group.Count, eventCount);
+                Interlocked.Add(ref _pendingEvents, -eventCount);
+                var failure = new LogOverloadedException($"the log could not be written: {ex.Message}", TimeSpan.FromSeconds(1));
+                foreach (var append in group)
+                {
+                    append.Done.TrySetException(failure);
+                }
+
+                return;
+            }
+        }
+
+        // Committed: now readers may see it, in order, and the publishers get their answers.
+        _head = head;
+        foreach (var entry in entries)
+        {
+            _tail.Write(entry);
+            _topics.Add(entry.Topic, entry.Sequence);
+        }
+
+        _tail.Publish(head);
+        Interlocked.Add(ref _pendingEvents, -eventCount);
+        AssertInvariants();
+        for (var g = 0; g < group.Count; g++)
+        {
+            group[g].Done.TrySetResult(answers[g]);
+        }
+
+        _notifier.Notify();
+    }
+
+    private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(string Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        using var transaction = _writer.BeginTransaction();
+        _statements.Enlist(transaction);
+        var perTopic = new Dictionary<string, (long Count, long Last)>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            _statements.InsertEvent(entry);
+            perTopic[entry.Topic] = perTopic.TryGetValue(entry.Topic, out var t) ? (t.Count + 1, entry.Sequence) : (1, entry.Sequence);
+        }
+
+        foreach (var (topic, id) in newIds)
+        {
+            _dedup.TryGetSequence(topic, id, out var sequence);
+            _statements.InsertDedup(topic, id, sequence, at);
+        }
+
+        foreach (var (key, answer) in newKeys)
+        {
+            _statements.InsertIdempotency(key, JsonSerializer.Serialize(answer, SqliteJson.Default.AppendedEventArray), at);
+        }
+
+        foreach (var (topic, (count, last)) in perTopic)
+        {
+            _statements.UpsertTopic(topic, count, last);
+        }
+
+        transaction.Commit();
+    }
+}

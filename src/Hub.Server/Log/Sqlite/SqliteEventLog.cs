@@ -1,0 +1,329 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server.Log.Sqlite;
+
+/// <summary>
+/// The durable log (<c>"Hub:Log:Kind": "Sqlite"</c>, the default): an embedded SQLite file in WAL mode.
+/// </summary>
+/// <remarks>
+/// <para><b>Group commit.</b> Appends queue for one writer task, which takes everything waiting (up to
+/// <c>MaxGroupEvents</c>) into one transaction; each append completes only after that transaction commits, so a 202
+/// means the events are on disk. Concurrent publishers share one fsync.</para>
+/// <para><b>Reads.</b> The last <c>TailEvents</c> committed events are also kept in memory (<see cref="EventRing"/>):
+/// live subscribers read there without touching the file. A subscriber further behind reads pages from the file up
+/// to where the tail begins, then goes on in memory: sequences decide, so there is no gap and no duplicate.</para>
+/// <para><b>Retention</b> by count is exact for readers (<see cref="FirstRetained"/> never lets them see more than
+/// <c>MaxEvents</c>); rows are deleted, with age-expired ones, by a background task in small transactions so appends
+/// never wait long. <b>Dedup</b> ids and idempotency keys are stored with the events, in the same transaction, and
+/// reloaded at start. <b>Admission</b>: past <c>MaxPendingEvents</c> accepted but uncommitted, appends are refused with
+/// <see cref="LogOverloadedException"/> instead of queueing without bound.</para>
+/// </remarks>
+public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
+{
+    private const int ReadPage = 512;
+    private const int TrimChunk = 5_000;
+    private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
+
+    private readonly EventLogOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writer;
+    private readonly SqliteStatements _statements;
+    private readonly EventRing _tail;
+    private readonly Deduplicator _dedup;
+    private readonly TopicCounters _topics = new();
+    private readonly AppendNotifier _notifier = new();
+    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Task _writerLoop;
+    private readonly Task _trimLoop;
+    private long _pendingEvents;
+    private long _head;      // committed head (writer task only; readers use _tail.Head)
+    private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
+
+    /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
+    /// path and the setting when the file cannot be opened or is not a usable database.</summary>
+    public SqliteEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null, ILogger<SqliteEventLog>? logger = null, string? contentRoot = null)
+    {
+        _options = options.Value;
+        _time = time ?? TimeProvider.System;
+        _logger = (ILogger?)logger ?? NullLogger.Instance;
+        _dedup = new Deduplicator(_options.DedupWindow);
+        _tail = new EventRing(Math.Min(_options.Sqlite.TailEvents, _options.Retention.MaxEvents));
+        Path = System.IO.Path.GetFullPath(_options.Sqlite.Path, contentRoot ?? Directory.GetCurrentDirectory());
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            _writer = Open();
+            SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            _statements = new SqliteStatements(_writer);
+            Load();
+        }
+        catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
+        {
+            _writer?.Dispose();
+            throw new HubStartupException(
+                $"Hub:Log:Sqlite:Path: cannot use '{Path}' as the event log: {ex.Message} " +
+                "(set Hub:Log:Sqlite:Path to a writable file, or Hub:Log:Kind to Memory)", ex);
+        }
+
+        Log.Opened(_logger, Path, _head, _trimmedTo);
+        _writerLoop = Task.Run(WriteLoopAsync);
+        _trimLoop = Task.Run(TrimLoopAsync);
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <inheritdoc />
+    public long Head => _tail.Head;
+
+    /// <inheritdoc />
+    public long FirstRetained => Math.Max(Volatile.Read(ref _trimmedTo), Head - _options.Retention.MaxEvents + 1);
+
+    /// <summary>How many listeners wait for the next append.</summary>
+    internal int ListenerCount => _notifier.Count;
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        var count = events.Count;
+        var pending = Interlocked.Add(ref _pendingEvents, count);
+        if (pending > _options.Sqlite.MaxPendingEvents && pending != count)
+        {
+            Interlocked.Add(ref _pendingEvents, -count);
+            throw new LogOverloadedException($"{pending - count} events are waiting to be written (Hub:Log:Sqlite:MaxPendingEvents is {_options.Sqlite.MaxPendingEvents})", TimeSpan.FromSeconds(1));
+        }
+
+        var append = new PendingAppend(events, idempotencyKey);
+        if (!_queue.Writer.TryWrite(append))
+        {
+            Interlocked.Add(ref _pendingEvents, -count);
+            throw new ObjectDisposedException(nameof(SqliteEventLog));
+        }
+
+        // Not cancelled with the request: once queued, the append happens; the caller may stop waiting for it.
+        return new ValueTask<IReadOnlyList<AppendedEvent>>(append.Done.Task.WaitAsync(cancellationToken));
+    }
+
+    /// <inheritdoc />
+    public ValueTask<LogRead> ReadAsync(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(after);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
+        var first = FirstRetained;
+        if (after + 1 < first)
+        {
+            return new ValueTask<LogRead>(new LogRead(after, Truncated: true, first));
+        }
+
+        if (after + 1 >= _tail.First)
+        {
+            var read = _tail.Read(after, filter, maxEvents, maxBytes, into);
+            if (!read.Truncated)
+            {
+                return new ValueTask<LogRead>(read);
+            }
+        }
+
+        return new ValueTask<LogRead>(ReadFromFile(after, filter, maxEvents, maxBytes, into));
+    }
+
+    /// <inheritdoc />
+    public void ListenOnce(IAppendListener listener) => _notifier.ListenOnce(listener);
+
+    /// <inheritdoc />
+    public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
+
+    /// <inheritdoc />
+    public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default)
+    {
+        if (_writerLoop.IsCompleted || _stopping.IsCancellationRequested)
+        {
+            return new(false);
+        }
+
+        try
+        {
+            using var connection = Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1";
+            return new(Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1);
+        }
+        catch (SqliteException)
+        {
+            return new(false);
+        }
+    }
+
+    /// <summary>Writes what is queued, stops the background tasks and closes the file.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        await _writerLoop.ConfigureAwait(false);
+        _stopping.Cancel();
+        await _trimLoop.ConfigureAwait(false);
+        _statements.Dispose();
+        _writer.Dispose();
+        SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        _stopping.Dispose();
+    }
+
+    private SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Reads the head, the retained range, the memory tail, the topics and what dedup must remember.</summary>
+    private void Load()
+    {
+        var now = _time.GetUtcNow();
+        using var command = _writer.CreateCommand();
+        command.CommandText = "SELECT topic, count, last_sequence FROM topics";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                _topics.Add(reader.GetString(0), reader.GetInt64(2), reader.GetInt64(1));
+            }
+        }
+
+        command.CommandText = "SELECT coalesce(max(sequence), 0), coalesce(min(sequence), 0) FROM events";
+        using (var reader = command.ExecuteReader())
+        {
+            reader.Read();
+            _head = Math.Max(reader.GetInt64(0), _topics.MaxLastSequence());
+            var min = reader.GetInt64(1);
+            _trimmedTo = min == 0 ? _head + 1 : min;
+        }
+
+        var tailFrom = Math.Max(_trimmedTo, _head - _tail.Capacity + 1);
+        command.CommandText = "SELECT sequence, topic, type, id, key, time, json FROM events WHERE sequence >= $from ORDER BY sequence";
+        command.Parameters.AddWithValue("$from", tailFrom);
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                _tail.Write(SqliteStatements.ReadEntry(reader));
+            }
+        }
+
+        _tail.TrimTo(tailFrom);
+        _tail.Publish(_head);
+
+        var since = (now - _dedup.Window).ToUnixTimeMilliseconds();
+        command.Parameters.Clear();
+        command.Parameters.AddWithValue("$since", since);
+        command.CommandText = "SELECT topic, id, sequence, time FROM dedup WHERE time >= $since ORDER BY time";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                _dedup.RememberId(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+            }
+        }
+
+        command.CommandText = "SELECT key, answer, time FROM idempotency WHERE time >= $since ORDER BY time";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                var answer = JsonSerializer.Deserialize(reader.GetString(1), SqliteJson.Default.AppendedEventArray)!;
+                _dedup.RememberAnswer(reader.GetString(0), answer, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+            }
+        }
+    }
+
+    private LogRead ReadFromFile(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into)
+    {
+        // Read up to where the memory tail begins; the next read goes on there.
+        var upTo = Math.Min(Head, Math.Max(_tail.First - 1, after));
+        using var connection = Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT sequence, topic, type, id, key, time, json FROM events WHERE sequence > $after AND sequence <= $upTo ORDER BY sequence LIMIT $page";
+        var afterParameter = command.Parameters.Add("$after", SqliteType.Integer);
+        command.Parameters.AddWithValue("$upTo", upTo);
+        command.Parameters.AddWithValue("$page", ReadPage);
+
+        var position = after;
+        var taken = 0;
+        var bytes = 0;
+        while (position < upTo && taken < maxEvents && (taken == 0 || bytes < maxBytes))
+        {
+            afterParameter.Value = position;
+            var rows = 0;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var entry = SqliteStatements.ReadEntry(reader);
+                    if (entry.Sequence != position + 1)
+                    {
+                        // Rows below are being trimmed under us: what we hold is good, the rest is gone.
+                        return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: true, FirstRetained);
+                    }
+
+                    rows++;
+                    position = entry.Sequence;
+                    if (filter is null || filter.Matches(entry))
+                    {
+                        into.Add(entry);
+                        taken++;
+                        bytes += entry.Json.Length;
+                        if (taken >= maxEvents || bytes >= maxBytes)
+                        {
+                            break;
+                        }
+                    }
+                }
+            }
+
+            if (rows == 0)
+            {
+                // Nothing between the cursor and the tail (trimmed meanwhile): let the caller look again.
+                return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: after + 1 < FirstRetained, FirstRetained);
+            }
+        }
+
+        return new LogRead(position, Truncated: false, FirstRetained);
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(_head >= _tail.Head, "memory never runs ahead of the file");
+        Debug.Assert(Volatile.Read(ref _pendingEvents) >= 0, "pending events are never negative");
+    }
+
+    private sealed class PendingAppend(IReadOnlyList<EventDraft> events, string? idempotencyKey)
+    {
+        public IReadOnlyList<EventDraft> Events { get; } = events;
+
+        public string? IdempotencyKey { get; } = idempotencyKey;
+
+        public TaskCompletionSource<IReadOnlyList<AppendedEvent>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
