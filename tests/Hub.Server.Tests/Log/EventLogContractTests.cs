@@ -384,19 +384,30 @@ public abstract class EventLogContractTests : IAsyncLifetime
     [Fact]
     public async Task ConcurrentReader_NeverSeesPartOfABatch()
     {
-        const int writers = 3, batches = 40, batchSize = 5;
+        const int writers = 3, batches = 200, batchSize = 5, total = writers * batches * batchSize;
         var log = Create(maxEvents: 10_000);
+        var reading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sawMidway = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var writing = Task.WhenAll(Enumerable.Range(0, writers).Select(w => Task.Run(async () =>
         {
+            await reading.Task;
             for (var b = 0; b < batches; b++)
             {
+                if (b == batches / 2)
+                {
+                    // However the threads are scheduled, the reader sees the log half written at least once.
+                    await sawMidway.Task.WaitAsync(Deadline);
+                }
+
                 await log.AppendAsync(Enumerable.Range(0, batchSize).Select(i => Draft($"w{w}", marker: $"w{w}-b{b}-i{i}")).ToArray());
+                await Task.Yield();
             }
         })));
 
-        var reads = 0;
+        var midway = 0;
         var violations = new List<string>();
-        for (; reads < 100_000 && !writing.IsCompleted; reads++)
+        reading.SetResult();
+        for (var reads = 0; reads < 1_000_000 && !writing.IsCompleted; reads++)
         {
             var entries = new List<LogEntry>();
             var read = await log.ReadAsync(0, null, int.MaxValue, int.MaxValue, entries);
@@ -405,7 +416,13 @@ public abstract class EventLogContractTests : IAsyncLifetime
                 violations.Add($"read {entries.Count} entries scanned to {read.ScannedTo}");
             }
 
-            // Within each writer's events, a batch is all there or not at all: its markers come in whole runs of batchSize.
+            if (read.ScannedTo is > 0 and < total)
+            {
+                midway++;
+                sawMidway.TrySetResult();
+            }
+
+            // Within each writer's events, a batch is all there or not at all: they come in whole runs of batchSize.
             foreach (var writer in entries.GroupBy(e => e.Topic))
             {
                 if (writer.Count() % batchSize != 0)
@@ -413,11 +430,14 @@ public abstract class EventLogContractTests : IAsyncLifetime
                     violations.Add($"{writer.Count()} events of {writer.Key} visible");
                 }
             }
+
+            await Task.Yield();
         }
 
         await writing.WaitAsync(Deadline);
         Assert.Empty(violations);
-        Assert.Equal(writers * batches * batchSize, log.Head);
+        Assert.Equal(total, log.Head);
+        Assert.True(midway > 0, "the reader never saw the log while it was being written: the test proved nothing");
     }
 
     [Fact]
