@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests;
@@ -45,7 +44,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         long lastSeen;
         using (var http = Http(first))
         {
-            before = Sequences(await PublishAsync(http, Events("r", from: 0, count: 10)));
+            before = Sequences(await HubRest.PublishAsync(http, Events("r", from: 0, count: 10)));
             await using var client = await HubClient.ConnectAsync(first.Address);
             var subscription = await client.SubscribeAsync(new SubscribeArgs(["r"], After: 0, MaxDemand: 6, Demand: "manual"));
             await client.AskAsync(subscription, 6);
@@ -60,7 +59,7 @@ public sealed class DurabilityTests : IAsyncLifetime
 
         var second = await StartSqliteAsync();
         using var http2 = Http(second);
-        var after = Sequences(await PublishAsync(http2, Events("r", from: 10, count: 5)));
+        var after = Sequences(await HubRest.PublishAsync(http2, Events("r", from: 10, count: 5)));
         Assert.True(after.Min() > before.Max(), $"sequences were reused after the restart: {string.Join(',', before)} then {string.Join(',', after)}");
 
         await using var resumed = await HubClient.ConnectAsync(second.Address);
@@ -70,7 +69,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         await rest.WaitForCountAsync(expected.Count, Deadline);
 
         // A last event proves nothing else was on its way before it.
-        var marker = Sequences(await PublishAsync(http2, new[] { new { topic = "r", id = "r-marker", data = new { i = -1 } } }));
+        var marker = Sequences(await HubRest.PublishAsync(http2, new[] { new { topic = "r", id = "r-marker", data = new { i = -1 } } }));
         await rest.WaitForCountAsync(expected.Count + 1, Deadline);
         Assert.Empty(rest.Violations);
         Assert.Empty(rest.Gaps);
@@ -171,7 +170,7 @@ public sealed class DurabilityTests : IAsyncLifetime
 
         var second = await StartSqliteAsync();
         using var http2 = Http(second);
-        var log = await ReadAllAsync(http2);
+        var log = await HubRest.ReadAllAsync(http2);
         var inLog = log.Select(e => (Key: $"{e.GetProperty("topic").GetString()}/{e.GetProperty("id").GetString()}", Sequence: e.GetProperty("sequence").GetInt64())).ToList();
 
         var sequences = inLog.Select(e => e.Sequence).ToList();
@@ -205,7 +204,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         var head = sequences.Count == 0 ? 0 : sequences[^1];
         foreach (var chunk in acceptedEvents.Chunk(500))
         {
-            var answers = await PublishAsync(http2, chunk);
+            var answers = await HubRest.PublishAsync(http2, chunk);
             foreach (var answer in answers)
             {
                 var key = $"{answer.GetProperty("topic").GetString()}/{answer.GetProperty("id").GetString()}";
@@ -214,9 +213,67 @@ public sealed class DurabilityTests : IAsyncLifetime
             }
         }
 
-        var afterRepublish = await ReadAllAsync(http2);
+        var afterRepublish = await HubRest.ReadAllAsync(http2);
         Assert.Equal(inLog.Count, afterRepublish.Count);
         Assert.Equal(head, afterRepublish.Count == 0 ? 0 : afterRepublish[^1].GetProperty("sequence").GetInt64());
+    }
+
+    [Fact]
+    public async Task RelativeDatabasePath_IsUnderTheContentRoot_NotTheWorkingDirectory()
+    {
+        var relative = Path.Combine("durability-" + Guid.NewGuid().ToString("N"), "hub.db");
+        var underContentRoot = Path.Combine(AppContext.BaseDirectory, relative);
+        try
+        {
+            var first = await StartAsync(SqliteSettings(relative));
+            using (var http = Http(first))
+            {
+                await HubRest.PublishAsync(http, Events("p", from: 0, count: 1));
+            }
+
+            Assert.True(await first.StopAsync(Deadline), first.Output);
+            Assert.True(File.Exists(underContentRoot), $"no database at {underContentRoot}:\n{first.Output}");
+            Assert.False(File.Exists(Path.Combine(_directory, relative)), "the database was made under the working directory");
+
+            var second = await StartAsync(SqliteSettings(relative));
+            using var http2 = Http(second);
+            Assert.Single(await HubRest.ReadAllAsync(http2));
+            await second.StopAsync(Deadline);
+        }
+        finally
+        {
+            DeleteUnderContentRoot(Path.GetDirectoryName(relative)!);
+        }
+    }
+
+    /// <summary>Nothing about the log configured: it is SQLite, in <c>data/hub.db</c> under the content root (the
+    /// binaries' folder), and what was published is there after a restart.</summary>
+    [Fact]
+    public async Task DefaultSettings_KeepTheLogInDataHubDbUnderTheContentRoot_AcrossARestart()
+    {
+        var database = Path.Combine(AppContext.BaseDirectory, "data", "hub.db");
+        DeleteUnderContentRoot("data");
+        try
+        {
+            var first = await StartAsync([]);
+            long[] published;
+            using (var http = Http(first))
+            {
+                published = Sequences(await HubRest.PublishAsync(http, Events("d", from: 0, count: 3)));
+            }
+
+            Assert.True(await first.StopAsync(Deadline), first.Output);
+            Assert.True(File.Exists(database), $"no database at {database}:\n{first.Output}");
+
+            var second = await StartAsync([]);
+            using var http2 = Http(second);
+            Assert.Equal(published, (await HubRest.ReadAllAsync(http2)).Select(e => e.GetProperty("sequence").GetInt64()));
+            await second.StopAsync(Deadline);
+        }
+        finally
+        {
+            DeleteUnderContentRoot("data");
+        }
     }
 
     [Theory]
@@ -277,7 +334,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         var hub = await StartAsync(kind == "Sqlite" ? SqliteSettings(DatabasePath) : new Dictionary<string, string> { ["Hub:Log:Kind"] = kind });
         using (var http = Http(hub))
         {
-            await PublishAsync(http, Events("g", from: 0, count: 3));
+            await HubRest.PublishAsync(http, Events("g", from: 0, count: 3));
         }
 
         await using var client = await HubClient.ConnectAsync(hub.Address);
@@ -286,45 +343,6 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.True(await hub.StopAsync(Deadline), $"the hub did not stop on SIGTERM within {Deadline}:\n{hub.Output}");
         Assert.True(hub.ExitCode == 0, $"the hub exited with {hub.ExitCode} on SIGTERM:\n{hub.Output}");
         await client.Closed.WaitAsync(Deadline);
-    }
-
-    /// <summary>
-    /// The same key with a different body still answers the first response and appends nothing: the key names the
-    /// publisher's attempt, and a retry must never append twice whatever it resends (as Stripe's idempotency keys; the
-    /// alternative, a 422 for a changed body, would make the retry fail instead of being safe).
-    /// </summary>
-    [Theory]
-    [InlineData("Memory")]
-    [InlineData("Sqlite")]
-    public async Task IdempotencyKey_RepeatedBatch_AnswersTheSameAndAppendsNothing_EvenWithAnotherBody(string kind)
-    {
-        var settings = new Dictionary<string, string?> { ["Hub:Log:Kind"] = kind };
-        if (kind == "Sqlite")
-        {
-            settings["Hub:Log:Sqlite:Path"] = DatabasePath;
-        }
-
-        await using var hub = await TestHub.StartAsync(settings);
-        var batch = new[] { new { topic = "k", data = 1 }, new { topic = "k", data = 2 } }; // no ids: only the key can dedup them
-        var (status1, first) = await PostWithKeyAsync(hub.Http, "k1", batch);
-        Assert.Equal(HttpStatusCode.Accepted, status1);
-        Assert.Equal([1L, 2L], SequencesOf(first));
-
-        var (status2, again) = await PostWithKeyAsync(hub.Http, "k1", batch);
-        Assert.Equal(HttpStatusCode.Accepted, status2);
-        Assert.True(JsonNode.DeepEquals(first, again), $"the same key answered {again} after {first}");
-        Assert.Equal(2, await hub.GetHeadAsync());
-
-        var (status3, changed) = await PostWithKeyAsync(hub.Http, "k1", new[] { new { topic = "k", data = 3 } });
-        Assert.Equal(HttpStatusCode.Accepted, status3);
-        Assert.True(JsonNode.DeepEquals(first, changed), $"the same key with another body answered {changed}, not the first answer {first}");
-        Assert.Equal(2, await hub.GetHeadAsync());
-
-        // Another key is another publish: the key, not the body, decided.
-        var (status4, other) = await PostWithKeyAsync(hub.Http, "k2", batch);
-        Assert.Equal(HttpStatusCode.Accepted, status4);
-        Assert.Equal([3L, 4L], SequencesOf(other));
-        Assert.Equal(4, await hub.GetHeadAsync());
     }
 
     [Theory]
@@ -376,52 +394,19 @@ public sealed class DurabilityTests : IAsyncLifetime
         return hub;
     }
 
+    private static void DeleteUnderContentRoot(string relativeDirectory)
+    {
+        var directory = Path.Combine(AppContext.BaseDirectory, relativeDirectory);
+        if (Directory.Exists(directory))
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static HttpClient Http(HubProcess hub) => new() { BaseAddress = hub.Address, Timeout = Deadline };
 
     private static object[] Events(string topic, int from, int count) =>
         Enumerable.Range(from, count).Select(i => (object)new { topic, id = $"{topic}-{i}", data = new { i } }).ToArray();
 
     private static long[] Sequences(JsonElement[] published) => published.Select(e => e.GetProperty("sequence").GetInt64()).ToArray();
-
-    private static async Task<JsonElement[]> PublishAsync(HttpClient http, object body)
-    {
-        using var response = await http.PostAsync("api/events", TestHub.Json(body));
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"publish answered {(int)response.StatusCode}: {text}");
-        using var document = JsonDocument.Parse(text);
-        return document.RootElement.GetProperty("events").EnumerateArray().Select(e => e.Clone()).ToArray();
-    }
-
-    private static long[] SequencesOf(JsonNode? answer) =>
-        answer?["events"]?.AsArray().Select(e => e!["sequence"]!.GetValue<long>()).ToArray() ?? throw new InvalidOperationException($"not a publish answer: {answer}");
-
-    private static async Task<(HttpStatusCode Status, JsonNode? Body)> PostWithKeyAsync(HttpClient http, string key, object body)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, "api/events") { Content = TestHub.Json(body) };
-        request.Headers.Add("Idempotency-Key", key);
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        return (response.StatusCode, JsonNode.Parse(text));
-    }
-
-    /// <summary>Every event in the log, by <c>GET /api/events</c> pages, in order.</summary>
-    private static async Task<List<JsonElement>> ReadAllAsync(HttpClient http)
-    {
-        var all = new List<JsonElement>();
-        long after = 0;
-        for (var pages = 0; pages < 10_000; pages++)
-        {
-            var page = await http.GetFromJsonAsync<JsonElement>($"api/events?after={after}&limit=1000");
-            var events = page.GetProperty("events").EnumerateArray().ToArray();
-            if (events.Length == 0)
-            {
-                return all;
-            }
-
-            all.AddRange(events);
-            after = page.GetProperty("next").GetInt64();
-        }
-
-        throw new InvalidOperationException("the log did not end within 10,000 pages");
-    }
 }

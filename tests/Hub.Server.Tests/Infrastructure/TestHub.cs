@@ -30,11 +30,15 @@ public sealed class TestHub : IAsyncDisposable
     /// <summary>The hub's services (for looking inside in tests).</summary>
     public IServiceProvider Services => _app.Services;
 
-    /// <summary>Starts a hub; <paramref name="settings"/> override appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>).</summary>
+    /// <summary>Starts a hub with an in-memory log; <paramref name="settings"/> override that and appsettings.json (keys like
+    /// <c>Hub:Log:Retention:MaxEvents</c>; a test that wants the SQLite log sets <c>Hub:Log:Kind</c> and <c>Hub:Log:Sqlite:Path</c>).</summary>
     public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
         {
+            // Each test gets its own log: in memory unless it asks for another kind (with its own file). The product's
+            // default, a SQLite file under the content root, would be shared by every test run from the same folder.
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Hub:Log:Kind"] = "Memory" });
             if (settings is not null)
             {
                 builder.Configuration.AddInMemoryCollection(settings);
