@@ -211,7 +211,7 @@ public sealed class EventsHubTests
     [Fact]
     public async Task AsksWhileCaughtUp_DoNotPileUpWaitsOnTheLog()
     {
-        await using var hub = await TestHub.StartAsync();
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Log:Kind"] = "Memory" });
         await using var client = await hub.ConnectAsync();
         var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual"));
         for (var i = 0; i < 50; i++)

@@ -1,0 +1,39 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace Hub.Server.Tests.Infrastructure;
+
+/// <summary>The REST calls the durability tests make against any hub, in-process or a child process.</summary>
+public static class HubRest
+{
+    public static async Task<JsonElement[]> PublishAsync(HttpClient http, object body)
+    {
+        using var response = await http.PostAsync("api/events", TestHub.Json(body));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"publish answered {(int)response.StatusCode}: {text}");
+        using var document = JsonDocument.Parse(text);
+        return document.RootElement.GetProperty("events").EnumerateArray().Select(e => e.Clone()).ToArray();
+    }
+
+    /// <summary>Every event in the log, by <c>GET /api/events</c> pages, in order.</summary>
+    public static async Task<List<JsonElement>> ReadAllAsync(HttpClient http)
+    {
+        var all = new List<JsonElement>();
+        long after = 0;
+        for (var pages = 0; pages < 10_000; pages++)
+        {
+            var page = await http.GetFromJsonAsync<JsonElement>($"api/events?after={after}&limit=1000");
+            var events = page.GetProperty("events").EnumerateArray().ToArray();
+            if (events.Length == 0)
+            {
+                return all;
+            }
+
+            all.AddRange(events);
+            after = page.GetProperty("next").GetInt64();
+        }
+
+        throw new InvalidOperationException("the log did not end within 10,000 pages");
+    }
+}

@@ -1,0 +1,10 @@
+using Hub.Server.Log;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server.Tests.Log;
+
+/// <summary>The <see cref="IEventLog"/> contract, run against <see cref="MemoryEventLog"/>.</summary>
+public sealed class MemoryEventLogContractTests : EventLogContractTests
+{
+    protected override IEventLog CreateLog(EventLogOptions options, TimeProvider time) => new MemoryEventLog(Options.Create(options), time);
+}
