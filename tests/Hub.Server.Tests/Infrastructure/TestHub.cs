@@ -26,6 +26,9 @@ public sealed class TestHub : IAsyncDisposable
     /// <summary>The hub's base address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address { get; }
 
+    /// <summary>The SQLite file this hub uses when its log kind is SQLite (a fresh temporary file per hub).</summary>
+    public string DatabasePath => Path.Combine(_dataDirectory, "hub.db");
+
     /// <summary>A client for the REST API.</summary>
     public HttpClient Http { get; }
 

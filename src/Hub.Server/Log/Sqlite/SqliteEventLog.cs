@@ -99,6 +99,9 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     /// <summary>How many listeners wait for the next append.</summary>
     internal int ListenerCount => _notifier.Count;
 
+    /// <summary>Events accepted and not yet committed.</summary>
+    internal long PendingEvents => Volatile.Read(ref _pendingEvents);
+
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
