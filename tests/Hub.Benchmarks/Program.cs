@@ -1,6 +1,14 @@
 using BenchmarkDotNet.Running;
 using Hub.Benchmarks;
 
+if (args is ["--latency", ..])
+{
+    // Publish → deliver percentiles at a fixed rate (events/s), for the SQLite and the memory log.
+    var rate = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5_000;
+    await LatencyProbe.RunAsync(rate, TimeSpan.FromSeconds(5), runs: 3);
+    return;
+}
+
 if (args is ["--smoke", ..])
 {
     // A quick check outside BenchmarkDotNet: every parameter set completes a few invocations.

@@ -4,10 +4,7 @@ namespace Hub.Server.Log.Sqlite;
 
 public sealed partial class SqliteEventLog
 {
-    /// <summary>
-    /// Deletes what retention no longer keeps (beyond <c>MaxEvents</c>, older than <c>MaxAge</c>) and dedup entries past
-    /// their window, in small transactions on its own connection, so the writer never waits long for it.
-    /// </summary>
+    /// <summary>Asks the writer for a retention pass every second (at most one waits in its queue at a time).</summary>
     private async Task TrimLoopAsync()
     {
         using var timer = new PeriodicTimer(TrimInterval, _time);
@@ -15,13 +12,9 @@ public sealed partial class SqliteEventLog
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                try
+                if (Interlocked.Exchange(ref _maintenanceQueued, 1) == 0 && !_queue.Writer.TryWrite(Maintenance))
                 {
-                    Trim();
-                }
-                catch (SqliteException ex)
-                {
-                    Log.TrimFailed(_logger, ex);
+                    return;
                 }
             }
         }
@@ -30,11 +23,14 @@ public sealed partial class SqliteEventLog
         }
     }
 
-    /// <summary>One pass of retention; returns how many events it deleted.</summary>
-    internal int Trim()
+    /// <summary>
+    /// One pass of retention, on the writer (between groups): deletes what retention no longer keeps (beyond
+    /// <c>MaxEvents</c>, older than <c>MaxAge</c>), at most <see cref="TrimChunk"/> events at a time so a group never waits
+    /// long, and dedup entries past their window. Returns how many events it deleted.
+    /// </summary>
+    private int Trim()
     {
-        using var connection = Open();
-        using var command = connection.CreateCommand();
+        using var command = _writer.CreateCommand();
         var now = _time.GetUtcNow();
         var head = Head;
         var keepFrom = Math.Max(Volatile.Read(ref _trimmedTo), head - _options.Retention.MaxEvents + 1);
@@ -48,7 +44,7 @@ public sealed partial class SqliteEventLog
 
         var deleted = 0;
         var trimmedTo = Volatile.Read(ref _trimmedTo);
-        while (trimmedTo < keepFrom && !_stopping.IsCancellationRequested)
+        if (trimmedTo < keepFrom)
         {
             var to = Math.Min(keepFrom, trimmedTo + TrimChunk);
 
@@ -60,6 +56,11 @@ public sealed partial class SqliteEventLog
             command.Parameters.AddWithValue("$to", to);
             deleted += command.ExecuteNonQuery();
             trimmedTo = to;
+            if (trimmedTo < keepFrom && Interlocked.Exchange(ref _maintenanceQueued, 1) == 0)
+            {
+                // More to delete: the next chunk waits behind whatever groups are queued now.
+                _queue.Writer.TryWrite(Maintenance);
+            }
         }
 
         var since = (now - _options.DedupWindow).ToUnixTimeMilliseconds();
@@ -69,6 +70,7 @@ public sealed partial class SqliteEventLog
         command.ExecuteNonQuery();
         command.CommandText = "DELETE FROM idempotency WHERE time < $since";
         command.ExecuteNonQuery();
+        command.Parameters.Clear();
         if (deleted > 0)
         {
             Log.Trimmed(_logger, deleted, trimmedTo);

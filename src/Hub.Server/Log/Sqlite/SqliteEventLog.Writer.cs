@@ -5,7 +5,11 @@ namespace Hub.Server.Log.Sqlite;
 
 public sealed partial class SqliteEventLog
 {
-    /// <summary>The one writer: takes every append waiting (up to a group's size) into one transaction.</summary>
+    /// <summary>
+    /// The one writer: takes every append waiting (up to a group's size) into one transaction, and runs retention when
+    /// the timer asks, between groups, on the same connection: nothing else ever takes the file's write lock, so a
+    /// commit never waits in SQLite's busy handler.
+    /// </summary>
     private async Task WriteLoopAsync()
     {
         var group = new List<PendingAppend>();
@@ -14,13 +18,36 @@ public sealed partial class SqliteEventLog
         {
             group.Clear();
             var events = 0;
+            var maintain = false;
             while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
             {
+                if (ReferenceEquals(append, Maintenance))
+                {
+                    maintain = true;
+                    continue;
+                }
+
                 group.Add(append);
                 events += append.Events.Count;
             }
 
-            Commit(group, events);
+            if (group.Count > 0)
+            {
+                Commit(group, events);
+            }
+
+            if (maintain)
+            {
+                Volatile.Write(ref _maintenanceQueued, 0);
+                try
+                {
+                    Trim();
+                }
+                catch (SqliteException ex)
+                {
+                    Log.TrimFailed(_logger, ex);
+                }
+            }
         }
     }
 

@@ -27,6 +27,7 @@ namespace Hub.Server.Log.Sqlite;
 public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
 {
     private const int ReadPage = 512;
+    private static readonly PendingAppend Maintenance = new([], null);
     private const int TrimChunk = 5_000;
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
@@ -47,6 +48,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private long _pendingEvents;
     private long _head;      // committed head (writer task only; readers use _tail.Head)
     private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
+    private int _maintenanceQueued; // 1 while a retention pass waits in the writer's queue
 
     /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
     /// path and the setting when the file cannot be opened or is not a usable database.</summary>

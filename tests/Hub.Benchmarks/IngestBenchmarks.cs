@@ -1,0 +1,126 @@
+using System.Net.Http.Headers;
+using System.Text;
+using BenchmarkDotNet.Attributes;
+using Hub.Server;
+using Hub.Server.Log;
+using Hub.Server.Log.Sqlite;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Benchmarks;
+
+/// <summary>
+/// Ingest: events of about 200 bytes published in batches of 1, 100 or 1000 by 8 concurrent publishers, into the
+/// SQLite log (durable: WAL, synchronous FULL, group commit) or the memory log, either straight into the log or over
+/// HTTP (<c>POST /api/events</c> on Kestrel at 127.0.0.1). One operation is one event accepted.
+/// </summary>
+[MemoryDiagnoser]
+public class IngestBenchmarks
+{
+    private const int Publishers = 8;
+    private string _directory = null!;
+    private IEventLog? _log;
+    private WebApplication? _hub;
+    private HttpClient? _http;
+    private EventDraft[] _drafts = null!;
+    private byte[] _body = null!;
+
+    [Params("Sqlite", "Memory")]
+    public string Kind { get; set; } = "Sqlite";
+
+    [Params(1, 100, 1000)]
+    public int Batch { get; set; }
+
+    [Params("Log", "Http")]
+    public string Via { get; set; } = "Log";
+
+    /// <summary>Events per invocation: fewer for single-event batches, which are bound by commits, not bytes.</summary>
+    public int Events => Batch == 1 ? 2_000 : 40_000;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _directory = Directory.CreateTempSubdirectory("hub-ingest-").FullName;
+        var dataJson = "{\"order\":12345,\"customer\":\"c-0042\",\"total\":99.5,\"items\":[\"sku-1\",\"sku-2\"],\"note\":\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\"}";
+        var draftBody = Encoding.UTF8.GetBytes($"{{\"topic\":\"orders.eu.created\",\"type\":\"order.created\",\"id\":null,\"key\":null,\"time\":\"2026-11-22T00:00:00Z\",\"data\":{dataJson},\"headers\":null}}");
+        _drafts = Enumerable.Range(0, Batch).Select(_ => new EventDraft("orders.eu.created", "order.created", null, null, DateTimeOffset.UtcNow, draftBody)).ToArray();
+        _body = Encoding.UTF8.GetBytes("[" + string.Join(",", Enumerable.Repeat($"{{\"topic\":\"orders.eu.created\",\"type\":\"order.created\",\"data\":{dataJson}}}", Batch)) + "]");
+        var settings = new Dictionary<string, string?>
+        {
+            ["Hub:Log:Kind"] = Kind,
+            ["Hub:Log:Sqlite:Path"] = Path.Combine(_directory, "hub.db"),
+            ["Hub:Log:Retention:MaxEvents"] = "2000000",
+            ["Hub:Log:Sqlite:MaxPendingEvents"] = "1000000",
+        };
+        if (Via == "Log")
+        {
+            var options = new EventLogOptions { Kind = Kind, Retention = { MaxEvents = 2_000_000 }, Sqlite = { Path = settings["Hub:Log:Sqlite:Path"]!, MaxPendingEvents = 1_000_000 } };
+            _log = Kind == "Memory"
+                ? new MemoryEventLog(Options.Create(options))
+                : new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance);
+            return;
+        }
+
+        _hub = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], b => b.Configuration.AddInMemoryCollection(settings));
+        _hub.StartAsync().GetAwaiter().GetResult();
+        var address = _hub.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
+        _http = new HttpClient { BaseAddress = new Uri(address) };
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _http?.Dispose();
+        if (_hub is not null)
+        {
+            _hub.StopAsync().GetAwaiter().GetResult();
+            _hub.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        if (_log is IAsyncDisposable disposable)
+        {
+            disposable.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        }
+
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Benchmark]
+    public async Task Publish()
+    {
+        var batches = Events / Batch;
+        var next = 0;
+        var publishers = new Task[Publishers];
+        for (var p = 0; p < Publishers; p++)
+        {
+            publishers[p] = Task.Run(async () =>
+            {
+                while (Interlocked.Increment(ref next) <= batches)
+                {
+                    if (_log is not null)
+                    {
+                        await _log.AppendAsync(_drafts);
+                    }
+                    else
+                    {
+                        using var content = new ByteArrayContent(_body);
+                        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+                        using var response = await _http!.PostAsync("api/events", content);
+                        if ((int)response.StatusCode != 202)
+                        {
+                            throw new InvalidOperationException($"publish answered {(int)response.StatusCode}");
+                        }
+                    }
+                }
+            });
+        }
+
+        await Task.WhenAll(publishers);
+    }
+}
