@@ -1,5 +1,5 @@
 # Hub in a container: the same build the tests use (Release), published, on the ASP.NET Core runtime image.
-#   docker build -t hub . && docker run --rm -p 5080:5080 hub
+#   docker build -t hub . && docker run --rm -p 5080:5080 -v hub-data:/app/data hub
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props Hub.sln appsettings.json ./
@@ -13,6 +13,9 @@ RUN dotnet publish src/Hub.Server/Hub.Server.csproj -c Release --no-restore -o /
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
+# The event log (SQLite, data/hub.db under the content root) lives on a volume the app's user can write.
+RUN mkdir -p /app/data && chown "$APP_UID" /app/data
+VOLUME /app/data
 # Listen on every interface inside the container; the hub's own default is http://localhost:5080.
 ENV ASPNETCORE_URLS=http://+:5080
 EXPOSE 5080
