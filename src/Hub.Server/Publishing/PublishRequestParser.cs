@@ -71,10 +71,11 @@ public sealed class PublishRequestParser
         var time = _time.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
         var drafts = new List<EventDraft>();
+        var output = new DraftWriter();
         switch (root.ValueKind)
         {
             case JsonValueKind.Object:
-                Add(root, prefix: "", time, drafts, errors);
+                Add(root, prefix: "", time, output, drafts, errors);
                 break;
             case JsonValueKind.Array:
                 var count = root.GetArrayLength();
@@ -91,7 +92,7 @@ public sealed class PublishRequestParser
                 var index = 0;
                 foreach (var item in root.EnumerateArray())
                 {
-                    Add(item, $"[{index}].", time, drafts, errors);
+                    Add(item, $"[{index}].", time, output, drafts, errors);
                     index++;
                 }
 
@@ -103,7 +104,7 @@ public sealed class PublishRequestParser
         return errors.Count > 0 ? PublishParseResult.Fail(errors) : PublishParseResult.Ok(drafts);
     }
 
-    private static void Add(JsonElement item, string prefix, DateTimeOffset time, List<EventDraft> drafts, Dictionary<string, string[]> errors)
+    private static void Add(JsonElement item, string prefix, DateTimeOffset time, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -145,8 +146,7 @@ public sealed class PublishRequestParser
             return;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var writer = output.Start();
         {
             writer.WriteStartObject();
             writer.WriteString("topic", topic);
@@ -177,7 +177,7 @@ public sealed class PublishRequestParser
             writer.WriteEndObject();
         }
 
-        drafts.Add(new EventDraft(topic!, type, id, key, time, buffer.WrittenSpan.ToArray()));
+        drafts.Add(new EventDraft(topic!, type, id, key, time, output.Finish()));
     }
 
     private static string? OptionalString(JsonElement item, string name, string prefix, Dictionary<string, string[]> errors)
@@ -237,6 +237,28 @@ public sealed class PublishRequestParser
                 errors[$"{prefix}headers.{TopicName.Shorten(header.Name)}"] = [$"must be at most {MaxHeaderValueLength} characters"];
                 return;
             }
+        }
+    }
+
+    /// <summary>One buffer and one writer for every event of a request: each event's JSON is copied out once.</summary>
+    private sealed class DraftWriter
+    {
+        private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+        private readonly Utf8JsonWriter _writer;
+
+        public DraftWriter() => _writer = new Utf8JsonWriter(_buffer);
+
+        public Utf8JsonWriter Start()
+        {
+            _buffer.ResetWrittenCount();
+            _writer.Reset(_buffer);
+            return _writer;
+        }
+
+        public byte[] Finish()
+        {
+            _writer.Flush();
+            return _buffer.WrittenSpan.ToArray();
         }
     }
 
