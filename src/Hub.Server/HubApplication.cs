@@ -1,5 +1,4 @@
 using Hub.Server.OpenApi;
-using Hub.Server.Subscriptions;
 
 namespace Hub.Server;
 
@@ -43,9 +42,6 @@ public static class HubApplication
         app.UseHubOpenApi();
         app.MapHub();
 
-        // At shutdown, tell every subscriber why its stream ends.
-        var registry = app.Services.GetRequiredService<SubscriptionRegistry>();
-        app.Lifetime.ApplicationStopping.Register(() => registry.EndAll("shutdown"));
         return app;
     }
 }

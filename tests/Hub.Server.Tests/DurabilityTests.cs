@@ -323,13 +323,13 @@ public sealed class DurabilityTests : IAsyncLifetime
 
     /// <summary>
     /// SIGTERM (docker stop, systemd) stops the hub by itself, with exit code 0, closing its clients' connections: the
-    /// durable log has flushed and closed its file in time. (Whether each subscriber is first told <c>ended</c> with
-    /// reason <c>shutdown</c> is another matter: today it is not, the connection closes first.)
+    /// durable log has flushed and closed its file in time, and each subscriber is first told <c>ended</c> with reason
+    /// <c>shutdown</c>.
     /// </summary>
     [Theory]
     [InlineData("Memory")]
     [InlineData("Sqlite")]
-    public async Task GracefulStop_ExitsZeroByItself_AndClosesClientConnections(string kind)
+    public async Task GracefulStop_ExitsZeroByItself_TellsSubscribers_AndClosesClientConnections(string kind)
     {
         var hub = await StartAsync(kind == "Sqlite" ? SqliteSettings(DatabasePath) : new Dictionary<string, string> { ["Hub:Log:Kind"] = kind });
         using (var http = Http(hub))
@@ -343,6 +343,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.True(await hub.StopAsync(Deadline), $"the hub did not stop on SIGTERM within {Deadline}:\n{hub.Output}");
         Assert.True(hub.ExitCode == 0, $"the hub exited with {hub.ExitCode} on SIGTERM:\n{hub.Output}");
         await client.Closed.WaitAsync(Deadline);
+        Assert.Equal("shutdown", subscription.EndedReason); // told why, before the connection closed
     }
 
     [Theory]

@@ -23,7 +23,7 @@ public sealed partial class Subscription : IAppendListener
     private readonly EventFilter _filter;
     private readonly int _maxBatchBytes;
     private readonly ILogger _logger;
-    private readonly Action<Subscription> _stopped;
+    private readonly Action<Subscription> _onStopped;
     private readonly AsyncSignal _signal = new();
     private readonly CancellationTokenSource _aborted = new();
     private long _credits;
@@ -32,14 +32,13 @@ public sealed partial class Subscription : IAppendListener
     private long _dropped;
     private int _buffered;
     private int _listening; // 1 while registered with the log for the next append, so it registers once
-    private string? _endReason;
-    private bool _notifyEnd;
+    private Ending? _ending; // set once, reason and whether to tell the client together
     private bool _started; // false only while a replay that began behind the retention has not read yet
-    private Task _run = Task.CompletedTask;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal Subscription(string id, string connectionId, SubscribeRequest request, long position, IEventLog log, ISubscriberChannel channel, int maxBatchBytes, ILogger logger, Action<Subscription> stopped)
     {
-        _stopped = stopped;
+        _onStopped = stopped;
         Id = id;
         ConnectionId = connectionId;
         Request = request;
@@ -82,13 +81,14 @@ public sealed partial class Subscription : IAppendListener
     public long Lag => Math.Max(0, _log.Head - Cursor);
 
     /// <summary>Why it ended, once it has.</summary>
-    public string? EndReason => Volatile.Read(ref _endReason);
+    public string? EndReason => Volatile.Read(ref _ending)?.Reason;
 
-    /// <summary>Completes when the pump has stopped.</summary>
-    public Task Completion => _run;
+    /// <summary>Completes when the pump has stopped (a subscription ended before its pump started still runs it, to
+    /// send its <c>ended</c>).</summary>
+    public Task Completion => _stopped.Task;
 
     /// <summary>Starts the pump. Called once, after the client has been answered.</summary>
-    internal void Start() => _run = Task.Run(RunAsync);
+    internal void Start() => _ = Task.Run(RunAsync);
 
     /// <summary>Grants <paramref name="n"/> more credits (n ≥ 1; checked by the caller). Saturates instead of overflowing.</summary>
     public void Ask(long n)
@@ -111,12 +111,11 @@ public sealed partial class Subscription : IAppendListener
     /// </summary>
     public void End(string reason, bool notify)
     {
-        if (Interlocked.CompareExchange(ref _endReason, reason, null) is not null)
+        if (Interlocked.CompareExchange(ref _ending, new Ending(reason, notify), null) is not null)
         {
             return;
         }
 
-        Volatile.Write(ref _notifyEnd, notify);
         if (!notify)
         {
             // Nobody will read what is in flight: stop waiting on the connection's write.
@@ -188,7 +187,7 @@ public sealed partial class Subscription : IAppendListener
                 Volatile.Write(ref _cursor, read.ScannedTo);
             }
 
-            if (Volatile.Read(ref _notifyEnd))
+            if (Volatile.Read(ref _ending) is { Notify: true })
             {
                 await _channel.SendEndedAsync(ConnectionId, Id, new EndedNotice(EndReason!), token).ConfigureAwait(false);
             }
@@ -205,7 +204,8 @@ public sealed partial class Subscription : IAppendListener
         }
         finally
         {
-            _stopped(this);
+            _onStopped(this);
+            _stopped.TrySetResult();
         }
     }
 
@@ -229,6 +229,8 @@ public sealed partial class Subscription : IAppendListener
         Interlocked.Add(ref _dropped, to - from + 1);
         Volatile.Write(ref _cursor, to);
     }
+
+    private sealed record Ending(string Reason, bool Notify);
 
     [Conditional("DEBUG")]
     private void AssertInvariants()

@@ -12,20 +12,24 @@ namespace Hub.Server.Subscriptions;
 /// </summary>
 public sealed class SubscriptionRegistry
 {
+    private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, Subscription> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Subscription>> _byConnection = new(StringComparer.Ordinal);
     private readonly IEventLog _log;
     private readonly ISubscriberChannel _channel;
     private readonly DeliveryOptions _options;
     private readonly ILogger<Subscription> _logger;
+    private readonly IHostApplicationLifetime? _lifetime;
+    private int _watchingShutdown;
 
     /// <summary>Creates the registry.</summary>
-    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger)
+    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger, IHostApplicationLifetime? lifetime = null)
     {
         _log = log;
         _channel = channel;
         _options = options.Value;
         _logger = logger;
+        _lifetime = lifetime;
     }
 
     /// <summary>How many subscriptions are live.</summary>
@@ -43,6 +47,7 @@ public sealed class SubscriptionRegistry
             throw new SubscribeRequestException("request", $"this connection already holds {mine.Count} subscriptions, the most allowed (Hub:Subscriptions:MaxPerConnection)");
         }
 
+        WatchShutdown();
         var head = _log.Head;
         var position = request.After is { } after ? Math.Min(after, head) : head;
         var subscription = new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget);
@@ -102,6 +107,27 @@ public sealed class SubscriptionRegistry
         {
             Remove(id, reason, notify: true);
         }
+    }
+
+    /// <summary>
+    /// At shutdown, ends every subscription with <c>ended {reason: "shutdown"}</c> and waits briefly for those messages to
+    /// be written. Registered with the first subscription: by then SignalR's connection manager, which closes every
+    /// connection when the application stops, has registered its own callback, and stopping callbacks run last
+    /// registered first, so the clients are told before their connections close.
+    /// </summary>
+    private void WatchShutdown()
+    {
+        if (_lifetime is null || Interlocked.Exchange(ref _watchingShutdown, 1) != 0)
+        {
+            return;
+        }
+
+        _lifetime.ApplicationStopping.Register(() =>
+        {
+            var ending = _byId.Values.ToArray();
+            EndAll("shutdown");
+            Task.WhenAll(ending.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
+        });
     }
 
     /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>
