@@ -60,26 +60,13 @@ public sealed class MemoryEventLog : IEventLog
                 return new ValueTask<IReadOnlyList<AppendedEvent>>(earlier);
             }
 
-            results = new AppendedEvent[events.Count];
             var head = _ring.Head;
-            for (var i = 0; i < events.Count; i++)
+            var entries = new List<LogEntry>(events.Count);
+            results = SequenceAssigner.Assign(events, ref head, _dedup, now, entries, newIds: null);
+            foreach (var entry in entries)
             {
-                var draft = events[i];
-                if (draft.Id is not null && _dedup.TryGetSequence(draft.Topic, draft.Id, out var first))
-                {
-                    results[i] = new AppendedEvent(first, draft.Topic, draft.Id, Duplicate: true);
-                    continue;
-                }
-
-                var sequence = ++head;
-                _ring.Write(new LogEntry(sequence, draft.Topic, draft.Type, draft.Id, draft.Key, draft.Time, EnvelopeJson.Compose(sequence, draft.Body)));
-                if (draft.Id is not null)
-                {
-                    _dedup.RememberId(draft.Topic, draft.Id, sequence, now);
-                }
-
-                _topics.Add(draft.Topic, sequence);
-                results[i] = new AppendedEvent(sequence, draft.Topic, draft.Id, Duplicate: false);
+                _ring.Write(entry);
+                _topics.Add(entry.Topic, entry.Sequence);
             }
 
             if (idempotencyKey is not null)

@@ -70,27 +70,7 @@ public sealed partial class SqliteEventLog
                 continue;
             }
 
-            var results = new AppendedEvent[append.Events.Count];
-            for (var i = 0; i < results.Length; i++)
-            {
-                var draft = append.Events[i];
-                if (draft.Id is not null && _dedup.TryGetSequence(draft.Topic, draft.Id, out var first))
-                {
-                    results[i] = new AppendedEvent(first, draft.Topic, draft.Id, Duplicate: true);
-                    continue;
-                }
-
-                var sequence = ++head;
-                entries.Add(new LogEntry(sequence, draft.Topic, draft.Type, draft.Id, draft.Key, draft.Time, EnvelopeJson.Compose(sequence, draft.Body)));
-                if (draft.Id is not null)
-                {
-                    _dedup.RememberId(draft.Topic, draft.Id, sequence, now);
-                    newIds.Add((draft.Topic, draft.Id));
-                }
-
-                results[i] = new AppendedEvent(sequence, draft.Topic, draft.Id, Duplicate: false);
-            }
-
+            var results = SequenceAssigner.Assign(append.Events, ref head, _dedup, now, entries, newIds);
             if (append.IdempotencyKey is { } newKey)
             {
                 _dedup.RememberAnswer(newKey, results, now);
