@@ -168,8 +168,10 @@ public sealed class EventsApiTests : IAsyncLifetime
             Assert.True(schemas.TryGetProperty(name, out _), $"schema {name}");
         }
 
-        var responses = paths.GetProperty("/api/events").GetProperty("post").GetProperty("responses");
-        foreach (var code in new[] { "202", "400", "413", "415" })
+        var post = paths.GetProperty("/api/events").GetProperty("post");
+        Assert.Contains(post.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "Idempotency-Key" && p.GetProperty("in").GetString() == "header");
+        var responses = post.GetProperty("responses");
+        foreach (var code in new[] { "202", "400", "413", "415", "503" })
         {
             Assert.True(responses.TryGetProperty(code, out _), $"response {code}");
         }

@@ -6,7 +6,8 @@ namespace Hub.Server.OpenApi;
 
 /// <summary>
 /// Documents what the handlers parse themselves: <c>POST /api/events</c> takes one <see cref="EventInput"/> or an
-/// array of them, and <c>GET /api/events</c> takes integer <c>after</c> and <c>limit</c>.
+/// array of them and an optional <c>Idempotency-Key</c> header, and <c>GET /api/events</c> takes integer <c>after</c>
+/// and <c>limit</c>.
 /// </summary>
 internal sealed class PublishBodyFilter : IOperationFilter
 {
@@ -26,6 +27,15 @@ internal sealed class PublishBodyFilter : IOperationFilter
                         ["application/json"] = new OpenApiMediaType { Schema = new OpenApiSchema { OneOf = [single, batch] } },
                     },
                 };
+                operation.Parameters ??= [];
+                operation.Parameters.Add(new OpenApiParameter
+                {
+                    Name = "Idempotency-Key",
+                    In = ParameterLocation.Header,
+                    Required = false,
+                    Description = "Makes the whole batch idempotent: the same key again, within the dedup window, answers the first answer and appends nothing.",
+                    Schema = new OpenApiSchema { Type = JsonSchemaType.String, MaxLength = 255 },
+                });
                 break;
             case "ReadEvents" when operation.Parameters is not null:
                 foreach (var parameter in operation.Parameters.OfType<OpenApiParameter>())
