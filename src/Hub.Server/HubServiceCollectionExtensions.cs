@@ -35,6 +35,7 @@ public static class HubServiceCollectionExtensions
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
         services.AddSingleton<SubscriptionRegistry>();
         services.AddScoped<DeferredStarts>();
+        services.AddHostedService<StalledSubscriptionSweeper>();
 
         services.AddSignalR(o => o.EnableDetailedErrors = false)
             .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);

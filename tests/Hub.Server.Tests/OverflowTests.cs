@@ -44,6 +44,40 @@ public sealed class OverflowTests
     }
 
     [Fact]
+    public async Task StalledSocket_WithDisconnect_IsDisconnected_OnceTheLogMovesPastIt_WhileDropOldestStays()
+    {
+        await using var hub = await StartAsync(500);
+        await using var disconnecting = await hub.ConnectAsync();
+        var gone = await disconnecting.SubscribeAsync(new SubscribeArgs([">"], MaxDemand: 1_000_000, Overflow: "disconnect"));
+        disconnecting.StopReading();
+        await using var dropping = await hub.ConnectAsync();
+        var stays = await dropping.SubscribeAsync(new SubscribeArgs([">"], MaxDemand: 1_000_000));
+        dropping.StopReading();
+
+        // Publish until the stalled socket's buffers are full and the log has moved past it (bounded: 40 MB at most).
+        async Task<bool> FellBehind() =>
+            (await hub.GetSubscriptionsAsync()).Any(s => s.GetProperty("id").GetString() == gone.Id && s.GetProperty("lag").GetInt64() > 2 * 500);
+        for (var i = 0; i < 400 && !await FellBehind(); i++)
+        {
+            await hub.PublishManyAsync("t", 100, payloadBytes: 1024);
+        }
+
+        // Its stage is stuck in a write and cannot see it fell behind; the sweeper does, and closes the connection.
+        await Eventually.TrueAsync(
+            async () => !(await hub.GetSubscriptionsAsync()).Any(s => s.GetProperty("id").GetString() == gone.Id),
+            "the stalled disconnect-policy subscription is ended");
+        var left = await hub.GetSubscriptionsAsync();
+        Assert.DoesNotContain(left, s => s.GetProperty("id").GetString() == gone.Id);
+        Assert.Contains(left, s => s.GetProperty("id").GetString() == stays.Id);
+
+        // The hub goes on serving a well-behaved client.
+        await using var fresh = await hub.ConnectAsync();
+        var witness = await fresh.SubscribeAsync(new SubscribeArgs([">"]));
+        await hub.PublishManyAsync("t", 3);
+        await witness.WaitForCountAsync(3);
+    }
+
+    [Fact]
     public async Task ReplayFromBeforeTheRetention_GetsARetentionGap()
     {
         await using var hub = await StartAsync(50);

@@ -57,6 +57,13 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
     }
 
     /// <inheritdoc />
+    public override Task OnConnectedAsync()
+    {
+        registry.TrackConnection(Context.ConnectionId, Context.Abort);
+        return base.OnConnectedAsync();
+    }
+
+    /// <inheritdoc />
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         registry.RemoveConnection(Context.ConnectionId);

@@ -15,6 +15,7 @@ public sealed class SubscriptionRegistry
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(2);
     private readonly ConcurrentDictionary<string, Subscription> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Subscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
     private readonly IEventLog _log;
     private readonly ISubscriberChannel _channel;
     private readonly DeliveryOptions _options;
@@ -83,9 +84,22 @@ public sealed class SubscriptionRegistry
         return true;
     }
 
+    /// <summary>Remembers how to close a connection (for the <c>disconnect</c> overflow policy).</summary>
+    public void TrackConnection(string connectionId, Action abort) => _aborts[connectionId] = abort;
+
+    /// <summary>Closes a connection, if it is still open.</summary>
+    public void AbortConnection(string connectionId)
+    {
+        if (_aborts.TryGetValue(connectionId, out var abort))
+        {
+            abort();
+        }
+    }
+
     /// <summary>Ends every subscription of a connection that has gone.</summary>
     public void RemoveConnection(string connectionId)
     {
+        _aborts.TryRemove(connectionId, out _);
         if (!_byConnection.TryRemove(connectionId, out var mine))
         {
             return;
