@@ -12,7 +12,7 @@ namespace Hub.Server.Subscriptions;
 /// </summary>
 public sealed class SubscriptionRegistry
 {
-    private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, Subscription> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Subscription>> _byConnection = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
@@ -138,9 +138,10 @@ public sealed class SubscriptionRegistry
 
         _lifetime.ApplicationStopping.Register(() =>
         {
-            var ending = _byId.Values.ToArray();
+            // Wait for the stages that can write (one blocked in a write to a stalled socket cannot, and is not waited for).
+            var writable = _byId.Values.Where(s => s.Buffered == 0).ToArray();
             EndAll("shutdown");
-            Task.WhenAll(ending.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
+            Task.WhenAll(writable.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
         });
     }
 
