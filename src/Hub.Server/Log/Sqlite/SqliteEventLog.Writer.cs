@@ -132,9 +132,9 @@ public sealed partial class SqliteEventLog
         using var transaction = _writer.BeginTransaction();
         _statements.Enlist(transaction);
         var perTopic = new Dictionary<string, (long Count, long Last)>(StringComparer.Ordinal);
-        _statements.InsertEvents(entries);
         foreach (var entry in entries)
         {
+            _statements.InsertEvent(entry);
             perTopic[entry.Topic] = perTopic.TryGetValue(entry.Topic, out var t) ? (t.Count + 1, entry.Sequence) : (1, entry.Sequence);
         }
 

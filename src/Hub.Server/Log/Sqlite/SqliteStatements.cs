@@ -2,14 +2,10 @@ using Microsoft.Data.Sqlite;
 
 namespace Hub.Server.Log.Sqlite;
 
-/// <summary>The writer's prepared statements, reused for every row; events go in <see cref="RowsPerInsert"/> rows per
-/// statement, which costs the writer far less per event than one statement per row.</summary>
+/// <summary>The writer's prepared statements, reused for every row.</summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    internal const int RowsPerInsert = 32;
-    private const int EventColumns = 7;
     private readonly SqliteCommand _insertEvent;
-    private readonly SqliteCommand _insertEvents;
     private readonly SqliteCommand _insertDedup;
     private readonly SqliteCommand _insertIdempotency;
     private readonly SqliteCommand _upsertTopic;
@@ -18,9 +14,6 @@ internal sealed class SqliteStatements : IDisposable
     {
         _insertEvent = Create(connection, "INSERT INTO events (sequence, topic, type, id, key, time, json) VALUES ($sequence, $topic, $type, $id, $key, $time, $json)",
             "$sequence", "$topic", "$type", "$id", "$key", "$time", "$json");
-        var rows = Enumerable.Range(0, RowsPerInsert).Select(r => $"($s{r}, $t{r}, $y{r}, $i{r}, $k{r}, $m{r}, $j{r})");
-        _insertEvents = Create(connection, "INSERT INTO events (sequence, topic, type, id, key, time, json) VALUES " + string.Join(", ", rows),
-            [.. Enumerable.Range(0, RowsPerInsert).SelectMany(r => new[] { $"$s{r}", $"$t{r}", $"$y{r}", $"$i{r}", $"$k{r}", $"$m{r}", $"$j{r}" })]);
         _insertDedup = Create(connection, "INSERT OR REPLACE INTO dedup (topic, id, sequence, time) VALUES ($topic, $id, $sequence, $time)",
             "$topic", "$id", "$sequence", "$time");
         _insertIdempotency = Create(connection, "INSERT OR REPLACE INTO idempotency (key, answer, time) VALUES ($key, $answer, $time)",
@@ -32,42 +25,22 @@ internal sealed class SqliteStatements : IDisposable
     public void Enlist(SqliteTransaction transaction)
     {
         _insertEvent.Transaction = transaction;
-        _insertEvents.Transaction = transaction;
         _insertDedup.Transaction = transaction;
         _insertIdempotency.Transaction = transaction;
         _upsertTopic.Transaction = transaction;
     }
 
-    /// <summary>Inserts the entries, <see cref="RowsPerInsert"/> to a statement, the rest one by one.</summary>
-    public void InsertEvents(List<LogEntry> entries)
+    public void InsertEvent(LogEntry entry)
     {
-        var i = 0;
-        for (; i + RowsPerInsert <= entries.Count; i += RowsPerInsert)
-        {
-            for (var r = 0; r < RowsPerInsert; r++)
-            {
-                Bind(_insertEvents.Parameters, r * EventColumns, entries[i + r]);
-            }
-
-            _insertEvents.ExecuteNonQuery();
-        }
-
-        for (; i < entries.Count; i++)
-        {
-            Bind(_insertEvent.Parameters, 0, entries[i]);
-            _insertEvent.ExecuteNonQuery();
-        }
-    }
-
-    private static void Bind(SqliteParameterCollection p, int at, LogEntry entry)
-    {
-        p[at].Value = entry.Sequence;
-        p[at + 1].Value = entry.Topic;
-        p[at + 2].Value = (object?)entry.Type ?? DBNull.Value;
-        p[at + 3].Value = (object?)entry.Id ?? DBNull.Value;
-        p[at + 4].Value = (object?)entry.Key ?? DBNull.Value;
-        p[at + 5].Value = entry.Time.ToUnixTimeMilliseconds();
-        p[at + 6].Value = entry.Json;
+        var p = _insertEvent.Parameters;
+        p[0].Value = entry.Sequence;
+        p[1].Value = entry.Topic;
+        p[2].Value = (object?)entry.Type ?? DBNull.Value;
+        p[3].Value = (object?)entry.Id ?? DBNull.Value;
+        p[4].Value = (object?)entry.Key ?? DBNull.Value;
+        p[5].Value = entry.Time.ToUnixTimeMilliseconds();
+        p[6].Value = entry.Json;
+        _insertEvent.ExecuteNonQuery();
     }
 
     public void InsertDedup(string topic, string id, long sequence, long time)
@@ -111,7 +84,6 @@ internal sealed class SqliteStatements : IDisposable
     public void Dispose()
     {
         _insertEvent.Dispose();
-        _insertEvents.Dispose();
         _insertDedup.Dispose();
         _insertIdempotency.Dispose();
         _upsertTopic.Dispose();
