@@ -26,15 +26,21 @@ public abstract class EventLogContractTests : IAsyncLifetime
     {
         foreach (var log in _logs)
         {
-            switch (log)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync();
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await CloseAsync(log);
+        }
+    }
+
+    /// <summary>Closes a log, whichever way it is disposable.</summary>
+    protected static async Task CloseAsync(IEventLog log)
+    {
+        switch (log)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
         }
     }
 

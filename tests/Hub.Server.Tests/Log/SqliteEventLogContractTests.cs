@@ -40,19 +40,6 @@ public sealed class SqliteEventLogContractTests : EventLogContractTests
     private static IEventLog Open(EventLogOptions options, TimeProvider time) =>
         new SqliteEventLog(Options.Create(options), time, NullLogger<SqliteEventLog>.Instance);
 
-    private static async Task CloseAsync(IEventLog log)
-    {
-        switch (log)
-        {
-            case IAsyncDisposable asyncDisposable:
-                await asyncDisposable.DisposeAsync();
-                break;
-            case IDisposable disposable:
-                disposable.Dispose();
-                break;
-        }
-    }
-
     private EventLogOptions OptionsOnOneFile(int maxEvents = 1000, TimeSpan? maxAge = null)
     {
         var options = new EventLogOptions { Retention = new() { MaxEvents = maxEvents, MaxAge = maxAge ?? EventLogOptions.DefaultMaxAge } };
