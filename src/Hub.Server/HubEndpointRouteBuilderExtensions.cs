@@ -1,4 +1,5 @@
 using Hub.Server.Api;
+using Hub.Server.Dashboard;
 using Hub.Server.Hubs;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -45,6 +46,7 @@ public static class HubEndpointRouteBuilderExtensions
             .WithSummary("End a subscription; its client is told with `ended`");
 
         endpoints.MapHub<EventsHub>(EventsHub.Path);
+        endpoints.MapHub<DashboardHub>(DashboardHub.Path);
 
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");

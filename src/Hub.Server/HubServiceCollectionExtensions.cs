@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hub.Server.Dashboard;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Log;
@@ -6,6 +7,7 @@ using Hub.Server.Log.Sqlite;
 using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
+using Hub.Server.Telemetry;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.Extensions.Options;
 
@@ -33,7 +35,11 @@ public static class HubServiceCollectionExtensions
         });
         services.AddSingleton(sp => new PublishRequestParser(sp.GetRequiredService<IOptions<PublishOptions>>().Value.MaxBatchEvents, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
+        services.AddMetrics();
+        services.AddSingleton<HubMetrics>();
         services.AddSingleton<SubscriptionRegistry>();
+        services.AddSingleton<DashboardFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
         services.AddScoped<DeferredStarts>();
         services.AddHostedService<StalledSubscriptionSweeper>();
 

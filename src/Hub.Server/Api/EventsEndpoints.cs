@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Hub.Server.Log;
 using Hub.Server.Publishing;
+using Hub.Server.Telemetry;
 using Hub.Server.Topics;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,7 +21,7 @@ internal static class EventsEndpoints
     /// <summary>Publish one event or a batch.</summary>
     /// <remarks>Validates the body as a whole, then appends it all or nothing; answers once the log has it.</remarks>
     public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
-        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options)
+        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
@@ -95,11 +96,15 @@ internal static class EventsEndpoints
             }
 
             var events = new PublishedEvent[appended.Count];
+            var added = 0;
             for (var i = 0; i < events.Length; i++)
             {
                 var a = appended[i];
                 events[i] = new PublishedEvent(a.Sequence, a.Topic, a.Id, a.Duplicate);
+                added += a.Duplicate ? 0 : 1;
             }
+
+            metrics.RecordPublished(events.Length, added);
 
             return TypedResults.Accepted((string?)null, new PublishResponse(events));
         }

@@ -13,12 +13,14 @@ internal static class SubscriptionsEndpoints
         TypedResults.Ok(log.GetTopics().Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence)).ToArray());
 
     /// <summary>The live subscriptions, the laggards first; every figure is read from the subscription's stage.</summary>
-    public static Ok<SubscriptionInfo[]> ListSubscriptions(SubscriptionRegistry registry) =>
-        TypedResults.Ok(registry.All
-            .Select(Describe)
-            .OrderByDescending(s => s.Lag)
-            .ThenBy(s => s.Id, StringComparer.Ordinal)
-            .ToArray());
+    public static Ok<SubscriptionInfo[]> ListSubscriptions(SubscriptionRegistry registry) => TypedResults.Ok(DescribeAll(registry));
+
+    /// <summary>Every live subscription, the laggards first.</summary>
+    internal static SubscriptionInfo[] DescribeAll(SubscriptionRegistry registry) => registry.All
+        .Select(Describe)
+        .OrderByDescending(s => s.Lag)
+        .ThenBy(s => s.Id, StringComparer.Ordinal)
+        .ToArray();
 
     public static Results<NoContent, ProblemHttpResult> Delete(string id, SubscriptionRegistry registry) =>
         registry.Remove(id, "deleted", notify: true)

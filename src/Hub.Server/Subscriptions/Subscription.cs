@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hub.Server.Log;
+using Hub.Server.Telemetry;
 using Hub.Stages.Dispatchers;
 using Hub.Stages.Subscriptions;
 using Microsoft.Extensions.Logging;
@@ -24,6 +25,7 @@ public sealed partial class Subscription : IAppendListener
     private readonly int _maxBatchBytes;
     private readonly ILogger _logger;
     private readonly Action<Subscription> _onStopped;
+    private readonly HubMetrics _metrics;
     private readonly AsyncSignal _signal = new();
     private readonly CancellationTokenSource _aborted = new();
     private long _credits;
@@ -36,9 +38,10 @@ public sealed partial class Subscription : IAppendListener
     private bool _started; // false only while a replay that began behind the retention has not read yet
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal Subscription(string id, string connectionId, SubscribeRequest request, long position, IEventLog log, ISubscriberChannel channel, int maxBatchBytes, ILogger logger, Action<Subscription> stopped)
+    internal Subscription(string id, string connectionId, SubscribeRequest request, long position, IEventLog log, ISubscriberChannel channel, int maxBatchBytes, ILogger logger, Action<Subscription> stopped, HubMetrics metrics)
     {
         _onStopped = stopped;
+        _metrics = metrics;
         Id = id;
         ConnectionId = connectionId;
         Request = request;
@@ -181,6 +184,7 @@ public sealed partial class Subscription : IAppendListener
                     AssertInvariants();
                     await _channel.SendEventsAsync(ConnectionId, Id, batch, token).ConfigureAwait(false);
                     Interlocked.Add(ref _delivered, batch.Count);
+                    _metrics.RecordDelivered(batch.Count);
                     Volatile.Write(ref _buffered, 0);
                 }
 
@@ -227,6 +231,7 @@ public sealed partial class Subscription : IAppendListener
         Log.FellBehind(_logger, Id, from, to, reason, "gap");
         await _channel.SendGapAsync(ConnectionId, Id, new GapNotice(from, to, reason), token).ConfigureAwait(false);
         Interlocked.Add(ref _dropped, to - from + 1);
+        _metrics.RecordDropped(to - from + 1, reason);
         Volatile.Write(ref _cursor, to);
     }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Hub.Server.Log;
+using Hub.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,17 +22,22 @@ public sealed class SubscriptionRegistry
     private readonly DeliveryOptions _options;
     private readonly ILogger<Subscription> _logger;
     private readonly IHostApplicationLifetime? _lifetime;
+    private readonly HubMetrics _metrics;
     private int _watchingShutdown;
 
     /// <summary>Creates the registry.</summary>
-    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger, IHostApplicationLifetime? lifetime = null)
+    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger, IHostApplicationLifetime? lifetime = null, HubMetrics? metrics = null)
     {
+        _metrics = metrics ?? new HubMetrics();
         _log = log;
         _channel = channel;
         _options = options.Value;
         _logger = logger;
         _lifetime = lifetime;
     }
+
+    /// <summary>How many SignalR connections are open.</summary>
+    public int ConnectionCount => _aborts.Count;
 
     /// <summary>How many subscriptions are live.</summary>
     public int Count => _byId.Count;
@@ -51,7 +57,7 @@ public sealed class SubscriptionRegistry
         WatchShutdown();
         var head = _log.Head;
         var position = request.After is { } after ? Math.Min(after, head) : head;
-        var subscription = new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget);
+        var subscription = new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics);
         _byId[subscription.Id] = subscription;
         mine[subscription.Id] = subscription;
         return subscription;
