@@ -23,7 +23,7 @@ internal sealed class DashboardFeed : BackgroundService
     private readonly SubscriptionRegistry _registry;
     private readonly HubMetrics _metrics;
     private readonly TimeProvider _time;
-    private readonly Lock _historyLock = new();
+    private readonly Lock _tickLock = new(); // guards the history and makes a tick (from the timer or a test) one step
     private readonly Queue<RatePoint> _history = new(HistoryLength);
     private TaskCompletionSource<DashboardSnapshot> _next = NewNext();
     private DashboardSnapshot _latest;
@@ -53,7 +53,7 @@ internal sealed class DashboardFeed : BackgroundService
     /// <summary>The recent throughput, oldest first.</summary>
     public IReadOnlyList<RatePoint> History()
     {
-        lock (_historyLock)
+        lock (_tickLock)
         {
             return [.. _history];
         }
@@ -79,22 +79,24 @@ internal sealed class DashboardFeed : BackgroundService
     /// <summary>Takes a snapshot, records its rates and wakes the watchers.</summary>
     internal void Tick()
     {
-        var now = _time.GetTimestamp();
-        var elapsed = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
-        _lastTimestamp = now;
-        var snapshot = Take(Latest, elapsed);
-        lock (_historyLock)
+        DashboardSnapshot snapshot;
+        lock (_tickLock)
         {
+            var now = _time.GetTimestamp();
+            var elapsed = _time.GetElapsedTime(_lastTimestamp, now).TotalSeconds;
+            _lastTimestamp = now;
+            snapshot = Take(Latest, elapsed);
             if (_history.Count == HistoryLength)
             {
                 _history.Dequeue();
             }
 
             _history.Enqueue(new RatePoint(snapshot.Time, snapshot.PublishedPerSecond, snapshot.DeliveredPerSecond));
+
+            // Publish the snapshot before completing the old promise, so a woken watcher that asks again sees it as latest.
+            Volatile.Write(ref _latest, snapshot);
         }
 
-        // Publish the snapshot before completing the old promise, so a woken watcher that asks again sees it as latest.
-        Volatile.Write(ref _latest, snapshot);
         Interlocked.Exchange(ref _next, NewNext()).TrySetResult(snapshot);
     }
 

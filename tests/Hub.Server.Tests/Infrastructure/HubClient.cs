@@ -22,6 +22,7 @@ public sealed class HubClient : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly ConcurrentDictionary<string, (TaskCompletionSource<JsonElement> Done, Action<JsonElement>? OnResult)> _pending = new();
     private readonly ConcurrentDictionary<string, SubscriptionLog> _subscriptions = new();
+    private readonly ConcurrentDictionary<string, Channel<JsonElement>> _streams = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _resumeReading = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -36,10 +37,10 @@ public sealed class HubClient : IAsyncDisposable
     /// <summary>Completes when the connection closes.</summary>
     public Task Closed => _receiving;
 
-    public static async Task<HubClient> ConnectAsync(Uri hubBase)
+    public static async Task<HubClient> ConnectAsync(Uri hubBase, string path = "hubs/events")
     {
         var client = new HubClient();
-        var uri = new UriBuilder(new Uri(hubBase, "hubs/events")) { Scheme = hubBase.Scheme == "https" ? "wss" : "ws" }.Uri;
+        var uri = new UriBuilder(new Uri(hubBase, path)) { Scheme = hubBase.Scheme == "https" ? "wss" : "ws" }.Uri;
         await client._socket.ConnectAsync(uri, CancellationToken.None);
         client._receiving = Task.Run(client.ReceiveLoopAsync);
         await client.SendRawAsync("{\"protocol\":\"json\",\"version\":1}");
@@ -62,6 +63,17 @@ public sealed class HubClient : IAsyncDisposable
         _pending[id] = (completion, onResult);
         await SendRawAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target, arguments }, Wire));
         return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Starts a server-to-client stream (a <c>StreamInvocation</c>); its items arrive on the returned reader,
+    /// which completes when the server completes the stream.</summary>
+    public async Task<ChannelReader<JsonElement>> StreamAsync(string target, params object?[] arguments)
+    {
+        var id = Interlocked.Increment(ref _nextInvocationId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var items = Channel.CreateUnbounded<JsonElement>();
+        _streams[id] = items;
+        await SendRawAsync(JsonSerializer.Serialize(new { type = 4, invocationId = id, target, arguments }, Wire));
+        return items.Reader;
     }
 
     /// <summary>Subscribes and starts recording the subscription's messages (which may arrive before the answer is read).</summary>
@@ -206,9 +218,20 @@ public sealed class HubClient : IAsyncDisposable
                 }
 
                 break;
+            case 2: // stream item
+                if (_streams.TryGetValue(message.GetProperty("invocationId").GetString()!, out var stream))
+                {
+                    stream.Writer.TryWrite(message.GetProperty("item").Clone());
+                }
+
+                break;
             case 3: // completion
                 var id = message.GetProperty("invocationId").GetString()!;
-                if (_pending.TryRemove(id, out var pending))
+                if (_streams.TryRemove(id, out var ended))
+                {
+                    ended.Writer.TryComplete(message.TryGetProperty("error", out var streamError) ? new HubInvocationException(streamError.GetString()!) : null);
+                }
+                else if (_pending.TryRemove(id, out var pending))
                 {
                     if (message.TryGetProperty("error", out var error))
                     {
