@@ -1,11 +1,14 @@
 # Hub in a container: the same build the tests use (Release), published, on the ASP.NET Core runtime image.
 #   docker build -t hub . && docker run --rm -p 5080:5080 -v hub-data:/app/data hub
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# The pages' browser packages (SignalR's client, uPlot) come from npm during the build (src/Hub.Server/ClientLibs).
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Directory.Build.props Directory.Packages.props Hub.sln appsettings.json ./
 COPY src/Hub.Stages/Hub.Stages.csproj src/Hub.Stages/
 COPY src/Hub.Server/Hub.Server.csproj src/Hub.Server/
-RUN dotnet restore src/Hub.Server/Hub.Server.csproj
+COPY src/Hub.Server/ClientLibs/package.json src/Hub.Server/ClientLibs/package-lock.json src/Hub.Server/ClientLibs/
+RUN dotnet restore src/Hub.Server/Hub.Server.csproj && (cd src/Hub.Server/ClientLibs && npm ci --no-audit --no-fund)
 COPY src/ src/
 COPY wwwroot/ wwwroot/
 RUN dotnet publish src/Hub.Server/Hub.Server.csproj -c Release --no-restore -o /app

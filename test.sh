@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test of Hub on a fresh machine with the .NET SDK and Node/npm: installs what the tests need (npm
-# packages from package-lock.json), builds in Release, runs the .NET suites (unit and integration, on Kestrel at
-# 127.0.0.1 with real WebSockets) and the contract suite (the official @microsoft/signalr client against a real hub
-# process), then prints one line: "N passed, N failed".
+# Runs every test of Hub on a fresh machine with the .NET SDK and Node/npm: installs what the tests need (Debian's
+# Chromium, npm packages from package-lock.json), builds in Release, runs the .NET suites (unit and integration, on
+# Kestrel at 127.0.0.1 with real WebSockets), the contract suite (the official @microsoft/signalr client against a real
+# hub process) and the page tests (headless Chromium), then prints one line: "N passed, N failed".
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -10,8 +10,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
-echo "== install: npm packages for the contract tests"
+echo "== install: Chromium for the page tests (Debian's package), npm packages for the Node tests"
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 (cd tests/contract && npm ci --no-audit --no-fund)
+(cd tests/browser && npm ci --no-audit --no-fund)
 
 echo "== build (Release)"
 dotnet build Hub.sln -c Release
@@ -34,8 +39,20 @@ set +e
 (cd tests/contract && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/contract.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 set -e
-passed=$((passed + $(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
-failed=$((failed + $(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
+
+echo "== page tests (headless Chromium: dashboard, demo, hub-client.js in the browser)"
+export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$PWD/tests/browser/screenshots/$(date -u +%Y%m%dT%H%M%SZ)}"
+set +e
+(cd tests/browser && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/browser.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+echo "screenshots: $SCREENSHOT_DIR"
+
+for node_log in "$log_dir/contract.log" "$log_dir/browser.log"; do
+  p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
+  f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
 
 if [ "$passed" -eq 0 ]; then
   echo "no test ran" >&2

@@ -41,6 +41,10 @@ public static class HubEndpointRouteBuilderExtensions
             .WithName("ListSubscriptions")
             .WithSummary("The live subscriptions and their demand windows, the laggards first");
 
+        api.MapGet("/groups", SubscriptionsEndpoints.ListGroups)
+            .WithName("ListGroups")
+            .WithSummary("The live groups: members, acknowledged position and lag, the laggards first");
+
         api.MapDelete("/subscriptions/{id}", SubscriptionsEndpoints.Delete)
             .WithName("DeleteSubscription")
             .WithSummary("End a subscription; its client is told with `ended`");

@@ -39,7 +39,12 @@ public sealed class HubBadInputTests : IAsyncLifetime
     [InlineData("""{"topics":["a"],"demand":"sometimes"}""", "demand")]
     [InlineData("""{"topics":["a"],"overflow":"explode"}""", "overflow")]
     [InlineData("""{"topics":["a"],"dispatch":"demand"}""", "dispatch")]
-    [InlineData("""{"topics":["a"],"group":"g"}""", "group")]
+    [InlineData("""{"topics":["a"],"dispatch":"partition"}""", "dispatch")]
+    [InlineData("""{"topics":["a"],"dispatch":"roundRobin","group":"g"}""", "dispatch")]
+    [InlineData("""{"topics":["a"],"group":"g","dispatch":"broadcast"}""", "dispatch")]
+    [InlineData("""{"topics":["a"],"group":""}""", "group")]
+    [InlineData("""{"topics":["a"],"group":"has space"}""", "group")]
+    [InlineData("""{"topics":["a"],"group":7}""", "group")]
     [InlineData("""[1,2]""", "request")]
     public async Task Subscribe_WithABadRequest_FailsNamingTheField_AndCreatesNothing(string request, string field)
     {

@@ -52,18 +52,19 @@ public sealed record TopicInfo(string Topic, long Count, long LastSequence);
 /// <param name="ConnectionId">The SignalR connection that holds it.</param>
 /// <param name="Topics">Its topic patterns.</param>
 /// <param name="Types">Its type filter, if any.</param>
-/// <param name="Group">Its group (groups are not available yet: always null).</param>
-/// <param name="Dispatch">How it receives events: <c>broadcast</c>.</param>
+/// <param name="Group">Its group, or null for a broadcast subscription.</param>
+/// <param name="Dispatch">How it receives events: <c>broadcast</c> (every matching event), or its group's <c>demand</c> or <c>partition</c>.</param>
 /// <param name="Demand"><c>auto</c> or <c>manual</c>.</param>
 /// <param name="Overflow"><c>dropOldest</c> or <c>disconnect</c>.</param>
 /// <param name="MaxDemand">The demand window's size.</param>
 /// <param name="MinDemand">The client re-asks at or below this.</param>
 /// <param name="Credits">How many more events the server may send now.</param>
 /// <param name="Buffered">Events handed to the connection whose write has not completed.</param>
-/// <param name="Position">The last sequence it has passed.</param>
+/// <param name="Position">The last sequence it has passed (a group member: its group's acknowledged position).</param>
 /// <param name="Lag">Log positions between its position and the head.</param>
 /// <param name="Delivered">Events sent.</param>
 /// <param name="Dropped">Log positions skipped by its overflow policy.</param>
+/// <param name="InFlight">A group member's events delivered and not yet acknowledged (0 for broadcast).</param>
 public sealed record SubscriptionInfo(
     string Id,
     string ConnectionId,
@@ -80,4 +81,28 @@ public sealed record SubscriptionInfo(
     long Position,
     long Lag,
     long Delivered,
-    long Dropped);
+    long Dropped,
+    int InFlight);
+
+/// <summary>A live group: subscriptions sharing one position in the log.</summary>
+/// <param name="Name">The group's name.</param>
+/// <param name="Topics">Its members' topic patterns.</param>
+/// <param name="Types">Its members' type filter, if any.</param>
+/// <param name="Dispatch"><c>demand</c> or <c>partition</c>.</param>
+/// <param name="Members">The members' subscription ids.</param>
+/// <param name="Position">Every matching event up to this sequence has been acknowledged (kept across restarts).</param>
+/// <param name="Cursor">The last sequence the group has read from the log.</param>
+/// <param name="Lag">Log positions between its position and the head.</param>
+/// <param name="Queued">Events read and waiting for a member with credits.</param>
+/// <param name="InFlight">Events delivered to members and not yet acknowledged.</param>
+public sealed record GroupInfo(
+    string Name,
+    IReadOnlyList<string> Topics,
+    IReadOnlyList<string>? Types,
+    string Dispatch,
+    IReadOnlyList<string> Members,
+    long Position,
+    long Cursor,
+    long Lag,
+    long Queued,
+    long InFlight);

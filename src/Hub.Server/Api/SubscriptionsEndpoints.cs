@@ -1,3 +1,4 @@
+using Hub.Server.Groups;
 using Hub.Server.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
@@ -27,13 +28,27 @@ internal static class SubscriptionsEndpoints
             ? TypedResults.NoContent()
             : Problems.NotFound($"id: no live subscription '{Topics.TopicName.Shorten(id)}'");
 
-    internal static SubscriptionInfo Describe(Subscription s) => new(
+    /// <summary>The live groups, the laggards first.</summary>
+    public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry, IEventLog log) =>
+        TypedResults.Ok(registry.Groups
+            .Select(g =>
+            {
+                var state = g.Describe();
+                return new GroupInfo(g.Name, g.Template.Topics, g.Template.Types, DispatchName(g.Mode), state.Members, g.Position, g.Cursor, g.Lag, state.Queued, state.InFlight);
+            })
+            .OrderByDescending(g => g.Lag)
+            .ThenBy(g => g.Name, StringComparer.Ordinal)
+            .ToArray());
+
+    private static string DispatchName(GroupDispatchMode mode) => mode == GroupDispatchMode.Partition ? "partition" : "demand";
+
+    internal static SubscriptionInfo Describe(ISubscription s) => new(
         s.Id,
         s.ConnectionId,
         s.Request.Topics,
         s.Request.Types,
-        Group: null,
-        Dispatch: "broadcast",
+        Group: (s as GroupMember)?.GroupName,
+        Dispatch: s is GroupMember member ? DispatchName(member.Dispatch) : "broadcast",
         Demand: s.Request.Demand == DemandMode.Automatic ? "auto" : "manual",
         Overflow: s.Request.Overflow == OverflowPolicy.DropOldest ? "dropOldest" : "disconnect",
         s.Request.MaxDemand,
@@ -43,5 +58,6 @@ internal static class SubscriptionsEndpoints
         s.Cursor,
         s.Lag,
         s.Delivered,
-        s.Dropped);
+        s.Dropped,
+        InFlight: (s as GroupMember)?.InFlight ?? 0);
 }

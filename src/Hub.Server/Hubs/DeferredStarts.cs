@@ -9,10 +9,10 @@ namespace Hub.Server.Hubs;
 /// </summary>
 internal sealed class DeferredStarts : IDisposable
 {
-    private List<Subscription>? _pending;
+    private List<ISubscription>? _pending;
 
     /// <summary>Starts <paramref name="subscription"/> once the current invocation has been answered.</summary>
-    public void Add(Subscription subscription) => (_pending ??= []).Add(subscription);
+    public void Add(ISubscription subscription) => (_pending ??= []).Add(subscription);
 
     public void Dispose()
     {

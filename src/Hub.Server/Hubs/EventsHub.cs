@@ -19,7 +19,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
     public SubscribeResult Subscribe(JsonElement request)
     {
         SubscribeRequest parsed;
-        Subscription subscription;
+        ISubscription subscription;
         try
         {
             parsed = SubscribeRequest.Parse(request);
@@ -70,7 +70,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
         return base.OnDisconnectedAsync(exception);
     }
 
-    private Subscription Own(JsonElement subscriptionId)
+    private ISubscription Own(JsonElement subscriptionId)
     {
         if (subscriptionId.ValueKind != JsonValueKind.String)
         {

@@ -39,6 +39,15 @@ public interface IEventLog
     /// </summary>
     void ListenOnce(IAppendListener listener);
 
+    /// <summary>A group's stored position, or <see langword="null"/> for a group never seen. Answered from memory.</summary>
+    GroupPosition? GetGroupPosition(string group);
+
+    /// <summary>
+    /// Stores a group's position: at once for <see cref="GetGroupPosition"/>, and durably soon after (with the next write
+    /// of the log's store). A position lost to a crash only makes the group read some acknowledged events again.
+    /// </summary>
+    void SaveGroupPosition(string group, GroupPosition position);
+
     /// <summary>The topics seen, with their counts and last sequences.</summary>
     IReadOnlyList<TopicStats> GetTopics();
 

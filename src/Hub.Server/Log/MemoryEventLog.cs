@@ -17,6 +17,7 @@ public sealed class MemoryEventLog : IEventLog
     private readonly Deduplicator _dedup;
     private readonly TopicCounters _topics = new();
     private readonly AppendNotifier _notifier = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GroupPosition> _groups = new(StringComparer.Ordinal);
 
     /// <summary>Creates the log from its options.</summary>
     public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null)
@@ -97,6 +98,12 @@ public sealed class MemoryEventLog : IEventLog
 
     /// <inheritdoc />
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
+
+    /// <inheritdoc />
+    public GroupPosition? GetGroupPosition(string group) => _groups.TryGetValue(group, out var position) ? position : null;
+
+    /// <inheritdoc />
+    public void SaveGroupPosition(string group, GroupPosition position) => _groups[group] = position;
 
     /// <inheritdoc />
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default) => new(true);

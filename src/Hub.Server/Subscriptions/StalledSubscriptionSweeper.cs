@@ -42,7 +42,8 @@ internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry re
         foreach (var subscription in registry.All)
         {
             var cursor = subscription.Cursor;
-            if (subscription.Request.Overflow != OverflowPolicy.Disconnect || subscription.Buffered == 0 || cursor + 1 >= firstRetained)
+            // Group members share their group's position; a group that falls behind tells its members with a gap.
+            if (subscription is not Subscription || subscription.Request.Overflow != OverflowPolicy.Disconnect || subscription.Buffered == 0 || cursor + 1 >= firstRetained)
             {
                 continue;
             }

@@ -47,6 +47,15 @@ public sealed class SubscribeRequest
     /// <summary>What happens when the subscriber falls behind the retention.</summary>
     public OverflowPolicy Overflow { get; private init; }
 
+    /// <summary>The group it joins, or <see langword="null"/> for a broadcast subscription.</summary>
+    public string? Group { get; private init; }
+
+    /// <summary>How the group shares events (set exactly when <see cref="Group"/> is).</summary>
+    public Groups.GroupDispatchMode? Dispatch { get; private init; }
+
+    /// <summary>The longest group name.</summary>
+    public const int MaxGroupLength = 128;
+
     /// <summary>Validates <paramref name="request"/>; throws <see cref="SubscribeRequestException"/> naming the field.</summary>
     public static SubscribeRequest Parse(JsonElement request)
     {
@@ -88,14 +97,15 @@ public sealed class SubscribeRequest
         };
 
         var dispatch = OptionalEnum(request, "dispatch", ["broadcast", "demand", "partition"]);
-        if (request.TryGetProperty("group", out var group) && group.ValueKind != JsonValueKind.Null)
-        {
-            throw new SubscribeRequestException("group", "groups are not available on this hub yet; leave group out (or null) for a broadcast subscription");
-        }
-
-        if (dispatch is "demand" or "partition")
+        var group = ParseGroup(request);
+        if (group is null && dispatch is "demand" or "partition")
         {
             throw new SubscribeRequestException("dispatch", $"'{dispatch}' shares events among the members of a group and needs 'group'; without a group only 'broadcast' applies");
+        }
+
+        if (group is not null && dispatch is "broadcast")
+        {
+            throw new SubscribeRequestException("dispatch", "a group shares its events among its members: use 'demand' (the default with a group) or 'partition'");
         }
 
         return new SubscribeRequest
@@ -108,7 +118,38 @@ public sealed class SubscribeRequest
             MinDemand = (int)minDemand,
             Demand = demand,
             Overflow = overflow,
+            Group = group,
+            Dispatch = group is null ? null : dispatch == "partition" ? Groups.GroupDispatchMode.Partition : Groups.GroupDispatchMode.Demand,
         };
+    }
+
+    private static string? ParseGroup(JsonElement request)
+    {
+        if (!request.TryGetProperty("group", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 and <= MaxGroupLength } name ||
+            !name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
+        {
+            throw new SubscribeRequestException("group", $"must be null or a name of 1 to {MaxGroupLength} characters of [A-Za-z0-9_.-] (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return name;
+    }
+
+    /// <summary>Whether a member with this request may join a group made with <paramref name="other"/>: the same topics
+    /// and types (as sets) and the same dispatch. Returns the field that differs, or <see langword="null"/>.</summary>
+    internal string? DiffersFrom(SubscribeRequest other)
+    {
+        static bool SameSet(IReadOnlyList<string>? a, IReadOnlyList<string>? b) =>
+            (a ?? []).ToHashSet(StringComparer.Ordinal).SetEquals(b ?? []);
+
+        return !SameSet(Topics, other.Topics) ? "topics"
+            : !SameSet(Types, other.Types) ? "types"
+            : Dispatch != other.Dispatch ? "dispatch"
+            : null;
     }
 
     private static (string[] Topics, TopicPattern[] Patterns) ParseTopics(JsonElement request)

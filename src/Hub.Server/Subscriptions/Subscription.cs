@@ -17,7 +17,7 @@ namespace Hub.Server.Subscriptions;
 /// Threads: <see cref="Ask"/> and <see cref="End"/> come from hub invocations and REST calls; everything else runs on
 /// the pump, which is the only writer of the cursor and the only one that spends credits, so credits never go negative.
 /// </remarks>
-public sealed partial class Subscription : IAppendListener
+public sealed partial class Subscription : ISubscription, IAppendListener
 {
     private readonly IEventLog _log;
     private readonly ISubscriberChannel _channel;
@@ -91,7 +91,7 @@ public sealed partial class Subscription : IAppendListener
     public Task Completion => _stopped.Task;
 
     /// <summary>Starts the pump. Called once, after the client has been answered.</summary>
-    internal void Start() => _ = Task.Run(RunAsync);
+    public void Start() => _ = Task.Run(RunAsync);
 
     /// <summary>Grants <paramref name="n"/> more credits (n ≥ 1; checked by the caller). Saturates instead of overflowing.</summary>
     public void Ask(long n)

@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using System.Diagnostics;
+using Hub.Server.Groups;
 using Hub.Server.Log;
 using Hub.Server.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -14,20 +16,24 @@ namespace Hub.Server.Subscriptions;
 public sealed class SubscriptionRegistry
 {
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, Subscription> _byId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, Subscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ISubscription> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ISubscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal); // under _groupsGate
+    private readonly Lock _groupsGate = new();
     private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
     private readonly IEventLog _log;
     private readonly ISubscriberChannel _channel;
     private readonly DeliveryOptions _options;
     private readonly ILogger<Subscription> _logger;
+    private readonly ILogger _groupLogger;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly HubMetrics _metrics;
     private int _watchingShutdown;
 
     /// <summary>Creates the registry.</summary>
-    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger, IHostApplicationLifetime? lifetime = null, HubMetrics? metrics = null)
+    public SubscriptionRegistry(IEventLog log, ISubscriberChannel channel, IOptions<DeliveryOptions> options, ILogger<Subscription> logger, IHostApplicationLifetime? lifetime = null, HubMetrics? metrics = null, ILoggerFactory? loggerFactory = null)
     {
+        _groupLogger = loggerFactory?.CreateLogger(typeof(Group).FullName!) ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         _metrics = metrics ?? new HubMetrics();
         _log = log;
         _channel = channel;
@@ -46,7 +52,7 @@ public sealed class SubscriptionRegistry
     /// Creates a subscription for <paramref name="connectionId"/>, positioned after <c>request.After</c> (clamped to the
     /// head) or at the head. Its pump starts with <see cref="Subscription.Start"/>, once the client has the id.
     /// </summary>
-    public Subscription Create(string connectionId, SubscribeRequest request)
+    public ISubscription Create(string connectionId, SubscribeRequest request)
     {
         var mine = _byConnection.GetOrAdd(connectionId, static _ => new(StringComparer.Ordinal));
         if (mine.Count >= _options.MaxPerConnection)
@@ -57,21 +63,78 @@ public sealed class SubscriptionRegistry
         WatchShutdown();
         var head = _log.Head;
         var position = request.After is { } after ? Math.Min(after, head) : head;
-        var subscription = new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics);
+        ISubscription subscription = request.Group is null
+            ? new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
+            : JoinGroup(connectionId, request, position);
         _byId[subscription.Id] = subscription;
         mine[subscription.Id] = subscription;
         return subscription;
     }
 
+    /// <summary>The live groups.</summary>
+    internal IReadOnlyList<Group> Groups
+    {
+        get
+        {
+            lock (_groupsGate)
+            {
+                return [.. _groups.Values];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Makes a member of the request's group, starting the group if it is not live: at its stored position if it has one
+    /// (a group resumes where it was acknowledged), else at <paramref name="position"/>. A member must ask for the same
+    /// topics, types and dispatch as the group's members.
+    /// </summary>
+    private GroupMember JoinGroup(string connectionId, SubscribeRequest request, long position)
+    {
+        lock (_groupsGate)
+        {
+            var name = request.Group!;
+            if (_groups.TryGetValue(name, out var group))
+            {
+                if (request.DiffersFrom(group.Template) is { } field)
+                {
+                    throw new SubscribeRequestException("group", $"'{name}' has members with other {field} (topics [{string.Join(", ", group.Template.Topics)}], " +
+                        $"types [{string.Join(", ", group.Template.Types ?? [])}], dispatch {group.Mode.ToString().ToLowerInvariant()}); a member must ask for the same {field}");
+                }
+            }
+            else
+            {
+                group = new Group(name, request, request.Dispatch!.Value, position, _log.GetGroupPosition(name), _log, _options.MaxBatchBytes, _groupLogger);
+                _groups.Add(name, group);
+            }
+
+            var member = new GroupMember(NewId(), connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, Forget);
+            var reserved = group.Reserve(member);
+            Debug.Assert(reserved, "a group in the registry is never closed");
+            return member;
+        }
+    }
+
+    /// <summary>Takes a member out of its group; the group closes with its last member.</summary>
+    private void LeaveGroup(GroupMember member)
+    {
+        lock (_groupsGate)
+        {
+            if (member.Group.Leave(member))
+            {
+                _groups.Remove(member.Group.Name);
+            }
+        }
+    }
+
     /// <summary>Finds a live subscription by id.</summary>
-    public Subscription? Find(string id) => _byId.GetValueOrDefault(id);
+    public ISubscription? Find(string id) => _byId.GetValueOrDefault(id);
 
     /// <summary>Finds a live subscription by id that belongs to <paramref name="connectionId"/>.</summary>
-    public Subscription? Find(string id, string connectionId) =>
+    public ISubscription? Find(string id, string connectionId) =>
         _byId.TryGetValue(id, out var subscription) && subscription.ConnectionId == connectionId ? subscription : null;
 
     /// <summary>The live subscriptions.</summary>
-    public IReadOnlyCollection<Subscription> All => (IReadOnlyCollection<Subscription>)_byId.Values;
+    public IReadOnlyCollection<ISubscription> All => (IReadOnlyCollection<ISubscription>)_byId.Values;
 
     /// <summary>Ends a subscription and forgets it at once. Returns false when it is not live.</summary>
     public bool Remove(string id, string reason, bool notify)
@@ -152,9 +215,9 @@ public sealed class SubscriptionRegistry
     }
 
     /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>
-    internal void Forget(Subscription subscription)
+    internal void Forget(ISubscription subscription)
     {
-        if (_byId.TryRemove(new KeyValuePair<string, Subscription>(subscription.Id, subscription)) &&
+        if (_byId.TryRemove(new KeyValuePair<string, ISubscription>(subscription.Id, subscription)) &&
             _byConnection.TryGetValue(subscription.ConnectionId, out var mine))
         {
             mine.TryRemove(subscription.Id, out _);

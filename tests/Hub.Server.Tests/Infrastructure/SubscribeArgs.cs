@@ -8,7 +8,9 @@ public sealed record SubscribeArgs(
     int? MaxDemand = null,
     int? MinDemand = null,
     string? Demand = null,
-    string? Overflow = null) : IDemandRequest
+    string? Overflow = null,
+    string? Group = null,
+    string? Dispatch = null) : IDemandRequest
 {
     public long InitialCredits => Demand == "manual" ? 0 : MaxDemand ?? 1000;
 }

@@ -17,5 +17,8 @@ public sealed partial class SqliteEventLog
 
         [LoggerMessage(EventId = 3004, Level = LogLevel.Warning, Message = "Retention pass failed; it will be tried again")]
         public static partial void TrimFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Writing group positions failed; they will be written with the next change")]
+        public static partial void GroupPositionsFailed(ILogger logger, Exception exception);
     }
 }

@@ -19,11 +19,18 @@ public sealed partial class SqliteEventLog
             group.Clear();
             var events = 0;
             var maintain = false;
+            var positions = false;
             while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
             {
                 if (ReferenceEquals(append, Maintenance))
                 {
                     maintain = true;
+                    continue;
+                }
+
+                if (ReferenceEquals(append, SavePositions))
+                {
+                    positions = true;
                     continue;
                 }
 
@@ -34,6 +41,12 @@ public sealed partial class SqliteEventLog
             if (group.Count > 0)
             {
                 Commit(group, events);
+            }
+
+            if (positions)
+            {
+                Volatile.Write(ref _positionsQueued, 0);
+                WriteGroupPositions();
             }
 
             if (maintain)
@@ -48,6 +61,39 @@ public sealed partial class SqliteEventLog
                     Log.TrimFailed(_logger, ex);
                 }
             }
+        }
+    }
+
+    /// <summary>Writes the group positions saved since the last time, in one transaction.</summary>
+    private void WriteGroupPositions()
+    {
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO group_positions (name, acknowledged, handed) VALUES ($name, $acknowledged, $handed) " +
+                "ON CONFLICT (name) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed";
+            var name = command.Parameters.Add("$name", SqliteType.Text);
+            var acknowledged = command.Parameters.Add("$acknowledged", SqliteType.Integer);
+            var handed = command.Parameters.Add("$handed", SqliteType.Integer);
+            foreach (var group in _unsavedGroups.Keys)
+            {
+                if (_unsavedGroups.TryRemove(group, out var position))
+                {
+                    name.Value = group;
+                    acknowledged.Value = position.Acknowledged;
+                    handed.Value = position.Handed;
+                    command.ExecuteNonQuery();
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (SqliteException ex)
+        {
+            // A position not written only makes the group read acknowledged events again after a restart.
+            Log.GroupPositionsFailed(_logger, ex);
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 using System.Threading.Channels;
@@ -28,6 +29,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
 {
     private const int ReadPage = 512;
     private static readonly PendingAppend Maintenance = new([], null);
+    private static readonly PendingAppend SavePositions = new([], null);
     private const int TrimChunk = 5_000;
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
@@ -49,6 +51,9 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private long _head;      // committed head (writer task only; readers use _tail.Head)
     private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
     private int _maintenanceQueued; // 1 while a retention pass waits in the writer's queue
+    private int _positionsQueued;   // 1 while a write of group positions waits in the writer's queue
+    private readonly ConcurrentDictionary<string, GroupPosition> _groups = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, GroupPosition> _unsavedGroups = new(StringComparer.Ordinal);
 
     /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
     /// path and the setting when the file cannot be opened or is not a usable database.</summary>
@@ -154,6 +159,20 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     public void ListenOnce(IAppendListener listener) => _notifier.ListenOnce(listener);
 
     /// <inheritdoc />
+    public GroupPosition? GetGroupPosition(string group) => _groups.TryGetValue(group, out var position) ? position : null;
+
+    /// <inheritdoc />
+    public void SaveGroupPosition(string group, GroupPosition position)
+    {
+        _groups[group] = position;
+        _unsavedGroups[group] = position;
+        if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_queue.Writer.TryWrite(SavePositions))
+        {
+            Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
+        }
+    }
+
+    /// <inheritdoc />
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
 
     /// <inheritdoc />
@@ -248,6 +267,15 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             while (reader.Read())
             {
                 _dedup.RememberId(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+            }
+        }
+
+        command.CommandText = "SELECT name, acknowledged, handed FROM group_positions";
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                _groups[reader.GetString(0)] = new GroupPosition(reader.GetInt64(1), reader.GetInt64(2));
             }
         }
 

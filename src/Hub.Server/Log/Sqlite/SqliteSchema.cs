@@ -40,9 +40,10 @@ internal static class SqliteSchema
                 topic TEXT PRIMARY KEY,
                 count INTEGER NOT NULL,
                 last_sequence INTEGER NOT NULL) WITHOUT ROWID;
-            CREATE TABLE IF NOT EXISTS positions (
+            CREATE TABLE IF NOT EXISTS group_positions (
                 name TEXT PRIMARY KEY,
-                sequence INTEGER NOT NULL) WITHOUT ROWID;
+                acknowledged INTEGER NOT NULL,
+                handed INTEGER NOT NULL) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
     }

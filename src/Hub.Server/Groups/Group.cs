@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using Hub.Server.Log;
+using Hub.Server.Subscriptions;
+using Microsoft.Extensions.Logging;
+
+namespace Hub.Server.Groups;
+
+/// <summary>
+/// One group's stage: a single cursor into the log shared by its members, a <see cref="GroupDispatcher"/> that hands
+/// each event to one member within that member's credits, and the group's acknowledged position, stored in the log's
+/// store so the group resumes there after a restart.
+/// </summary>
+/// <remarks>
+/// The pump is the only reader of the log and the only writer of the cursor. Joins, leaves and asks arrive from hub
+/// invocations and change the dispatcher under <see cref="_gate"/>; nothing under it awaits or writes to a socket.
+/// Batches go to each member's outbox, which only that member's sender drains, so a stalled member holds no one else.
+/// The group reads ahead of its members' credits by at most <see cref="MaxQueued"/> events (what waits for a
+/// partition whose owner has no credits); past that it waits.
+/// </remarks>
+internal sealed partial class Group : IAppendListener
+{
+    /// <summary>The most events a group holds read but not handed out.</summary>
+    public const int MaxQueued = 10_000;
+
+    private readonly Lock _gate = new();
+    private readonly GroupDispatcher _dispatcher;
+    private readonly Dictionary<string, GroupMember> _members = new(StringComparer.Ordinal); // joined or about to
+    private readonly IEventLog _log;
+    private readonly EventFilter _filter;
+    private readonly int _maxBatchBytes;
+    private readonly ILogger _logger;
+    private readonly AsyncSignal _signal = new();
+    private readonly long _handedBefore;
+    private long _cursor;
+    private long _position;
+    private GroupPosition _saved;
+    private int _listening;
+    private bool _closed;
+    private Task? _pump;
+
+    public Group(string name, SubscribeRequest template, GroupDispatchMode mode, long start, GroupPosition? stored, IEventLog log, int maxBatchBytes, ILogger logger)
+    {
+        Name = name;
+        Template = template;
+        Mode = mode;
+        _dispatcher = new GroupDispatcher(mode);
+        _log = log;
+        _filter = new EventFilter(template.Patterns, template.Types);
+        _maxBatchBytes = maxBatchBytes;
+        _logger = logger;
+        _cursor = stored?.Acknowledged ?? start;
+        _position = _cursor;
+        _handedBefore = stored?.Handed ?? 0;
+        _saved = stored ?? default;
+    }
+
+    /// <summary>The group's name.</summary>
+    public string Name { get; }
+
+    /// <summary>The topics, types and dispatch every member must share (the first member's).</summary>
+    public SubscribeRequest Template { get; }
+
+    /// <summary>How the group shares its events.</summary>
+    public GroupDispatchMode Mode { get; }
+
+    /// <summary>Every matching event up to here has been acknowledged.</summary>
+    public long Position => Volatile.Read(ref _position);
+
+    /// <summary>The last sequence the group has read from the log.</summary>
+    public long Cursor => Volatile.Read(ref _cursor);
+
+    /// <summary>Log positions between the acknowledged position and the head.</summary>
+    public long Lag => Math.Max(0, _log.Head - Position);
+
+    /// <summary>Members joined or joining.</summary>
+    public int MemberCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _members.Count;
+            }
+        }
+    }
+
+    /// <summary>A consistent reading of the group for the API.</summary>
+    public GroupState Describe()
+    {
+        lock (_gate)
+        {
+            return new GroupState(
+                [.. _members.Keys.Order(StringComparer.Ordinal)],
+                _dispatcher.Queued,
+                _dispatcher.InFlight);
+        }
+    }
+
+    /// <summary>A member's credits and in-flight count.</summary>
+    public (long Credits, int InFlight) Describe(GroupMember member)
+    {
+        lock (_gate)
+        {
+            return _dispatcher.Describe(member.Id);
+        }
+    }
+
+    /// <summary>Holds a place for a member before it starts, so the group is not closed in between. False once closed.</summary>
+    public bool Reserve(GroupMember member)
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            _members.Add(member.Id, member);
+            return true;
+        }
+    }
+
+    /// <summary>Lets a reserved member take events.</summary>
+    public void Activate(GroupMember member, long credits)
+    {
+        lock (_gate)
+        {
+            if (_closed || !_members.ContainsKey(member.Id))
+            {
+                return;
+            }
+
+            _dispatcher.Join(member.Id, credits);
+            _pump ??= Task.Run(PumpAsync);
+        }
+
+        _signal.Set();
+    }
+
+    /// <summary>
+    /// Removes a member; what it held unacknowledged goes to the others, marked redelivered. Returns true when it was the
+    /// last one: the group is then closed, its position saved.
+    /// </summary>
+    public bool Leave(GroupMember member)
+    {
+        int returned;
+        bool last;
+        lock (_gate)
+        {
+            if (!_members.Remove(member.Id))
+            {
+                return false;
+            }
+
+            returned = _dispatcher.Leave(member.Id);
+            last = _members.Count == 0;
+            if (last)
+            {
+                // Saved here, before the registry forgets the group, so a group started again under the same name reads
+                // this position; the pump saves nothing once closed.
+                SavePositionLocked();
+                _closed = true;
+            }
+        }
+
+        if (returned > 0)
+        {
+            Log.Redelivering(_logger, Name, member.Id, returned);
+        }
+
+        _signal.Set();
+        return last;
+    }
+
+    /// <summary>Grants credits to a member and acknowledges its oldest events in flight.</summary>
+    public void Ask(GroupMember member, long credits)
+    {
+        lock (_gate)
+        {
+            _dispatcher.Ask(member.Id, credits);
+        }
+
+        _signal.Set();
+    }
+
+    /// <summary>Completes when the pump has stopped (after the last member left).</summary>
+    public Task Completion => _pump ?? Task.CompletedTask;
+
+    /// <inheritdoc />
+    void IAppendListener.OnAppended()
+    {
+        Volatile.Write(ref _listening, 0);
+        _signal.Set();
+    }
+
+    private async Task PumpAsync()
+    {
+        var read = new List<LogEntry>();
+        try
+        {
+            while (true)
+            {
+                long budget;
+                lock (_gate)
+                {
+                    if (_closed)
+                    {
+                        break;
+                    }
+
+                    _dispatcher.Dispatch((id, batch) => _members[id].Post(batch));
+                    budget = Math.Min(_dispatcher.TotalCredits, MaxQueued - _dispatcher.Queued);
+                    Volatile.Write(ref _position, _dispatcher.AcknowledgedPosition(_cursor));
+                }
+
+                SavePosition();
+                if (budget <= 0)
+                {
+                    await _signal.WaitAsync().ConfigureAwait(false);
+                    continue;
+                }
+
+                if (_cursor >= _log.Head)
+                {
+                    if (Interlocked.Exchange(ref _listening, 1) == 0)
+                    {
+                        _log.ListenOnce(this);
+                    }
+
+                    if (_cursor >= _log.Head)
+                    {
+                        await _signal.WaitAsync().ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+
+                read.Clear();
+                var result = await _log.ReadAsync(_cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read).ConfigureAwait(false);
+                if (result.Truncated)
+                {
+                    FellBehind(result.FirstRetained);
+                    continue;
+                }
+
+                lock (_gate)
+                {
+                    if (_closed)
+                    {
+                        break;
+                    }
+
+                    _dispatcher.Offer(read, _handedBefore);
+                    Volatile.Write(ref _cursor, result.ScannedTo);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // A failing group is logged and its members ended; the publisher and other subscribers never see it.
+            Log.PumpFailed(_logger, ex, Name);
+            GroupMember[] members;
+            lock (_gate)
+            {
+                members = [.. _members.Values];
+            }
+
+            foreach (var member in members)
+            {
+                member.End("error", notify: true);
+            }
+        }
+    }
+
+    /// <summary>The log no longer holds what comes after the cursor: every member is told with a gap, and the group moves on.</summary>
+    private void FellBehind(long firstRetained)
+    {
+        var gap = new GapNotice(_cursor + 1, firstRetained - 1, "overflow");
+        Log.FellBehind(_logger, Name, gap.From, gap.To);
+        lock (_gate)
+        {
+            foreach (var member in _members.Values)
+            {
+                member.PostGap(gap);
+            }
+
+            Volatile.Write(ref _cursor, firstRetained - 1);
+        }
+    }
+
+    private void SavePosition()
+    {
+        lock (_gate)
+        {
+            if (!_closed)
+            {
+                SavePositionLocked();
+            }
+        }
+    }
+
+    /// <summary>Stores the position when it changed (the log keeps it in memory at once and writes it soon after).</summary>
+    private void SavePositionLocked()
+    {
+        var position = new GroupPosition(_dispatcher.AcknowledgedPosition(_cursor), Math.Max(_handedBefore, _dispatcher.HighestHanded));
+        Debug.Assert(position.Acknowledged <= _cursor, "nothing is acknowledged beyond what was read");
+        if (position != _saved)
+        {
+            _saved = position;
+            _log.SaveGroupPosition(Name, position);
+        }
+    }
+}
+
+/// <summary>A reading of a group for the API: its members, and its events queued and in flight.</summary>
+internal sealed record GroupState(IReadOnlyList<string> Members, long Queued, long InFlight);
