@@ -241,6 +241,8 @@ internal sealed class GroupDispatcher
 
     private int DispatchByPartition(Action<string, List<GroupItem>> deliver)
     {
+        // One batch per member per pass, merged over its partitions and sorted, so every batch is in sequence order.
+        Dictionary<Member, List<GroupItem>>? batches = null;
         var handed = 0;
         var start = _nextPartition;
         _nextPartition = (_nextPartition + 1) % PartitionCount;
@@ -259,10 +261,26 @@ internal sealed class GroupDispatcher
                 continue; // its previous owner still holds some of its events: wait, so a key is never at two members
             }
 
+            batches ??= [];
+            if (!batches.TryGetValue(owner, out var batch))
+            {
+                batches[owner] = batch = [];
+            }
+
             var count = (int)Math.Min(owner.Credits, queue.Count);
-            handed += Hand(owner, queue, count, deliver);
+            Take(owner, queue, count, batch);
             _holders[p] = owner;
             _heldCounts[p] += count;
+            handed += count;
+        }
+
+        if (batches is not null)
+        {
+            foreach (var (member, batch) in batches)
+            {
+                batch.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
+                deliver(member.Id, batch);
+            }
         }
 
         return handed;
@@ -271,6 +289,14 @@ internal sealed class GroupDispatcher
     private int Hand(Member member, ItemQueue queue, int count, Action<string, List<GroupItem>> deliver)
     {
         var batch = new List<GroupItem>(count);
+        Take(member, queue, count, batch);
+        deliver(member.Id, batch);
+        return count;
+    }
+
+    /// <summary>Moves <paramref name="count"/> events from the front of a queue to a member's in-flight list and batch.</summary>
+    private void Take(Member member, ItemQueue queue, int count, List<GroupItem> batch)
+    {
         for (var i = 0; i < count; i++)
         {
             var item = queue.PopFront();
@@ -281,8 +307,6 @@ internal sealed class GroupDispatcher
 
         member.Credits -= count;
         _queued -= count;
-        deliver(member.Id, batch);
-        return count;
     }
 
     private void Rebalance()
