@@ -24,7 +24,8 @@ export async function launchBrowser() {
   });
   return {
     context,
-    /** Opens a page that records console errors and uncaught exceptions in page.problems. */
+    /** Opens a page (waiting until its script has set it up) that records console errors and uncaught exceptions in
+     * page.problems. */
     async open(url, viewport) {
       const page = await context.newPage();
       if (viewport) await page.setViewportSize(viewport);
@@ -32,6 +33,7 @@ export async function launchBrowser() {
       page.on('console', m => { if (m.type() === 'error') page.problems.push(`console: ${m.text()}`); });
       page.on('pageerror', e => page.problems.push(`page error: ${e.message}`));
       await page.goto(url);
+      await page.locator('body[data-ready="true"]').waitFor({ timeout: 15_000 });
       return page;
     },
     async screenshot(page, name) {

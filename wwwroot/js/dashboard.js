@@ -151,3 +151,6 @@ $('publish-form').addEventListener('submit', async e => {
     out.textContent = `${response.status} ${body?.title ?? response.statusText}\n${errors}`;
   }
 });
+
+// The page's handlers are in place (tests wait for this before using the forms).
+document.body.dataset.ready = 'true';

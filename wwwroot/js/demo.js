@@ -147,4 +147,5 @@ async function stop() {
 
 $('controls').addEventListener('submit', e => { e.preventDefault(); start().catch(err => { state.errors.push(String(err)); $('start').disabled = false; }); });
 $('stop').addEventListener('click', () => stop());
+document.body.dataset.ready = 'true';
 if (params.get('autostart') === '1') start().catch(err => state.errors.push(String(err)));

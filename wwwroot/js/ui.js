@@ -104,6 +104,8 @@ export function watchDashboard({ onSnapshot, onHistory, onState = () => {} }) {
   };
 }
 
+const clock = seconds => new Date(seconds * 1000).toLocaleTimeString('en-GB', { hour12: false });
+
 /**
  * A throughput chart (uPlot) over the last `seconds`, one line per series, resizing with its container.
  * `push(timeSeconds, [v1, v2, …])` adds a point.
@@ -119,7 +121,10 @@ export class RateChart {
       legend: { live: false },
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(10, max * 1.1)] } },
-      axes: [{ stroke: getComputedStyle(document.body).color }, { stroke: getComputedStyle(document.body).color, size: 60, values: (u, vals) => vals.map(formatRate) }],
+      axes: [
+        { stroke: getComputedStyle(document.body).color, space: 90, incrs: [1, 2, 5, 10, 15, 30, 60, 120, 300], values: (u, vals) => vals.map(clock) },
+        { stroke: getComputedStyle(document.body).color, size: 60, values: (u, vals) => vals.map(formatRate) },
+      ],
       series: [{}, ...series.map((label, i) => ({ label, stroke: palette[i % palette.length], width: 2, value: (u, v) => (v == null ? '–' : `${formatRate(v)}/s`) }))],
     };
     this.plot = new globalThis.uPlot(opts, this.data, container);
