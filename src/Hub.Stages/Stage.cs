@@ -91,11 +91,25 @@ public abstract class Stage : IThreadPoolWorkItem
 
         _stopped = true;
         OnStopped(reason);
-        _completion.TrySetResult(reason);
+        Task settling = WhenStoppedAsync();
+        if (settling.IsCompleted)
+        {
+            _completion.TrySetResult(reason);
+        }
+        else
+        {
+            _ = CompleteAfterAsync(settling, reason);
+        }
     }
 
     /// <summary>Ends the stage's subscriptions on both sides; called once, on the stage's turn.</summary>
     private protected abstract void OnStopped(StageExitReason reason);
+
+    /// <summary>
+    /// What <see cref="Completion"/> waits for after <see cref="OnStopped"/> (a supervisor's children winding down);
+    /// called once, on the stage's turn. Its failure is ignored.
+    /// </summary>
+    private protected virtual Task WhenStoppedAsync() => Task.CompletedTask;
 
     /// <summary>Runs after each <see cref="InvokeAsync(Func{ValueTask})"/> action: a producer serves the demand its emits freed.</summary>
     private protected virtual ValueTask AfterInvokeAsync() => ValueTask.CompletedTask;
@@ -163,6 +177,20 @@ public abstract class Stage : IThreadPoolWorkItem
                 return;
             }
         }
+    }
+
+    private async Task CompleteAfterAsync(Task settling, StageExitReason reason)
+    {
+        try
+        {
+            await settling.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The stage has stopped either way; how its last work ended does not change the reason.
+        }
+
+        _completion.TrySetResult(reason);
     }
 
     private async Task AwaitThenDrainAsync(ValueTask pending)

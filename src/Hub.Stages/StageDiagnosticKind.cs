@@ -8,4 +8,10 @@ public enum StageDiagnosticKind
 
     /// <summary>A consumer received <see cref="StageDiagnostic.Count"/> more events than it asked for (a protocol error).</summary>
     ExcessEvents,
+
+    /// <summary>A <see cref="ConsumerSupervisor{T}"/>'s child ended abnormally (its task faulted or was cancelled from elsewhere).</summary>
+    ChildFailed,
+
+    /// <summary>A <see cref="ConsumerSupervisor{T}"/>'s child template threw instead of starting a child.</summary>
+    ChildStartFailed,
 }

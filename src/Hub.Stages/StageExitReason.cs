@@ -38,6 +38,16 @@ public sealed class StageExitReason
         return new StageExitReason("error", false, exception);
     }
 
+    /// <summary>
+    /// A <see cref="ConsumerSupervisor{T}"/> gave up: its children needed more than <c>MaxRestarts</c> restarts within
+    /// <c>MaxSeconds</c> (<c>reached_max_restart_intensity</c>). <see cref="Exception"/> is the last child's failure.
+    /// </summary>
+    /// <remarks>
+    /// GenStage's supervisor exits with <c>:shutdown</c> here, a reason a transient link treats as orderly; Hub's is
+    /// abnormal, because a supervisor that gave up on its children has failed at its job.
+    /// </remarks>
+    public static StageExitReason MaxRestartIntensity(Exception? lastFailure) => new("reached_max_restart_intensity", false, lastFailure);
+
     /// <summary>An abnormal reason with a name of the caller's choice.</summary>
     public static StageExitReason Custom(string name) => new(name, false, null);
 

@@ -31,6 +31,9 @@ internal sealed class CountingConsumer(Action onTargetReached) : Consumer<long>(
     /// <summary>A description of the consumer's progress, for a failure message.</summary>
     public string Progress => $"received {Volatile.Read(ref _received)} of {Volatile.Read(ref _target)}, skipped {Skipped}, outstanding {Subscription?.OutstandingDemand}";
 
+    /// <summary>Events received (and skipped in gaps) so far.</summary>
+    public long Received => Volatile.Read(ref _received);
+
     /// <summary>Events skipped past this consumer in gaps.</summary>
     public long Skipped => Volatile.Read(ref _skipped);
 

@@ -144,4 +144,73 @@ public class ProducerTests
         Assert.Equal([5L], demands);
         Assert.Equal(4, subscription.OutstandingDemand);
     }
+
+    [Fact]
+    public async Task DemandMode_SwitchedOffAndOnRepeatedly_HoldsAsksEachTime_AndReplaysThemOnForward()
+    {
+        var counter = new Counter();
+        var consumer = new Recorder<int>();
+        var subscription = await Wait.For(consumer.SubscribeAsync(counter, new() { Demand = Subscriptions.DemandMode.Manual }));
+
+        subscription.Ask(2);
+        await Wait.Until(() => consumer.EventCount == 2, "forwarding: the first ask is served at once");
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Accumulate));
+        subscription.Ask(3);
+        subscription.Ask(1);
+        await Wait.Flush(counter, consumer);
+        Assert.Equal(2, consumer.EventCount);
+        Assert.Equal([2L], counter.Demands);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.Until(() => consumer.EventCount == 6, "the held asks are replayed");
+        Assert.Equal([2L, 3L, 1L], counter.Demands);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Accumulate));
+        subscription.Ask(5);
+        await Wait.Flush(counter, consumer);
+        Assert.Equal(6, consumer.EventCount);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.Until(() => consumer.EventCount == 11, "the second hold is replayed too");
+        Assert.Equal([2L, 3L, 1L, 5L], counter.Demands);
+        Assert.Equal(Seq.Range(0, 10), consumer.Events);
+    }
+
+    [Fact]
+    public async Task DemandMode_ForwardWhileForwarding_OrAccumulateTwice_ChangesNothing()
+    {
+        var counter = new Counter(options: new() { Demand = ProducerDemand.Accumulate });
+        var consumer = new Recorder<int>();
+        await Wait.For(consumer.SubscribeAsync(counter, new() { MaxDemand = 4, MinDemand = 0 }));
+        await Wait.Flush(counter);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Accumulate));
+        Assert.Empty(counter.Demands);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.Until(() => consumer.EventCount >= 4, "the held ask is served once");
+
+        Assert.Equal(4L, counter.Demands.First());
+    }
+
+    [Fact]
+    public async Task AccumulatedAsk_OfASubscriberThatLeft_IsNotReplayed()
+    {
+        var counter = new Counter(options: new() { Demand = ProducerDemand.Accumulate });
+        var leaving = new Recorder<int>("leaving");
+        var staying = new Recorder<int>("staying");
+        var gone = await Wait.For(leaving.SubscribeAsync(counter, new() { MaxDemand = 3, MinDemand = 0, Cancel = Subscriptions.CancelMode.Temporary }));
+        await Wait.For(staying.SubscribeAsync(counter, new() { MaxDemand = 2, MinDemand = 0 }));
+        gone.Cancel();
+        await Wait.For(gone.Ended);
+        await Wait.Flush(counter);
+
+        await Wait.For(counter.SetDemandModeAsync(ProducerDemand.Forward));
+        await Wait.Until(() => staying.EventCount >= 2, "the staying consumer is served");
+
+        Assert.Equal(2L, counter.Demands.First());
+        Assert.Empty(leaving.Batches);
+    }
 }

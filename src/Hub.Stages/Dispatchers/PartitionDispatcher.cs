@@ -8,10 +8,21 @@ namespace Hub.Stages.Dispatchers;
 /// (GenStage's <c>PartitionDispatcher</c>).
 /// </summary>
 /// <remarks>
+/// <para>
 /// Upstream demand is the sum of the partitions' asks. A dispatch takes as many events as were asked for in all;
-/// an event the hash drops (returns <see langword="null"/>) uses no demand; the rest go back to the producer. A
-/// partition without demand does not stall the others: its events wait in its own queue and go first when it asks.
+/// an event the hash drops (returns <see langword="null"/>) uses no demand; the rest go back to the producer.
 /// Subscribers choose their partition with <see cref="SubscriptionOptions{T}.Partition"/>.
+/// </para>
+/// <para>
+/// A partition without demand (or without a subscriber) keeps its events in its own queue, and they go first, in
+/// order, when it asks. <b>How it differs from GenStage.</b> In GenStage those queued events use up demand that other
+/// partitions asked for, and the producer is not asked again for it, so one idle partition soon holds every other
+/// (each is left waiting for events that went to the idle one's queue). Here the demand such events used is asked
+/// for again at once, as the broadcast credits back filtered-out events: the upstream demand in flight always covers
+/// the partitions' unmet demand, so an idle partition does not slow the others. Its queue is bounded by
+/// <see cref="MaxQueued"/>: once one partition has that many events waiting, no more demand goes upstream (GenStage's
+/// back-pressure) until it asks or its subscriber is replaced.
+/// </para>
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
 public sealed class PartitionDispatcher<T> : IDispatcher<T>
@@ -21,15 +32,24 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>
     private readonly Dictionary<long, Partition> _bySubscriber = [];
     private long _waiting; // demand forwarded upstream and not yet matched by events
 
+    /// <summary>The default bound of a partition's queue: 10,000 events.</summary>
+    public const int DefaultMaxQueued = 10_000;
+
     /// <summary>Creates a dispatcher.</summary>
     /// <param name="partitions">How many partitions (numbered from 0).</param>
     /// <param name="hash">
     /// The partition of an event, or <see langword="null"/> to drop it; default the event's hash code modulo
     /// <paramref name="partitions"/>.
     /// </param>
-    public PartitionDispatcher(int partitions, Func<T, int?>? hash = null)
+    /// <param name="maxQueued">
+    /// How many events may wait for one partition before upstream demand stops (at least 1; default
+    /// <see cref="DefaultMaxQueued"/>). A queue may pass it by up to one dispatch's events.
+    /// </param>
+    public PartitionDispatcher(int partitions, Func<T, int?>? hash = null, int maxQueued = DefaultMaxQueued)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxQueued, 1);
+        MaxQueued = maxQueued;
         _partitions = new Partition[partitions];
         for (int i = 0; i < partitions; i++)
         {
@@ -38,6 +58,9 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>
 
         _hash = hash ?? (item => item is null ? 0 : (item.GetHashCode() & int.MaxValue) % partitions);
     }
+
+    /// <summary>How many events may wait for one partition before upstream demand stops.</summary>
+    public int MaxQueued { get; }
 
     /// <summary>The number of partitions.</summary>
     public int PartitionCount => _partitions.Length;
@@ -83,9 +106,9 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>
 
         partition.Demand += count;
         DeliverQueued(partition, sink);
-        _waiting += count;
+        long demand = Forward();
         AssertInvariants();
-        return count;
+        return demand;
     }
 
     /// <inheritdoc/>
@@ -132,8 +155,31 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>
             DeliverQueued(partition, sink);
         }
 
+        demand = Forward();
         AssertInvariants();
         return events[taken..];
+    }
+
+    /// <summary>
+    /// Tops the demand in flight up to the partitions' unmet demand, so events queued for an idle partition do not
+    /// leave the others waiting; nothing while a queue is at its bound.
+    /// </summary>
+    private long Forward()
+    {
+        long unmet = 0;
+        foreach (Partition partition in _partitions)
+        {
+            if (partition.Queue.Count >= MaxQueued)
+            {
+                return 0;
+            }
+
+            unmet += partition.Demand;
+        }
+
+        long demand = Math.Max(0, unmet - _waiting);
+        _waiting += demand;
+        return demand;
     }
 
     private static void DeliverQueued(Partition partition, IDispatchSink<T> sink)
@@ -162,6 +208,10 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>
             Debug.Assert(partition.Demand >= 0, "demand is never negative");
             Debug.Assert(partition.Demand == 0 || partition.Queue.Count == 0, "no idle demand while events wait");
         }
+
+        Debug.Assert(
+            _partitions.Any(partition => partition.Queue.Count >= MaxQueued) || _waiting >= _partitions.Sum(partition => partition.Demand),
+            "unless a queue is at its bound, the demand in flight covers the partitions' unmet demand");
     }
 
     private sealed class Partition(int index)
