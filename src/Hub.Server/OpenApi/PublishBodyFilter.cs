@@ -38,7 +38,9 @@ internal sealed class PublishBodyFilter : IOperationFilter
                     {
                         ["application/json"] = new OpenApiMediaType
                         {
-                            Schema = new OpenApiSchema { OneOf = [single, new OpenApiSchemaReference(BatchSchemaId, context.Document)] },
+                            // The batch first: NSwag types a oneOf body by its first alternative, and a client that can
+                            // send a batch can send one event (a batch of one); union-aware generators see both.
+                            Schema = new OpenApiSchema { OneOf = [new OpenApiSchemaReference(BatchSchemaId, context.Document), single] },
                             Examples = new Dictionary<string, IOpenApiExample>
                             {
                                 ["one"] = new OpenApiExample { Summary = "One event", Value = ApiExamples.OneEvent() },
