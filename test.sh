@@ -10,8 +10,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
-echo "== install: npm packages for the contract tests"
+echo "== install: npm packages for the contract tests and the generated clients"
 (cd tests/contract && npm ci --no-audit --no-fund)
+(cd tests/clients && npm ci --no-audit --no-fund)
 
 echo "== build (Release)"
 dotnet build Hub.sln -c Release
@@ -36,6 +37,14 @@ set +e
 set -e
 passed=$((passed + $(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
 failed=$((failed + $(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log_dir/contract.log" | tail -n 1)))
+
+echo "== generated TypeScript client (@hey-api/openapi-ts, from the build-time OpenAPI document, against a real hub process)"
+set +e
+(cd tests/clients && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/clients.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+passed=$((passed + $(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log_dir/clients.log" | tail -n 1)))
+failed=$((failed + $(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log_dir/clients.log" | tail -n 1)))
 
 if [ "$passed" -eq 0 ]; then
   echo "no test ran" >&2
