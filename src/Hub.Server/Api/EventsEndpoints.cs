@@ -113,9 +113,8 @@ internal static class EventsEndpoints
         }
     }
 
-    // Read the log after a sequence, filtered by a topic pattern; written from the stored envelopes. The parameters'
-    // docs are the OpenAPI document's; its summary and description are set where it is mapped.
-
+    // Read the log after a sequence, filtered by a topic pattern; written from the stored envelopes. Its OpenAPI summary
+    // and description are set where it is mapped (an XML summary here would replace them); its parameters' are below.
     /// <param name="context">The request.</param>
     /// <param name="log">The log.</param>
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>

@@ -40,9 +40,14 @@ internal sealed class ResponsesFilter : IOperationFilter
                 }
             }
 
+            if (!int.TryParse(code, NumberStyles.None, CultureInfo.InvariantCulture, out var status))
+            {
+                continue;
+            }
+
             foreach (var media in response.Content?.Values.OfType<OpenApiMediaType>() ?? [])
             {
-                media.Example = ApiExamples.Response(operation.OperationId, int.Parse(code, CultureInfo.InvariantCulture));
+                media.Example = ApiExamples.Response(operation.OperationId, status);
             }
         }
     }
