@@ -93,7 +93,7 @@ test('lists a live subscription with its demand window, and ends it', async () =
     const listed = await listSubscriptions({ throwOnError: true });
     const mine = listed.data.find((s) => s.id === subscriptionId);
     assert.ok(mine, `subscription ${subscriptionId} is listed`);
-    assert.equal(mine.connectionId.length > 0, true);
+    assert.ok(mine.connectionId.length > 0, "connectionId");
     assert.deepEqual(mine.topics, ['listed.*']);
     assert.equal(mine.maxDemand, 10);
     assert.equal(mine.minDemand, 4);
