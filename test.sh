@@ -10,13 +10,14 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 log_dir=$(mktemp -d)
 trap 'rm -rf "$log_dir"' EXIT
 
-echo "== install: Chromium for the page tests (Debian's package), npm packages for the Node tests"
+echo "== install: Chromium for the page tests (Debian's package), npm packages for the Node tests and the client generators"
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-(cd tests/contract && npm ci --no-audit --no-fund)
-(cd tests/browser && npm ci --no-audit --no-fund)
+for dir in tests/contract tests/browser tests/clients; do
+  (cd "$dir" && npm ci --no-audit --no-fund)
+done
 
 echo "== build (Release)"
 dotnet build Hub.sln -c Release
@@ -48,9 +49,18 @@ set +e
 set -e
 echo "screenshots: $SCREENSHOT_DIR"
 
-for node_log in "$log_dir/contract.log" "$log_dir/browser.log"; do
+
+echo "== generated TypeScript client (@hey-api/openapi-ts, from the build-time OpenAPI document, against a real hub process)"
+set +e
+(cd tests/clients && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/clients.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+set -e
+
+for node_log in "$log_dir/contract.log" "$log_dir/browser.log" "$log_dir/clients.log"; do
   p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
   f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
+  # A suite that printed no count (it did not run) counts as one failure.
+  [ -n "$p$f" ] || f=1
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
 done
 

@@ -1,3 +1,4 @@
+using System.Reflection;
 using Hub.Server.OpenApi;
 
 namespace Hub.Server;
@@ -26,6 +27,17 @@ public static class HubApplication
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
+        if (IsGeneratingOpenApiDocument)
+        {
+            // The build runs this entry point to write the OpenAPI document (Microsoft.Extensions.ApiDescription.Server):
+            // the document needs no log, so none is opened on disk (no data/hub.db next to the build output).
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Hub:Log:Kind"] = "Memory",
+                ["Hub:Log:Retention:MaxEvents"] = "1",
+            });
+        }
+
         builder.Services.AddHub(builder.Configuration);
         configure?.Invoke(builder);
 
@@ -44,4 +56,10 @@ public static class HubApplication
 
         return app;
     }
+
+    /// <summary>
+    /// True when <c>dotnet-getdocument</c> (the build's OpenAPI document step) runs the entry point rather than a host
+    /// that serves requests: its entry assembly is <c>GetDocument.Insider</c>.
+    /// </summary>
+    internal static bool IsGeneratingOpenApiDocument => Assembly.GetEntryAssembly()?.GetName().Name == "GetDocument.Insider";
 }

@@ -1,6 +1,7 @@
 using Hub.Server.Api;
 using Hub.Server.Dashboard;
 using Hub.Server.Hubs;
+using Hub.Server.OpenApi;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Hub.Server;
@@ -13,41 +14,58 @@ public static class HubEndpointRouteBuilderExtensions
     {
         var api = endpoints.MapGroup("/api").WithTags("Hub");
 
+        // Every answer CONTRACT.md lists is declared, 401 and 403 included before authentication exists, so that
+        // generated clients know them. Examples and Retry-After headers are added by OpenApi/ResponsesFilter.
         api.MapPost("/events", EventsEndpoints.PublishAsync)
             .WithName("PublishEvents")
             .WithSummary("Publish one event or a batch")
-            .WithDescription("Appends one event object or an array of them, all or nothing, and answers 202 with each event's sequence once the log holds them.")
+            .WithDescription("Appends one event object or an array of them (a batch), all or nothing, and answers 202 with each event's sequence once the log holds them (on disk, with the SQLite log). An event with an `id` is published once per `(topic, id)` within the dedup window; an `Idempotency-Key` header does the same for a whole request. A failed request appends nothing.")
             // The body's schema (an event or an array of them) is set by PublishBodyFilter: declaring it with Accepts()
             // would let routing answer 415 itself, without naming the field.
-            .Produces<PublishResponse>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .Answers<PublishResponse>(StatusCodes.Status202Accepted, "The events are in the log: one entry per event, in the order sent. A duplicate `(topic, id)` answers its first sequence with `duplicate: true`.")
+            .AnswersValidationProblem("Malformed JSON or a bad field (`errors` names it, with the batch index: `[1].topic`), an empty batch or one over `Hub:Publish:MaxBatchEvents`, or a bad `Idempotency-Key`. Nothing was appended.")
+            .AnswersAuthProblems("The credentials may not publish to this topic. Nothing was appended.")
+            .AnswersProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Hub:Publish:MaxBodyBytes`. Nothing was appended.")
+            .AnswersProblem(StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not JSON (`application/json` or `application/*+json`). Nothing was appended.")
+            .AnswersProblem(StatusCodes.Status429TooManyRequests, "This client publishes more than it may right now: try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
+            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
             .DisableAntiforgery();
 
         api.MapGet("/events", EventsEndpoints.ReadAsync)
             .WithName("ReadEvents")
             .WithSummary("Read the log after a sequence")
-            .WithDescription("Reads up to `limit` events after sequence `after` whose topic matches the pattern `topic` (default `>`, every topic).")
-            .Produces<EventsPage>()
-            .ProducesValidationProblem();
+            .WithDescription("Reads up to `limit` events after sequence `after` whose topic matches the pattern `topic` (default `>`, every topic). Events older than the retention are gone: a page then starts at the oldest retained event.")
+            .Answers<EventsPage>(StatusCodes.Status200OK, "The matching events after `after`, in sequence order, and `next`: pass it as `after` to read on.")
+            .AnswersValidationProblem("A bad `topic` pattern, `after` or `limit`: `errors` names it.")
+            .AnswersAuthProblems("The credentials may not read this topic.");
 
         api.MapGet("/topics", SubscriptionsEndpoints.ListTopics)
             .WithName("ListTopics")
-            .WithSummary("The topics seen, with counts and last sequences");
+            .WithSummary("The topics seen, with counts and last sequences")
+            .WithDescription("Lists every topic published to, with its number of events and the sequence of its last one.")
+            .Answers<TopicInfo[]>(StatusCodes.Status200OK, "Every topic the log has seen, with how many events it got and the sequence of the last one.");
 
         api.MapGet("/subscriptions", SubscriptionsEndpoints.ListSubscriptions)
             .WithName("ListSubscriptions")
-            .WithSummary("The live subscriptions and their demand windows, the laggards first");
+            .WithSummary("The live subscriptions and their demand windows, the laggards first")
+            .WithDescription("Lists the subscriptions of every connection: filter, demand window (`maxDemand`, `minDemand`, `credits`), events in flight, how far behind the head each is (`lag`) and what it was sent or skipped.")
+            .Answers<SubscriptionInfo[]>(StatusCodes.Status200OK, "The live subscriptions, the most lagging first: each one's filter, demand window, credits and counters.")
+            .AnswersAuthProblems("The credentials may not list subscriptions.");
 
         api.MapGet("/groups", SubscriptionsEndpoints.ListGroups)
             .WithName("ListGroups")
-            .WithSummary("The live groups: members, acknowledged position and lag, the laggards first");
+            .WithSummary("The live groups: members, acknowledged position and lag, the laggards first")
+            .WithDescription("Lists the groups with members now: dispatch (`demand` or `partition`), members, the acknowledged `position` (kept across restarts), how far it is behind the head (`lag`), and the events queued and in flight.")
+            .Answers<GroupInfo[]>(StatusCodes.Status200OK, "The live groups, the most lagging first.")
+            .AnswersAuthProblems("The credentials may not list groups.");
 
         api.MapDelete("/subscriptions/{id}", SubscriptionsEndpoints.Delete)
             .WithName("DeleteSubscription")
-            .WithSummary("End a subscription; its client is told with `ended`");
+            .WithSummary("End a subscription; its client is told with `ended`")
+            .WithDescription("Ends the subscription `id` (as `Subscribe` answered it); its client receives `ended` with `{\"reason\": \"deleted\"}`.")
+            .Answers(StatusCodes.Status204NoContent, "The subscription ended; its client was sent `ended` with reason `deleted`.")
+            .AnswersProblem(StatusCodes.Status404NotFound, "No live subscription has this id.")
+            .AnswersAuthProblems("The credentials may not end this subscription.");
 
         endpoints.MapHub<EventsHub>(EventsHub.Path);
         endpoints.MapHub<DashboardHub>(DashboardHub.Path);

@@ -18,8 +18,8 @@ internal static class EventsEndpoints
     internal const string IdempotencyKeyHeader = "Idempotency-Key";
     internal const int MaxIdempotencyKeyLength = 255;
 
-    /// <summary>Publish one event or a batch.</summary>
-    /// <remarks>Validates the body as a whole, then appends it all or nothing; answers once the log has it.</remarks>
+    // Publish one event or a batch: validates the body as a whole, then appends it all or nothing; answers once the log
+    // has it. (Its OpenAPI summary and description are set where it is mapped: XML docs here would replace them.)
     public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
         HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics)
     {
@@ -118,8 +118,8 @@ internal static class EventsEndpoints
         }
     }
 
-    /// <summary>Read the log after a sequence.</summary>
-    /// <remarks>Filtered by a topic pattern; written from the stored envelopes.</remarks>
+    // Read the log after a sequence, filtered by a topic pattern; written from the stored envelopes. Its OpenAPI summary
+    // and description are set where it is mapped (an XML summary here would replace them); its parameters' are below.
     /// <param name="context">The request.</param>
     /// <param name="log">The log.</param>
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>

@@ -13,7 +13,8 @@ internal static class SubscriptionsEndpoints
     public static Ok<TopicInfo[]> ListTopics(IEventLog log) =>
         TypedResults.Ok(log.GetTopics().Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence)).ToArray());
 
-    /// <summary>The live subscriptions, the laggards first; every figure is read from the subscription's stage.</summary>
+    // The live subscriptions, the laggards first; every figure is read from the subscription's stage. (Not an XML doc:
+    // it would replace the OpenAPI summary set where the endpoint is mapped.)
     public static Ok<SubscriptionInfo[]> ListSubscriptions(SubscriptionRegistry registry) => TypedResults.Ok(DescribeAll(registry));
 
     /// <summary>Every live subscription, the laggards first.</summary>
@@ -23,12 +24,14 @@ internal static class SubscriptionsEndpoints
         .ThenBy(s => s.Id, StringComparer.Ordinal)
         .ToArray();
 
+    /// <param name="id">The subscription's id, as <c>Subscribe</c> answered it.</param>
+    /// <param name="registry">The live subscriptions.</param>
     public static Results<NoContent, ProblemHttpResult> Delete(string id, SubscriptionRegistry registry) =>
         registry.Remove(id, "deleted", notify: true)
             ? TypedResults.NoContent()
             : Problems.NotFound($"id: no live subscription '{Topics.TopicName.Shorten(id)}'");
 
-    /// <summary>The live groups, the laggards first.</summary>
+    // The live groups, the laggards first.
     public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry, IEventLog log) =>
         TypedResults.Ok(registry.Groups
             .Select(g =>

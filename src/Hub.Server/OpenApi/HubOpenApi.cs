@@ -11,6 +11,7 @@ internal static class HubOpenApi
             o.SupportNonNullableReferenceTypes();
             o.NonNullableReferenceTypesAsRequired();
             o.OperationFilter<PublishBodyFilter>();
+            o.OperationFilter<ResponsesFilter>();
             var xml = Path.Combine(AppContext.BaseDirectory, "Hub.Server.xml");
             if (File.Exists(xml))
             {
