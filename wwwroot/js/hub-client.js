@@ -285,7 +285,8 @@ export class Subscription {
     this._id = null;
     this._epoch = 0; // bumped at each (re)subscribe: what was queued before belongs to an older epoch
     this._queue = []; // { kind, payload, epoch }
-    this._draining = null; // the drain loop's promise while it runs
+    this._draining = null; // the drain loop's latest promise (settled when it is not running)
+    this._drainRunning = false;
     this._busy = false; // an event's handler is running
     this._highWater = null; // the highest sequence accepted in this epoch (the duplicate guard)
     this._sinceAsk = 0; // events handled (or skipped) in this epoch since the last automatic ask
@@ -452,7 +453,10 @@ export class Subscription {
       this._client._live.delete(this);
       this._queue.push({ kind: 'ended', payload, epoch });
     }
-    if (!this._draining) this._draining = this._drain();
+    if (!this._drainRunning) {
+      this._drainRunning = true; // set before the loop starts: it may run to its end without awaiting
+      this._draining = this._drain();
+    }
   }
 
   async _drain() {
@@ -483,7 +487,7 @@ export class Subscription {
         }
       }
     } finally {
-      this._draining = null;
+      this._drainRunning = false;
     }
   }
 
