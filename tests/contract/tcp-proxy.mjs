@@ -7,6 +7,7 @@
 //   proxy.blocked = true;                    // (optional) new connections are dropped as soon as accepted, until set false
 //   proxy.hold(); …; proxy.release();        // (optional) keep what the target sends, then deliver it in one write per
 //                                            // connection (several messages in one read, as a busy network does)
+//   proxy.injectToClients(bytes);            // (optional) writes raw bytes to every client, as if the target sent them
 //   await proxy.close();                     // stops listening and cuts what is left
 //
 // Each accepted socket is piped to a new connection to the target and back. cutAll() destroys both sockets of every
@@ -74,6 +75,12 @@ export class TcpProxy {
     let bytes = 0;
     for (const pair of this._pairs) for (const chunk of pair.held) bytes += chunk.length;
     return bytes;
+  }
+
+  /** Writes `data` to every live client connection as if the target had sent it (best between messages). */
+  injectToClients(data) {
+    for (const pair of this._pairs) pair.downstream.write(data);
+    return this._pairs.size;
   }
 
   /** Stops listening and cuts every live connection. */
