@@ -437,7 +437,7 @@ test('resume after a hub restart (SIGTERM → ended "shutdown"): nothing lost, n
   assert.equal(client.state, 'connected');
 });
 
-test('start, subscribe and stop: errors say what to do; stop() ends subscriptions and reconnecting', async () => {
+test('start, subscribe and stop: errors say what to do; stop() ends the subscriptions, here and on the hub', async () => {
   assert.throws(() => new HubClient({ url: `${hub.url}/hubs/events`, signalR: null }), /signalR|signalr/);
   assert.throws(() => new HubClient({ url: '/hubs/events', signalR }), /absolute/);
   const idle = new HubClient({ url: `${hub.url}/hubs/events`, signalR });
