@@ -8,13 +8,41 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const defaultDll = path.resolve(here, '../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll');
 
+// restart() stops it gracefully (SIGTERM) and starts it again on the same port with the same SQLite file.
 export async function startHub(settings = {}) {
   const dll = process.env.HUB_DLL ?? defaultDll;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-contract-'));
-  const args = [dll, '--urls', 'http://127.0.0.1:0', '--Logging:LogLevel:Default=Information',
-    `--Hub:Log:Sqlite:Path=${path.join(dataDir, 'hub.db')}`];
-  for (const [key, value] of Object.entries(settings)) args.push(`--${key}=${value}`);
-  const child = spawn('dotnet', args, { cwd: dataDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = (urls) => {
+    const list = [dll, '--urls', urls, '--Logging:LogLevel:Default=Information',
+      `--Hub:Log:Sqlite:Path=${path.join(dataDir, 'hub.db')}`];
+    for (const [key, value] of Object.entries(settings)) list.push(`--${key}=${value}`);
+    return list;
+  };
+  let { child, url } = await launch(args('http://127.0.0.1:0'), dataDir);
+  const terminate = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    get url() { return url; },
+    get port() { return Number(new URL(url).port); },
+    async stop() {
+      await terminate();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await terminate();
+      ({ child, url } = await launch(args(url), dataDir));
+    },
+  };
+}
+
+async function launch(args, cwd) {
+  const child = spawn('dotnet', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the hub did not start within 30 s:\n${output}`)), 30_000);
@@ -27,18 +55,7 @@ export async function startHub(settings = {}) {
     child.stderr.on('data', onData);
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`the hub exited with ${code}:\n${output}`)); });
   });
-  return {
-    url,
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
+  return { child, url };
 }
 
 // Resolves when predicate() holds, polling; rejects after the timeout with what was awaited.
