@@ -471,3 +471,30 @@ test('backoffDelay grows exponentially with jitter, capped at maxDelayMs', () =>
   assert.equal(backoffDelay(50, options, () => 0.999999), 1000);
   assert.equal(backoffDelay(50, options, () => 0), 500);
 });
+
+test('group members share the events; a member that stops hands what it held to the other, marked redelivered', async () => {
+  const topic = uniqueTopic('work');
+  const group = `group-${topicCount}`;
+  const a = await connect(hub.url);
+  const b = await connect(hub.url);
+  const gate = turnstile();
+  const atA = [];
+  const atB = [];
+  // A takes its window of 10 and handles only the first event's start: nothing of it is acknowledged.
+  await a.subscribe({ topics: [topic], maxDemand: 10, group, dispatch: 'demand' }, async (e) => { atA.push(e); await gate.wait(); });
+  await b.subscribe({ topics: [topic], maxDemand: 50, group, dispatch: 'demand' }, (e) => { atB.push(e); });
+
+  const published = await publish(hub.url, many(topic, 200));
+  await until(() => atA.length === 1 && atB.length === 190, 'A holding its 10, B handling the other 190');
+  const heldByA = new Set((await serverView(hub.url)).filter((s) => s.group === group && s.inFlight === 10).map((s) => s.id));
+  assert.equal(heldByA.size, 1, 'the hub shows A with 10 in flight');
+
+  await a.stop();
+  gate.open();
+  await until(() => atB.length === 200, "B receives A's 10 again");
+
+  assert.deepEqual(atB.map((e) => e.sequence).sort((x, y) => x - y), published, 'every event handled by B, once');
+  const redelivered = atB.filter((e) => e.redelivered === true).map((e) => e.sequence);
+  assert.equal(redelivered.length, 10);
+  assert.ok(redelivered.includes(atA[0].sequence), "A's unacknowledged event came again");
+});

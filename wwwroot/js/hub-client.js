@@ -289,6 +289,9 @@ export class Subscription {
     this._drainRunning = false;
     this._busy = false; // an event's handler is running
     this._highWater = null; // the highest sequence accepted in this epoch (the duplicate guard)
+    // A group member's events are its share: per key in order, redelivered ones may come again, and the group keeps the
+    // position; so no duplicate guard and no `after` of its own on a resume.
+    this._grouped = request.group !== undefined && request.group !== null;
     this._sinceAsk = 0; // events handled (or skipped) in this epoch since the last automatic ask
     this.lastSequence = null;
     this.handled = 0;
@@ -372,7 +375,7 @@ export class Subscription {
     await this._draining; // the handler in progress, if any
     if (this._phase !== 'pending' || generation !== client._generation) return;
 
-    const after = this.lastSequence ?? this._request.after ?? null;
+    const after = this._grouped ? this._request.after : this.lastSequence ?? this._request.after ?? null;
     let answer;
     client._subscribing++;
     try {
@@ -427,7 +430,7 @@ export class Subscription {
       let skipped = 0;
       for (const event of payload) {
         this.credits--;
-        if (this._highWater !== null && event.sequence <= this._highWater) { skipped++; continue; }
+        if (!this._grouped && this._highWater !== null && event.sequence <= this._highWater) { skipped++; continue; }
         this._highWater = event.sequence;
         this._queue.push({ kind: 'event', payload: event, epoch });
         this.queued++;
