@@ -100,6 +100,31 @@ test("the page's demand window drawing follows credits as they are used and gran
   }
 });
 
+test('the dashboard lists a group with its members and what they hold in flight', async () => {
+  const page = await browser.open(`${hub.url}/`);
+  const connections = [];
+  try {
+    for (let i = 0; i < 2; i++) {
+      const connection = new signalR.HubConnectionBuilder().withUrl(`${hub.url}/hubs/events`).configureLogging(signalR.LogLevel.Warning).build();
+      connection.on('events', () => {});
+      await connection.start();
+      await connection.invoke('Subscribe', { topics: ['jobs.*'], maxDemand: 5, group: 'printers', dispatch: 'demand' });
+      connections.push(connection);
+    }
+    await publish(range(4, i => ({ topic: 'jobs.print', data: { i } })));
+    const row = page.locator('#groups tr[data-group="printers"]');
+    await until(async () => (await row.count()) === 1 && (await row.locator('td').nth(7).textContent()) === '4',
+      'the group row with 4 events in flight', 15_000);
+    assert.equal(await row.locator('td').nth(3).textContent(), '2');
+    assert.equal(await row.locator('td').nth(2).textContent(), 'demand');
+    assert.equal(await page.locator('#subscriptions td', { hasText: 'group printers (demand)' }).count(), 2);
+    assert.deepEqual(page.problems, []);
+  } finally {
+    for (const connection of connections) await connection.stop();
+    await page.close();
+  }
+});
+
 test('a page that loses its connection reconnects and handles every event published meanwhile, none twice', async () => {
   const proxy = new TcpProxy({ port: Number(new URL(hub.url).port) });
   const port = await proxy.start();

@@ -25,10 +25,11 @@ function renderSubscriptions(snapshot) {
       row = el('tr', { dataset: { subscriptionId: s.id } },
         el('td', { class: 'id', title: `connection ${s.connectionId}` }, s.id),
         el('td', {}, s.topics.join(' ') + (s.types ? ` [${s.types.join(', ')}]` : '')),
-        el('td', {}, `${s.demand} · ${s.overflow}`),
+        el('td', {}, s.group ? `${s.demand} · group ${s.group} (${s.dispatch})` : `${s.demand} · ${s.overflow}`),
         el('td', { class: 'window-cell' }),
         el('td', { class: 'num lag' }),
         el('td', { class: 'num delivered' }),
+        el('td', { class: 'num in-flight' }),
         el('td', { class: 'num dropped' }),
         el('td', {}, el('button', { class: 'danger', type: 'button', title: 'End this subscription (its client is told with ended)', onclick: () => endSubscription(s.id) }, 'End')));
     }
@@ -36,11 +37,27 @@ function renderSubscriptions(snapshot) {
     row.querySelector('.lag').textContent = formatCount(s.lag);
     row.querySelector('.delivered').textContent = formatCount(s.delivered);
     row.querySelector('.dropped').textContent = formatCount(s.dropped);
+    row.querySelector('.in-flight').textContent = s.group ? formatCount(s.inFlight) : '–';
     row.classList.toggle('lagging', s.lag > s.maxDemand);
     if (body.rows[index] !== row) body.insertBefore(row, body.rows[index] ?? null);
   });
   for (const [id, row] of rows) if (!keep.has(id)) row.remove();
   $('subscriptions-empty').hidden = snapshot.subscriptions.length > 0;
+}
+
+function renderGroups(snapshot) {
+  const body = $('groups').tBodies[0];
+  body.replaceChildren(...snapshot.groups.map(g =>
+    el('tr', { dataset: { group: g.name } },
+      el('td', {}, g.name),
+      el('td', {}, g.topics.join(' ')),
+      el('td', {}, g.dispatch),
+      el('td', { class: 'num' }, formatCount(g.members.length)),
+      el('td', { class: 'num' }, formatCount(g.position)),
+      el('td', { class: 'num' }, formatCount(g.lag)),
+      el('td', { class: 'num' }, formatCount(g.queued)),
+      el('td', { class: 'num' }, formatCount(g.inFlight)))));
+  $('groups-empty').hidden = snapshot.groups.length > 0;
 }
 
 function renderTopics(snapshot) {
@@ -62,6 +79,7 @@ function render(snapshot) {
   $('dropped-total').textContent = formatCount(snapshot.dropped);
   addPoint(snapshot.time, snapshot.publishedPerSecond, snapshot.deliveredPerSecond);
   renderSubscriptions(snapshot);
+  renderGroups(snapshot);
   renderTopics(snapshot);
 }
 

@@ -32,16 +32,18 @@ internal static class SubscriptionsEndpoints
             : Problems.NotFound($"id: no live subscription '{Topics.TopicName.Shorten(id)}'");
 
     // The live groups, the laggards first.
-    public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry, IEventLog log) =>
-        TypedResults.Ok(registry.Groups
-            .Select(g =>
-            {
-                var state = g.Describe();
-                return new GroupInfo(g.Name, g.Template.Topics, g.Template.Types, DispatchName(g.Mode), state.Members, g.Position, g.Cursor, g.Lag, state.Queued, state.InFlight);
-            })
-            .OrderByDescending(g => g.Lag)
-            .ThenBy(g => g.Name, StringComparer.Ordinal)
-            .ToArray());
+    public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry) => TypedResults.Ok(DescribeGroups(registry));
+
+    /// <summary>Every live group, the laggards first.</summary>
+    internal static GroupInfo[] DescribeGroups(SubscriptionRegistry registry) => registry.Groups
+        .Select(g =>
+        {
+            var state = g.Describe();
+            return new GroupInfo(g.Name, g.Template.Topics, g.Template.Types, DispatchName(g.Mode), state.Members, g.Position, g.Cursor, g.Lag, state.Queued, state.InFlight);
+        })
+        .OrderByDescending(g => g.Lag)
+        .ThenBy(g => g.Name, StringComparer.Ordinal)
+        .ToArray();
 
     private static string DispatchName(GroupDispatchMode mode) => mode == GroupDispatchMode.Partition ? "partition" : "demand";
 

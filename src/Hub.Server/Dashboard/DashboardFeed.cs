@@ -120,6 +120,7 @@ internal sealed class DashboardFeed : BackgroundService
             _registry.ConnectionCount,
             subscriptions.Length,
             subscriptions.Length > MaxRows ? subscriptions[..MaxRows] : subscriptions,
+            [.. SubscriptionsEndpoints.DescribeGroups(_registry).Take(MaxRows)],
             topics.Count,
             [.. topics.OrderByDescending(t => t.LastSequence).Take(MaxRows).Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence))]);
     }

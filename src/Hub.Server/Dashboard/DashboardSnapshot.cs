@@ -14,6 +14,7 @@ namespace Hub.Server.Dashboard;
 /// <param name="Connections">Open SignalR connections on <c>/hubs/events</c>.</param>
 /// <param name="SubscriptionCount">Live subscriptions.</param>
 /// <param name="Subscriptions">The live subscriptions, the laggards first (at most <see cref="DashboardFeed.MaxRows"/>).</param>
+/// <param name="Groups">The live groups, the laggards first (at most <see cref="DashboardFeed.MaxRows"/>).</param>
 /// <param name="TopicCount">Topics seen.</param>
 /// <param name="Topics">The topics most recently published to (at most <see cref="DashboardFeed.MaxRows"/>).</param>
 public sealed record DashboardSnapshot(
@@ -28,6 +29,7 @@ public sealed record DashboardSnapshot(
     int Connections,
     int SubscriptionCount,
     IReadOnlyList<SubscriptionInfo> Subscriptions,
+    IReadOnlyList<GroupInfo> Groups,
     int TopicCount,
     IReadOnlyList<TopicInfo> Topics);
 
