@@ -207,10 +207,11 @@ public sealed class SubscriptionRegistry
 
         _lifetime.ApplicationStopping.Register(() =>
         {
-            // Wait for the stages that can write (one blocked in a write to a stalled socket cannot, and is not waited for).
-            var writable = _byId.Values.Where(s => s.Buffered == 0).ToArray();
+            // Every stage finishes its write in progress and sends its notice; one blocked on a stalled socket holds the
+            // shutdown for at most ShutdownNoticeWait.
+            var all = _byId.Values.ToArray();
             EndAll("shutdown");
-            Task.WhenAll(writable.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
+            Task.WhenAll(all.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
         });
     }
 
