@@ -9,6 +9,31 @@ if (args is ["--latency", ..])
     return;
 }
 
+if (args is ["--group", ..])
+{
+    // The four-member demand group, without and with one slow member: events/s of the group, and the slow one's share.
+    var rounds = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 5;
+    foreach (var slow in new[] { false, true })
+    {
+        var benchmark = new GroupBenchmarks { OneSlow = slow };
+        benchmark.Setup();
+        await benchmark.FourMemberDemandGroup(); // warm-up
+        var rates = new List<double>();
+        for (var i = 0; i < rounds; i++)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            await benchmark.FourMemberDemandGroup();
+            rates.Add(GroupBenchmarks.Events / watch.Elapsed.TotalSeconds);
+        }
+
+        rates.Sort();
+        Console.WriteLine($"one slow member: {slow}: median {rates[rates.Count / 2]:N0} events/s over {rounds} rounds (min {rates[0]:N0}, max {rates[^1]:N0}); the slow member took {benchmark.SlowShare:N0} of the last {GroupBenchmarks.Events:N0}");
+        benchmark.Cleanup();
+    }
+
+    return;
+}
+
 if (args is ["--smoke", ..])
 {
     // A quick check outside BenchmarkDotNet: every parameter set completes a few invocations.
