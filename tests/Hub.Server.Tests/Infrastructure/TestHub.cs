@@ -23,6 +23,10 @@ public sealed class TestHub : IAsyncDisposable
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The environment test hubs run in: Development, so credentials are not required unless a test sets
+    /// <c>Hub:Auth:Mode</c> (the auth tests do).</summary>
+    public const string Environment = "Development";
+
     /// <summary>The hub's base address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address { get; }
 
@@ -42,7 +46,7 @@ public sealed class TestHub : IAsyncDisposable
     public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
-        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
+        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", Environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
