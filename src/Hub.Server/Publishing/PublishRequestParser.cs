@@ -48,6 +48,13 @@ public sealed class PublishRequestParser
     /// <summary>Parses and validates <paramref name="body"/> (UTF-8 JSON).</summary>
     public PublishParseResult Parse(ReadOnlyMemory<byte> body)
     {
+        // The JSON reader does not check the bytes inside strings it is not asked to decode (data is copied as it is),
+        // so a body that is not UTF-8 would be stored and sent to every subscriber: refuse it whole.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return PublishParseResult.Fail("body", $"is not valid UTF-8 (at byte {FirstInvalidByte(body.Span)})");
+        }
+
         JsonDocument document;
         try
         {
@@ -285,6 +292,12 @@ public sealed class PublishRequestParser
         {
             writer.WriteString(name, value);
         }
+    }
+
+    private static int FirstInvalidByte(ReadOnlySpan<byte> body)
+    {
+        var status = System.Text.Unicode.Utf8.ToUtf16(body, new char[body.Length], out var read, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? body.Length : read;
     }
 
     internal static string Describe(JsonValueKind kind) => kind switch

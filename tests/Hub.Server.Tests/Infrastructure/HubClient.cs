@@ -80,6 +80,15 @@ public sealed class HubClient : IAsyncDisposable
         return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
     }
 
+    /// <summary>Waits for the completion of an invocation this client sent itself with <see cref="SendFrameAsync"/>
+    /// under <paramref name="invocationId"/> (which must not be a number, the ids this client makes).</summary>
+    public Task<JsonElement> Pending(string invocationId)
+    {
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[invocationId] = (completion, null);
+        return completion.Task;
+    }
+
     /// <summary>Starts a server-to-client stream (a <c>StreamInvocation</c>); its items arrive on the returned reader,
     /// which completes when the server completes the stream.</summary>
     public async Task<ChannelReader<JsonElement>> StreamAsync(string target, params object?[] arguments)
