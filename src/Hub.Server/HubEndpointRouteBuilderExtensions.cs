@@ -78,8 +78,9 @@ public static class HubEndpointRouteBuilderExtensions
 
         api.MapHubInfo();
 
-        endpoints.MapHub<EventsHub>(EventsHub.Path).RequireAuthorization(HubPolicies.Client);
-        endpoints.MapHub<DashboardHub>(DashboardHub.Path).RequireAuthorization(HubPolicies.Admin);
+        // A connection ends when its token expires (CloseOnAuthenticationExpiration); API keys do not expire.
+        endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Client);
+        endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Admin);
 
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");

@@ -176,6 +176,20 @@ public sealed class AuthTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task HubConnection_IsClosedWhenItsTokenExpires()
+    {
+        await using var hub = await TestHub.StartAsync(Credentials.RequiredSettings(new Dictionary<string, string?> { ["Hub:Auth:ClockSkew"] = "00:00:00" }));
+        await using var client = await HubClient.ConnectAsync(hub.Address, accessToken: Credentials.Token("brief", subscribe: [">"], expires: DateTime.UtcNow.AddSeconds(3)));
+        await client.SubscribeAsync(new { topics = new[] { "a" } });
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Get, "api/subscriptions", Credentials.AdminKey));
+            return await response.Content.ReadAsStringAsync() == "[]";
+        }, "the expired connection's subscription removed");
+    }
+
+    [Fact]
     public async Task Info_NeedsNoCredentials_AndSaysAuthIsRequired()
     {
         var info = await _hub.Http.GetFromJsonAsync<JsonElement>("api/info");
