@@ -99,6 +99,16 @@ public static class HubSecurityExtensions
 
                 return Task.CompletedTask;
             },
+            // Limits and logs are per subject: a token that names none is not valid.
+            OnTokenValidated = context =>
+            {
+                if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst(HubClaims.Subject)?.Value))
+                {
+                    context.Fail("the token has no sub");
+                }
+
+                return Task.CompletedTask;
+            },
         };
     }
 }

@@ -149,6 +149,8 @@ public static class HostileCases
             ["an unsigned token (alg NONE)"] = Credentials.Base64Url("{\"alg\":\"NONE\"}") + "." + Credentials.Base64Url("{\"sub\":\"m\",\"hub:pub\":[\">\"],\"exp\":4102444800}") + ".",
             ["a token signed with another key"] = Credentials.Token("mallory", publish: [">"], signingKey: "a-different-signing-key-0123456789-abcdefghijklm"),
             ["a token without exp"] = NoExpiry("{\"sub\":\"mallory\",\"hub:pub\":[\">\"]}"),
+            ["a token without sub"] = NoExpiry("{\"hub:pub\":[\">\"],\"hub:sub\":[\">\"],\"exp\":4102444800}"),
+            ["a token with an empty sub"] = NoExpiry("{\"sub\":\" \",\"hub:pub\":[\">\"],\"hub:sub\":[\">\"],\"exp\":4102444800}"),
             ["a token not yet valid"] = NotYetValid(),
             ["a JWT-shaped garbage value"] = "a.b.c",
             ["two dots alone"] = "..",
