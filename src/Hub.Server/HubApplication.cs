@@ -1,4 +1,6 @@
 using System.Reflection;
+using Hub.Server.Auth;
+using Hub.Server.Limits;
 using Hub.Server.OpenApi;
 
 namespace Hub.Server;
@@ -50,6 +52,8 @@ public static class HubApplication
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseCors(CorsSettings.PolicyName);
+        app.UseHubSecurity();
+        app.UseHubLimits();
         app.UseWebSockets();
         app.UseHubOpenApi();
         app.MapHub();

@@ -1,6 +1,8 @@
 using Hub.Server.Api;
+using Hub.Server.Auth;
 using Hub.Server.Dashboard;
 using Hub.Server.Hubs;
+using Hub.Server.Limits;
 using Hub.Server.OpenApi;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
@@ -29,7 +31,8 @@ public static class HubEndpointRouteBuilderExtensions
             .AnswersProblem(StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not JSON (`application/json` or `application/*+json`). Nothing was appended.")
             .AnswersProblem(StatusCodes.Status429TooManyRequests, "This client publishes more than it may right now: try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
             .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .RequireAuthorization(HubPolicies.Client).RequireRateLimiting(PublishRateLimiting.Policy);
 
         api.MapGet("/events", EventsEndpoints.ReadAsync)
             .WithName("ReadEvents")
@@ -37,27 +40,32 @@ public static class HubEndpointRouteBuilderExtensions
             .WithDescription("Reads up to `limit` events after sequence `after` whose topic matches the pattern `topic` (default `>`, every topic). Events older than the retention are gone: a page then starts at the oldest retained event.")
             .Answers<EventsPage>(StatusCodes.Status200OK, "The matching events after `after`, in sequence order, and `next`: pass it as `after` to read on.")
             .AnswersValidationProblem("A bad `topic` pattern, `after` or `limit`: `errors` names it.")
-            .AnswersAuthProblems("The credentials may not read this topic.");
+            .AnswersAuthProblems("The credentials may not read this topic.")
+            .RequireAuthorization(HubPolicies.Client);
 
         api.MapGet("/topics", SubscriptionsEndpoints.ListTopics)
             .WithName("ListTopics")
             .WithSummary("The topics seen, with counts and last sequences")
             .WithDescription("Lists every topic published to, with its number of events and the sequence of its last one.")
-            .Answers<TopicInfo[]>(StatusCodes.Status200OK, "Every topic the log has seen, with how many events it got and the sequence of the last one.");
+            .Answers<TopicInfo[]>(StatusCodes.Status200OK, "Every topic the log has seen (that the credentials may publish or subscribe to), with how many events it got and the sequence of the last one.")
+            .AnswersAuthProblems("The credentials may not list topics.")
+            .RequireAuthorization(HubPolicies.Client);
 
         api.MapGet("/subscriptions", SubscriptionsEndpoints.ListSubscriptions)
             .WithName("ListSubscriptions")
             .WithSummary("The live subscriptions and their demand windows, the laggards first")
             .WithDescription("Lists the subscriptions of every connection: filter, demand window (`maxDemand`, `minDemand`, `credits`), events in flight, how far behind the head each is (`lag`) and what it was sent or skipped.")
             .Answers<SubscriptionInfo[]>(StatusCodes.Status200OK, "The live subscriptions, the most lagging first: each one's filter, demand window, credits and counters.")
-            .AnswersAuthProblems("The credentials may not list subscriptions.");
+            .AnswersAuthProblems("The credentials may not list subscriptions (the admin grant is needed).")
+            .RequireAuthorization(HubPolicies.Admin);
 
         api.MapGet("/groups", SubscriptionsEndpoints.ListGroups)
             .WithName("ListGroups")
             .WithSummary("The live groups: members, acknowledged position and lag, the laggards first")
             .WithDescription("Lists the groups with members now: dispatch (`demand` or `partition`), members, the acknowledged `position` (kept across restarts), how far it is behind the head (`lag`), and the events queued and in flight.")
             .Answers<GroupInfo[]>(StatusCodes.Status200OK, "The live groups, the most lagging first.")
-            .AnswersAuthProblems("The credentials may not list groups.");
+            .AnswersAuthProblems("The credentials may not list groups (the admin grant is needed).")
+            .RequireAuthorization(HubPolicies.Admin);
 
         api.MapDelete("/subscriptions/{id}", SubscriptionsEndpoints.Delete)
             .WithName("DeleteSubscription")
@@ -65,10 +73,14 @@ public static class HubEndpointRouteBuilderExtensions
             .WithDescription("Ends the subscription `id` (as `Subscribe` answered it); its client receives `ended` with `{\"reason\": \"deleted\"}`.")
             .Answers(StatusCodes.Status204NoContent, "The subscription ended; its client was sent `ended` with reason `deleted`.")
             .AnswersProblem(StatusCodes.Status404NotFound, "No live subscription has this id.")
-            .AnswersAuthProblems("The credentials may not end this subscription.");
+            .AnswersAuthProblems("The credentials may not end this subscription (the admin grant is needed).")
+            .RequireAuthorization(HubPolicies.Admin);
 
-        endpoints.MapHub<EventsHub>(EventsHub.Path);
-        endpoints.MapHub<DashboardHub>(DashboardHub.Path);
+        api.MapHubInfo();
+
+        // A connection ends when its token expires (CloseOnAuthenticationExpiration); API keys do not expire.
+        endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Client);
+        endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Admin);
 
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");

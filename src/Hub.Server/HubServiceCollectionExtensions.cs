@@ -1,7 +1,9 @@
 using System.Text.Json;
+using Hub.Server.Auth;
 using Hub.Server.Dashboard;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
+using Hub.Server.Limits;
 using Hub.Server.Log;
 using Hub.Server.Log.Sqlite;
 using Hub.Server.OpenApi;
@@ -33,7 +35,7 @@ public static class HubServiceCollectionExtensions
                 ? new MemoryEventLog(options, time)
                 : new SqliteEventLog(options, time, sp.GetRequiredService<ILogger<SqliteEventLog>>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
         });
-        services.AddSingleton(sp => new PublishRequestParser(sp.GetRequiredService<IOptions<PublishOptions>>().Value.MaxBatchEvents, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => PublishRequestParser.Create(sp.GetRequiredService<IOptions<PublishOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
         services.AddMetrics();
         services.AddSingleton<HubMetrics>();
@@ -66,6 +68,8 @@ public static class HubServiceCollectionExtensions
         services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
         services.AddEndpointsApiExplorer();
         services.AddHubOpenApi();
+        services.AddHubSecurity(configuration);
+        services.AddHubLimits(configuration);
         services.AddHealthChecks().AddCheck<EventLogHealthCheck>("log", tags: ["ready"]);
         return services;
     }

@@ -66,7 +66,7 @@ public class IngestBenchmarks
             return;
         }
 
-        _hub = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], b => b.Configuration.AddInMemoryCollection(settings));
+        _hub = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", "Development"], b => b.Configuration.AddInMemoryCollection(settings));
         _hub.StartAsync().GetAwaiter().GetResult();
         var address = _hub.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         _http = new HttpClient { BaseAddress = new Uri(address) };

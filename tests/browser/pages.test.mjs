@@ -2,6 +2,7 @@
 // Every wait is for a condition, with a timeout; screenshots go to the folder browser.mjs names.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import * as signalR from '@microsoft/signalr';
 import { startHub, until } from '../contract/hub-process.mjs';
 import { TcpProxy } from '../contract/tcp-proxy.mjs';
@@ -42,6 +43,39 @@ test('the dashboard loads, shows the hub over its feed, and logs no errors', asy
   assert.deepEqual(page.problems, []);
   await page.close();
 });
+
+test('in development mode (Hub:Auth:Mode None) the dashboard shows a banner saying so', async () => {
+  const page = await browser.open(`${hub.url}/`);
+  const banner = page.locator('#auth-banner[data-auth-mode="None"]');
+  await banner.waitFor({ state: 'visible', timeout: 15_000 });
+  assert.match(await banner.textContent(), /Development mode: Hub:Auth:Mode is None/);
+  assert.deepEqual(page.problems, []);
+  await page.close();
+});
+
+test('with credentials required, the dashboard asks for a token and runs on an admin token', async () => {
+  const key = 'browser-tests-signing-key-0123456789-abcdefghij';
+  const secure = await startHub({ 'Hub:Auth:Mode': 'Required', 'Hub:Auth:SigningKey': key });
+  try {
+    const page = await browser.open(`${secure.url}/`);
+    await page.locator('#auth-banner[data-auth-mode="Required"] input').waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await page.locator('#feed-state').getAttribute('data-state'), 'needs a token');
+    await page.fill('#auth-banner input', hs256Token({ sub: 'browser', 'hub:admin': true, exp: Math.floor(Date.now() / 1000) + 600 }, key));
+    await page.click('#auth-banner button');
+    await page.locator('#feed-state[data-state="connected"]').waitFor({ timeout: 15_000 });
+    assert.ok(await page.locator('#auth-banner').isHidden());
+    assert.deepEqual(page.problems, []);
+    await page.close();
+  } finally {
+    await secure.stop();
+  }
+});
+
+function hs256Token(payload, key) {
+  const part = value => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+  return `${unsigned}.${createHmac('sha256', key).update(unsigned).digest('base64url')}`;
+}
 
 test('the dashboard fits a phone screen without sideways scrolling', async () => {
   const page = await browser.open(`${hub.url}/`, { width: 390, height: 844 });

@@ -13,7 +13,8 @@ export async function startHub(settings = {}) {
   const dll = process.env.HUB_DLL ?? defaultDll;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-contract-'));
   const args = (urls) => {
-    const list = [dll, '--urls', urls, '--Logging:LogLevel:Default=Information',
+    // Development: Hub:Auth:Mode defaults to None, so the contract tests need no credentials.
+    const list = [dll, '--urls', urls, '--environment', 'Development', '--Logging:LogLevel:Default=Information',
       `--Hub:Log:Sqlite:Path=${path.join(dataDir, 'hub.db')}`];
     for (const [key, value] of Object.entries(settings)) list.push(`--${key}=${value}`);
     return list;

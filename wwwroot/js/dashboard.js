@@ -4,6 +4,25 @@ import { HubClient } from './hub-client.js';
 import { el, formatCount, formatRate, renderWindow, showState, watchDashboard, RateChart } from './ui.js';
 
 const $ = id => document.getElementById(id);
+
+// Credentials: GET /api/info says whether the hub asks for them. With "None" (development) a banner says so; with
+// "Required" the page needs a token holding the admin grant, kept for this tab only (sessionStorage).
+const TokenKey = 'hub-token';
+const token = () => sessionStorage.getItem(TokenKey) ?? '';
+const authHeaders = () => (token() ? { Authorization: `Bearer ${token()}` } : {});
+const accessTokenFactory = () => token();
+const info = await fetch('/api/info').then(r => (r.ok ? r.json() : null)).catch(() => null);
+const banner = $('auth-banner');
+banner.dataset.authMode = info?.authMode ?? 'unknown';
+if (info?.authMode === 'None') {
+  banner.append(el('b', {}, 'Development mode: '), 'Hub:Auth:Mode is None, so anyone who can reach this hub may publish, read and subscribe to every topic and use this dashboard. Do not expose it; set Hub:Auth:Mode to Required.');
+  banner.hidden = false;
+} else if (info?.authMode === 'Required' && !token()) {
+  const input = el('input', { type: 'password', placeholder: 'token with hub:admin', 'aria-label': 'Admin token' });
+  banner.append('This hub requires credentials. ', el('form', { class: 'inline', onsubmit: e => { e.preventDefault(); sessionStorage.setItem(TokenKey, input.value.trim()); location.reload(); } },
+    input, el('button', { type: 'submit' }, 'Use token')));
+  banner.hidden = false;
+}
 const chart = new RateChart($('chart'), ['published/s', 'delivered/s']);
 let lastPoint = 0;
 
@@ -84,15 +103,20 @@ function render(snapshot) {
 }
 
 async function endSubscription(id) {
-  const response = await fetch(`/api/subscriptions/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  const response = await fetch(`/api/subscriptions/${encodeURIComponent(id)}`, { method: 'DELETE', headers: authHeaders() });
   if (!response.ok && response.status !== 404) alert(`Could not end ${id}: HTTP ${response.status}`);
 }
 
-watchDashboard({
-  onSnapshot: render,
-  onHistory: points => points.forEach(p => addPoint(p.time, p.publishedPerSecond, p.deliveredPerSecond)),
-  onState: state => showState($('feed-state'), state),
-});
+if (info?.authMode === 'Required' && !token()) {
+  showState($('feed-state'), 'needs a token');
+} else {
+  watchDashboard({
+    onSnapshot: render,
+    onHistory: points => points.forEach(p => addPoint(p.time, p.publishedPerSecond, p.deliveredPerSecond)),
+    onState: state => showState($('feed-state'), state),
+    accessTokenFactory: token() ? accessTokenFactory : undefined,
+  });
+}
 
 // Live tail: a subscription with a small window; the list keeps the newest 200 lines.
 const TailLimit = 200;
@@ -111,7 +135,7 @@ $('tail-form').addEventListener('submit', async e => {
   $('tail-start').disabled = true;
   try {
     if (!tailClient) {
-      const client = new HubClient({ url: '/hubs/events' });
+      const client = new HubClient({ url: '/hubs/events', accessTokenFactory: token() ? accessTokenFactory : undefined });
       client.onStateChange(state => { $('tail-state').textContent = state; });
       await client.start();
       tailClient = client;
@@ -159,7 +183,7 @@ $('publish-form').addEventListener('submit', async e => {
   const event = { topic: $('publish-topic').value.trim(), data };
   const type = $('publish-type').value.trim();
   if (type) event.type = type;
-  const response = await fetch('/api/events', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(event) });
+  const response = await fetch('/api/events', { method: 'POST', headers: { 'Content-Type': 'application/json', ...authHeaders() }, body: JSON.stringify(event) });
   const body = await response.json().catch(() => null);
   if (response.ok) {
     out.textContent = `published as #${body.events[0].sequence}${body.events[0].duplicate ? ' (duplicate)' : ''}`;

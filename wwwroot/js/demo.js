@@ -4,6 +4,11 @@
 //   /demo.html?fast=1&slow=0&publish=0&topic=demo.shared&autostart=1   (subscribe only; another page or a test publishes)
 // The page's state is readable as window.hubDemo (used by the browser tests).
 import { HubClient } from './hub-client.js';
+
+// With Hub:Auth:Mode Required, the demo uses the token the dashboard keeps for this tab (it needs hub:sub and hub:pub
+// for the demo's topic).
+const token = sessionStorage.getItem('hub-token') ?? '';
+const authHeaders = token ? { Authorization: `Bearer ${token}` } : {};
 import { el, formatCount, formatRate, renderWindow, showState, RateChart } from './ui.js';
 
 const $ = id => document.getElementById(id);
@@ -25,7 +30,7 @@ const median = values => (values.length ? [...values].sort((a, b) => a - b)[Math
 class DemoSubscriber {
   constructor(name, slowDelay, maxDemand) {
     Object.assign(this, { name, slowDelay, maxDemand, handled: 0, duplicates: 0, lastSequence: null, latencies: [], rate: 0, lastCount: 0, gaps: 0, ended: null });
-    this.client = new HubClient({ url: '/hubs/events' });
+    this.client = new HubClient({ url: '/hubs/events', accessTokenFactory: token ? () => token : undefined });
     this.card = el('article', { class: `subscriber${slowDelay ? ' slow' : ''}`, dataset: { name } },
       el('h3', {}, el('span', {}, name), el('span', { class: 'status', dataset: { state: 'connecting' } }, 'connecting')),
       el('dl', {},
@@ -84,7 +89,7 @@ async function publishLoop(topic, rate) {
     const slot = Date.now() + 100;
     const batch = Array.from({ length: perBatch }, () => ({ topic, type: 'demo.tick', data: { n: n++, t: Date.now() } }));
     const started = performance.now();
-    const response = await fetch('/api/events', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(batch) });
+    const response = await fetch('/api/events', { method: 'POST', headers: { 'Content-Type': 'application/json', ...authHeaders }, body: JSON.stringify(batch) });
     if (!response.ok) {
       state.errors.push(`POST ${response.status}`);
       await sleep(1000);

@@ -63,10 +63,10 @@ export function showState(node, state) {
  * Watches the hub's dashboard feed: calls `onHistory(points)` once per connection and `onSnapshot(snapshot)` for each
  * pushed snapshot (about once a second). Reconnects by itself. Returns { stop }.
  */
-export function watchDashboard({ onSnapshot, onHistory, onState = () => {} }) {
+export function watchDashboard({ onSnapshot, onHistory, onState = () => {}, accessTokenFactory }) {
   const signalR = globalThis.signalR;
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl('/hubs/dashboard')
+    .withUrl('/hubs/dashboard', accessTokenFactory ? { accessTokenFactory } : {})
     .withAutomaticReconnect({ nextRetryDelayInMilliseconds: ctx => Math.min(10000, 500 * 2 ** Math.min(ctx.previousRetryCount, 5)) })
     .configureLogging(signalR.LogLevel.Warning)
     .build();

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using Hub.Server.Auth;
 using Hub.Server.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Telemetry;
@@ -21,7 +22,7 @@ internal static class EventsEndpoints
     // Publish one event or a batch: validates the body as a whole, then appends it all or nothing; answers once the log
     // has it. (Its OpenAPI summary and description are set where it is mapped: XML docs here would replace them.)
     public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
-        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics)
+        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics, TopicAccess access)
     {
         var request = context.Request;
         if (!IsJson(request.ContentType))
@@ -84,6 +85,11 @@ internal static class EventsEndpoints
                 return Problems.Invalid(parsed.Errors);
             }
 
+            if (AuthChecks.FirstUnpublishable(access.For(context.User), parsed.Drafts!) is { } refused)
+            {
+                return refused;
+            }
+
             IReadOnlyList<AppendedEvent> appended;
             try
             {
@@ -125,12 +131,18 @@ internal static class EventsEndpoints
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>
     /// <param name="after">Read events after this sequence (integer ≥ 0; default 0, from the oldest retained).</param>
     /// <param name="limit">The most events to return (1 to 1000; default 100).</param>
-    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit)
+    /// <param name="access">Who may read what.</param>
+    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, TopicAccess access)
     {
         var pattern = TopicPattern.TryParse(string.IsNullOrEmpty(topic) ? ">" : topic, out var patternError);
         if (pattern is null)
         {
             return Problems.Invalid("topic", $"is not a valid topic pattern: {patternError}");
+        }
+
+        if (!access.For(context.User).MaySubscribe(pattern))
+        {
+            return AuthChecks.NotCovered("topic", pattern.Text);
         }
 
         long afterValue = 0;

@@ -10,8 +10,11 @@ namespace Hub.Server.Api;
 /// <summary><c>GET /api/topics</c>, <c>GET /api/subscriptions</c>, <c>DELETE /api/subscriptions/{id}</c>.</summary>
 internal static class SubscriptionsEndpoints
 {
-    public static Ok<TopicInfo[]> ListTopics(IEventLog log) =>
-        TypedResults.Ok(log.GetTopics().Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence)).ToArray());
+    public static Ok<TopicInfo[]> ListTopics(IEventLog log, HttpContext context, Auth.TopicAccess access)
+    {
+        var grants = access.For(context.User);
+        return TypedResults.Ok(log.GetTopics().Where(t => grants.MaySee(t.Topic)).Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence)).ToArray());
+    }
 
     // The live subscriptions, the laggards first; every figure is read from the subscription's stage. (Not an XML doc:
     // it would replace the OpenAPI summary set where the endpoint is mapped.)

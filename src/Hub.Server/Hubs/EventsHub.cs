@@ -1,5 +1,8 @@
 using System.Text.Json;
+using Hub.Server.Auth;
+using Hub.Server.Limits;
 using Hub.Server.Subscriptions;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.SignalR;
 using SignalRHub = Microsoft.AspNetCore.SignalR.Hub;
 
@@ -10,10 +13,12 @@ namespace Hub.Server.Hubs;
 /// JSON and are validated here, so a bad one fails the invocation with a <see cref="HubException"/> that names the field
 /// and creates or changes nothing.
 /// </summary>
-internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts starts) : SignalRHub
+internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts starts, TopicAccess access, ConnectionLimiter connections, IOptions<LimitsOptions> limits) : SignalRHub
 {
     /// <summary>The path the hub is mapped at.</summary>
     public const string Path = "/hubs/events";
+
+    private const string SubjectItem = "hub:subject";
 
     /// <summary>Starts a subscription; its stream starts after the returned position.</summary>
     public SubscribeResult Subscribe(JsonElement request)
@@ -23,6 +28,15 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
         try
         {
             parsed = SubscribeRequest.Parse(request);
+            var grants = access.For(Context.User);
+            for (var i = 0; i < parsed.Patterns.Count; i++)
+            {
+                if (!grants.MaySubscribe(parsed.Patterns[i]))
+                {
+                    throw new HubException($"topics[{i}]: {AuthChecks.NotCoveredMessage(parsed.Topics[i])}");
+                }
+            }
+
             subscription = registry.Create(Context.ConnectionId, parsed);
         }
         catch (SubscribeRequestException ex)
@@ -44,6 +58,11 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
             throw new HubException($"n: must be an integer ≥ 1 (got {Shorten(n)})");
         }
 
+        if (credits > limits.Value.MaxAsk)
+        {
+            throw new HubException($"n: may be at most {limits.Value.MaxAsk} (Hub:Limits:MaxAsk; got {credits})");
+        }
+
         subscription.Ask(credits);
     }
 
@@ -59,6 +78,16 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
     /// <inheritdoc />
     public override Task OnConnectedAsync()
     {
+        if (access.Enforced && Context.User?.Identity?.Name is { Length: > 0 } subject)
+        {
+            if (!connections.TryAcquire(subject))
+            {
+                throw new HubException($"connections: '{Topics.TopicName.Shorten(subject)}' already holds {connections.Limit} connections, the most allowed (Hub:Limits:MaxConnectionsPerSubject)");
+            }
+
+            Context.Items[SubjectItem] = subject;
+        }
+
         registry.TrackConnection(Context.ConnectionId, Context.Abort);
         return base.OnConnectedAsync();
     }
@@ -67,6 +96,11 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
     public override Task OnDisconnectedAsync(Exception? exception)
     {
         registry.RemoveConnection(Context.ConnectionId);
+        if (Context.Items.TryGetValue(SubjectItem, out var subject) && subject is string held)
+        {
+            connections.Release(held);
+        }
+
         return base.OnDisconnectedAsync(exception);
     }
 

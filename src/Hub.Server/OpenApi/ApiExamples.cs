@@ -53,8 +53,9 @@ internal static class ApiExamples
               "position": 1, "cursor": 2, "lag": 2, "queued": 0, "inFlight": 1}]
             """),
         ("DeleteSubscription", 404) => Problem(404, "Not found.", "id: no live subscription 'nope'"),
-        (_, 401) => Problem(401, "Unauthorized.", "Authorization: no credentials"),
-        (_, 403) => Problem(403, "Forbidden.", "topic: not allowed for these credentials"),
+        ("GetInfo", 200) => Parse("""{"authMode":"Required"}"""),
+        (_, 401) => Problem(401, "Credentials are missing or not valid.", "credentials: the token has expired", ("field", "credentials")),
+        (_, 403) => Problem(403, "The credentials do not allow this.", "topic: the credentials may not publish to 'orders.eu' (no hub:pub grant matches it); nothing was appended", ("field", "topic")),
         (_, 413) => Problem(413, "The request body is too large.", "body: the request body is larger than the limit of 1048576 bytes (Hub:Publish:MaxBodyBytes)", ("field", "body"), ("limit", 1048576)),
         (_, 415) => Problem(415, "Unsupported media type.", "Content-Type: must be application/json (got text/plain)", ("field", "Content-Type")),
         (_, 429) => Problem(429, "Too many requests.", "rate: over the limit for this client; nothing was appended, try again after Retry-After seconds"),

@@ -30,18 +30,31 @@ public sealed class PublishRequestParser
     };
 
     private readonly int _maxBatchEvents;
+    private readonly int _maxEventBytes;
     private readonly TimeProvider _time;
 
-    /// <summary>Creates a parser enforcing <paramref name="maxBatchEvents"/>.</summary>
-    public PublishRequestParser(int maxBatchEvents, TimeProvider? time = null)
+    /// <summary>Creates a parser enforcing <paramref name="maxBatchEvents"/> and <paramref name="maxEventBytes"/>.</summary>
+    public PublishRequestParser(int maxBatchEvents, TimeProvider? time = null, int maxEventBytes = int.MaxValue)
     {
         _maxBatchEvents = maxBatchEvents;
+        _maxEventBytes = maxEventBytes;
         _time = time ?? TimeProvider.System;
     }
+
+    /// <summary>Creates a parser enforcing the limits of <paramref name="options"/>.</summary>
+    public static PublishRequestParser Create(PublishOptions options, TimeProvider time) =>
+        new(options.MaxBatchEvents, time, options.MaxEventBytes);
 
     /// <summary>Parses and validates <paramref name="body"/> (UTF-8 JSON).</summary>
     public PublishParseResult Parse(ReadOnlyMemory<byte> body)
     {
+        // The JSON reader does not check the bytes inside strings it is not asked to decode (data is copied as it is),
+        // so a body that is not UTF-8 would be stored and sent to every subscriber: refuse it whole.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return PublishParseResult.Fail("body", $"is not valid UTF-8 (at byte {FirstInvalidByte(body.Span)})");
+        }
+
         JsonDocument document;
         try
         {
@@ -75,7 +88,7 @@ public sealed class PublishRequestParser
         switch (root.ValueKind)
         {
             case JsonValueKind.Object:
-                Add(root, prefix: "", time, output, drafts, errors);
+                Add(root, prefix: "", time, output, drafts, errors, _maxEventBytes);
                 break;
             case JsonValueKind.Array:
                 var count = root.GetArrayLength();
@@ -92,7 +105,7 @@ public sealed class PublishRequestParser
                 var index = 0;
                 foreach (var item in root.EnumerateArray())
                 {
-                    Add(item, $"[{index}].", time, output, drafts, errors);
+                    Add(item, $"[{index}].", time, output, drafts, errors, _maxEventBytes);
                     index++;
                 }
 
@@ -104,7 +117,7 @@ public sealed class PublishRequestParser
         return errors.Count > 0 ? PublishParseResult.Fail(errors) : PublishParseResult.Ok(drafts);
     }
 
-    private static void Add(JsonElement item, string prefix, DateTimeOffset time, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors)
+    private static void Add(JsonElement item, string prefix, DateTimeOffset time, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors, int maxEventBytes)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -177,7 +190,14 @@ public sealed class PublishRequestParser
             writer.WriteEndObject();
         }
 
-        drafts.Add(new EventDraft(topic!, type, id, key, time, output.Finish()));
+        var body = output.Finish();
+        if (body.Length > maxEventBytes)
+        {
+            errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [$"the event is {body.Length} bytes as stored, over the limit of {maxEventBytes} (Hub:Publish:MaxEventBytes)"];
+            return;
+        }
+
+        drafts.Add(new EventDraft(topic!, type, id, key, time, body));
     }
 
     private static string? OptionalString(JsonElement item, string name, string prefix, Dictionary<string, string[]> errors)
@@ -272,6 +292,12 @@ public sealed class PublishRequestParser
         {
             writer.WriteString(name, value);
         }
+    }
+
+    private static int FirstInvalidByte(ReadOnlySpan<byte> body)
+    {
+        var status = System.Text.Unicode.Utf8.ToUtf16(body, new char[body.Length], out var read, out _, replaceInvalidSequences: false);
+        return status == System.Buffers.OperationStatus.Done ? body.Length : read;
     }
 
     internal static string Describe(JsonValueKind kind) => kind switch

@@ -114,6 +114,46 @@ public sealed class TopicPattern
         return _tail ? !rest.IsEmpty : rest.IsEmpty;
     }
 
+    /// <summary>
+    /// Whether every topic that <paramref name="requested"/> matches is also matched by <paramref name="grant"/>: the
+    /// test an authorization grant applies to a pattern a client asks for. Segment by segment, a grant's literal covers
+    /// only the same literal, its <c>*</c> covers a literal or <c>*</c> (never <c>&gt;</c>, which may stand for more
+    /// segments), and its final <c>&gt;</c> covers one or more of anything. A pattern broader than the grant is not
+    /// covered (never narrowed): <c>orders.*</c> does not cover <c>orders.&gt;</c>, <c>orders.&gt;</c> does not cover
+    /// <c>orders</c>.
+    /// </summary>
+    public static bool Covers(TopicPattern grant, TopicPattern requested)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        ArgumentNullException.ThrowIfNull(requested);
+        var g = grant._segments;
+        var p = requested._segments;
+        for (var i = 0; ; i++)
+        {
+            if (grant._tail && i == g.Length)
+            {
+                // The grant's '>' takes one or more segments: the request must still have at least one here.
+                return i < p.Length || requested._tail;
+            }
+
+            if (i == p.Length)
+            {
+                // The request ends here (or its '>' starts here, which only a grant's '>' at this position covers).
+                return !requested._tail && i == g.Length;
+            }
+
+            if (i == g.Length)
+            {
+                return false; // the grant ends; the request goes on
+            }
+
+            if (g[i] != "*" && !string.Equals(g[i], p[i], StringComparison.Ordinal))
+            {
+                return false; // a literal in the grant covers only the same literal (not '*')
+            }
+        }
+    }
+
     /// <inheritdoc />
     public override string ToString() => Text;
 }

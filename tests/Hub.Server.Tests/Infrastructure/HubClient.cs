@@ -37,11 +37,26 @@ public sealed class HubClient : IAsyncDisposable
     /// <summary>Completes when the connection closes.</summary>
     public Task Closed => _receiving;
 
-    public static async Task<HubClient> ConnectAsync(Uri hubBase, string path = "hubs/events")
+    /// <summary>The error of the server's close message, if it sent one with an error.</summary>
+    public string? CloseError { get; private set; }
+
+    /// <summary>Connects; <paramref name="accessToken"/> goes in the query string as SignalR's clients send it,
+    /// <paramref name="headers"/> (e.g. <c>X-Api-Key</c>) on the WebSocket request.</summary>
+    public static async Task<HubClient> ConnectAsync(Uri hubBase, string path = "hubs/events", string? accessToken = null, IReadOnlyDictionary<string, string>? headers = null)
     {
         var client = new HubClient();
-        var uri = new UriBuilder(new Uri(hubBase, path)) { Scheme = hubBase.Scheme == "https" ? "wss" : "ws" }.Uri;
-        await client._socket.ConnectAsync(uri, CancellationToken.None);
+        var builder = new UriBuilder(new Uri(hubBase, path)) { Scheme = hubBase.Scheme == "https" ? "wss" : "ws" };
+        if (accessToken is not null)
+        {
+            builder.Query = "access_token=" + Uri.EscapeDataString(accessToken);
+        }
+
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+        {
+            client._socket.Options.SetRequestHeader(name, value);
+        }
+
+        await client._socket.ConnectAsync(builder.Uri, CancellationToken.None);
         client._receiving = Task.Run(client.ReceiveLoopAsync);
         await client.SendRawAsync("{\"protocol\":\"json\",\"version\":1}");
         await client._handshake.Task.WaitAsync(TimeSpan.FromSeconds(10));
@@ -63,6 +78,15 @@ public sealed class HubClient : IAsyncDisposable
         _pending[id] = (completion, onResult);
         await SendRawAsync(JsonSerializer.Serialize(new { type = 1, invocationId = id, target, arguments }, Wire));
         return await completion.Task.WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Waits for the completion of an invocation this client sent itself with <see cref="SendFrameAsync"/>
+    /// under <paramref name="invocationId"/> (which must not be a number, the ids this client makes).</summary>
+    public Task<JsonElement> Pending(string invocationId)
+    {
+        var completion = new TaskCompletionSource<JsonElement>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _pending[invocationId] = (completion, null);
+        return completion.Task;
     }
 
     /// <summary>Starts a server-to-client stream (a <c>StreamInvocation</c>); its items arrive on the returned reader,
@@ -103,9 +127,11 @@ public sealed class HubClient : IAsyncDisposable
 
     public Task UnsubscribeAsync(SubscriptionLog subscription) => InvokeAsync("Unsubscribe", subscription.Id);
 
-    private async Task SendRawAsync(string json)
+    private Task SendRawAsync(string json) => SendFrameAsync(Encoding.UTF8.GetBytes(json + "\u001e"));
+
+    /// <summary>Sends <paramref name="bytes"/> as one text frame, as they are (hostile-input tests send broken ones).</summary>
+    public async Task SendFrameAsync(byte[] bytes)
     {
-        var bytes = Encoding.UTF8.GetBytes(json + "\u001e");
         await _sendLock.WaitAsync();
         try
         {
@@ -249,6 +275,7 @@ public sealed class HubClient : IAsyncDisposable
             case 6: // ping
                 break;
             case 7: // close
+                CloseError = message.TryGetProperty("error", out var closeError) ? closeError.GetString() : null;
                 Unexpected.Enqueue(message.GetRawText());
                 break;
             default:

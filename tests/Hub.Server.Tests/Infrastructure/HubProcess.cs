@@ -193,7 +193,8 @@ public sealed partial class HubProcess : IAsyncDisposable
 
         // The console logger should not colour or buffer for a terminal that is not there.
         info.Environment["DOTNET_CONSOLE_ANSI_COLOR"] = "false";
-        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Development: no credentials needed (Hub:Auth:Mode None) unless a test's settings say otherwise.
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = settings?.ContainsKey("environment") == true ? settings["environment"] : "Development";
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var hub = new HubProcess(process);

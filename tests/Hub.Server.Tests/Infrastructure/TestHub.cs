@@ -23,6 +23,10 @@ public sealed class TestHub : IAsyncDisposable
         Http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The environment test hubs run in: Development, so credentials are not required unless a test sets
+    /// <c>Hub:Auth:Mode</c> (the auth tests do).</summary>
+    public const string Environment = "Development";
+
     /// <summary>The hub's base address, e.g. http://127.0.0.1:41234/.</summary>
     public Uri Address { get; }
 
@@ -39,10 +43,10 @@ public sealed class TestHub : IAsyncDisposable
     /// Starts a hub with the default (SQLite) log in a fresh temporary file; <paramref name="settings"/> override
     /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>).
     /// </summary>
-    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null, string environment = Environment)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
-        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
+        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", environment], builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {

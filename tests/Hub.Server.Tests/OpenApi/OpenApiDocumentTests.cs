@@ -25,7 +25,8 @@ public sealed class OpenApiDocumentTests
     [
         new("post", "/api/events", "PublishEvents", [202, 400, 401, 403, 413, 415, 429, 503]),
         new("get", "/api/events", "ReadEvents", [200, 400, 401, 403]),
-        new("get", "/api/topics", "ListTopics", [200]),
+        new("get", "/api/topics", "ListTopics", [200, 401, 403]),
+        new("get", "/api/info", "GetInfo", [200]), // beyond the table: the auth mode, for the dashboard's banner
         new("get", "/api/subscriptions", "ListSubscriptions", [200, 401, 403]),
         new("get", "/api/groups", "ListGroups", [200, 401, 403]), // beyond the table: the groups issue asks for it
         new("delete", "/api/subscriptions/{id}", "DeleteSubscription", [204, 401, 403, 404]),
@@ -62,6 +63,31 @@ public sealed class OpenApiDocumentTests
 
         using var ui = await hub.Http.GetAsync("swagger/index.html");
         Assert.Equal(HttpStatusCode.OK, ui.StatusCode);
+    }
+
+    [Fact]
+    public void Document_DeclaresBearerAndApiKeySchemes_AndEverySecuredOperationAcceptsEither()
+    {
+        var schemes = Document["components"]!["securitySchemes"]!.AsObject();
+        Assert.Equal("http", (string?)schemes["bearer"]!["type"]);
+        Assert.Equal("bearer", (string?)schemes["bearer"]!["scheme"]);
+        Assert.Equal("apiKey", (string?)schemes["apiKey"]!["type"]);
+        Assert.Equal("header", (string?)schemes["apiKey"]!["in"]);
+        Assert.Equal("X-Api-Key", (string?)schemes["apiKey"]!["name"]);
+
+        foreach (var operation in Contract)
+        {
+            var security = Operation(operation.Method, operation.Path)["security"]?.AsArray();
+            if (operation.OperationId == "GetInfo")
+            {
+                Assert.Null(security);
+                continue;
+            }
+
+            Assert.NotNull(security);
+            var names = security.SelectMany(r => r!.AsObject().Select(p => p.Key)).Order(StringComparer.Ordinal);
+            Assert.Equal(["apiKey", "bearer"], names);
+        }
     }
 
     [Fact]

@@ -56,4 +56,23 @@ public sealed class PublishRequestParserTests
         var result = Parse("""[{"topic":"a.."},{"topic":"ok"},{}]""");
         Assert.Equal(["[0].topic", "[2].topic"], result.Errors!.Keys.Order());
     }
+
+    [Theory]
+    [InlineData(new byte[] { 0xed, 0xa0, 0x80 })] // an encoded surrogate
+    [InlineData(new byte[] { 0xe2, 0x82 })] // a truncated sequence
+    [InlineData(new byte[] { 0xf4, 0x90, 0x80, 0x80 })] // past U+10FFFF
+    public void Parse_InvalidUtf8InData_FailsNamingTheBody_ThoughTheJsonReaderWouldCopyIt(byte[] invalid)
+    {
+        var result = _parser.Parse((byte[])[.. "{\"topic\":\"a\",\"data\":\"x"u8, .. invalid, .. "\"}"u8]);
+        Assert.Null(result.Drafts);
+        Assert.Contains("not valid UTF-8 (at byte 22)", Assert.Single(result.Errors!["body"]));
+    }
+
+    [Fact]
+    public void Parse_EventOverMaxEventBytes_FailsNamingIt_AndOneAtTheLimitPasses()
+    {
+        var parser = new PublishRequestParser(maxBatchEvents: 10, maxEventBytes: 200);
+        Assert.Contains("Hub:Publish:MaxEventBytes", Assert.Single(parser.Parse(Encoding.UTF8.GetBytes($$"""[{"topic":"a"},{"topic":"a","data":"{{new string('x', 200)}}"}]""")).Errors!["[1]"]));
+        Assert.NotNull(parser.Parse(Encoding.UTF8.GetBytes($$"""{"topic":"a","data":"{{new string('x', 50)}}"}""")).Drafts);
+    }
 }

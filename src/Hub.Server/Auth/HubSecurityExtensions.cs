@@ -1,0 +1,114 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hub.Server.OpenApi;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace Hub.Server.Auth;
+
+/// <summary>
+/// Wires authentication (API keys and HMAC-SHA256 tokens behind one default scheme) and authorization (the
+/// <see cref="HubPolicies"/>, answered with problem+json), from <c>"Hub:Auth"</c>.
+/// </summary>
+public static class HubSecurityExtensions
+{
+    /// <summary>Adds the hub's authentication and authorization services.</summary>
+    public static IServiceCollection AddHubSecurity(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<AuthOptions>()
+            .Bind(configuration.GetSection(AuthOptions.Section))
+            .PostConfigure<IHostEnvironment>((o, environment) =>
+                o.Mode ??= environment.IsDevelopment() || HubApplication.IsGeneratingOpenApiDocument ? AuthMode.None : AuthMode.Required)
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        services.AddSingleton<ApiKeyStore>();
+        services.AddSingleton<TopicAccess>();
+        services.AddHostedService<AuthModeAnnouncer>();
+
+        services.AddAuthentication(HubAuthSchemes.Default)
+            .AddPolicyScheme(HubAuthSchemes.Default, "API key or token", o => o.ForwardDefaultSelector = HubAuthSchemes.Select)
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(HubAuthSchemes.ApiKey, displayName: "API key", configureOptions: null)
+            .AddJwtBearer(HubAuthSchemes.Token);
+        services.AddOptions<JwtBearerOptions>(HubAuthSchemes.Token).Configure<IOptions<AuthOptions>>((o, auth) => ConfigureTokens(o, auth.Value));
+
+        services.AddAuthorization();
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<AuthOptions>>((o, auth) => HubPolicies.Add(o, auth.Value.EffectiveMode));
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.ConfigureSwaggerGen(o => AuthOpenApi.Configure(o));
+        return services;
+    }
+
+    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints).</summary>
+    public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
+    {
+        app.UseAuthentication();
+        app.UseAuthorization();
+        return app;
+    }
+
+    /// <summary>Maps <c>GET /api/info</c> (anyone may read it: the dashboard shows the auth mode from it).</summary>
+    public static RouteGroupBuilder MapHubInfo(this RouteGroupBuilder api)
+    {
+        api.MapGet("/info", static (IOptions<AuthOptions> auth) => TypedResults.Ok(new HubInfo(auth.Value.EffectiveMode.ToString())))
+            .WithName("GetInfo")
+            .WithSummary("How the hub is set up")
+            .WithDescription("Answers the authentication mode: `None` (anyone may publish, read and subscribe: development only) or `Required`. Needs no credentials.")
+            .Answers<HubInfo>(StatusCodes.Status200OK, "The hub's authentication mode.")
+            .AllowAnonymous();
+        return api;
+    }
+
+    private static void ConfigureTokens(JwtBearerOptions o, AuthOptions auth)
+    {
+        o.MapInboundClaims = false;
+        o.RequireHttpsMetadata = false; // no metadata is fetched: the key is configured
+        var key = string.IsNullOrEmpty(auth.SigningKey)
+            ? RandomNumberGenerator.GetBytes(64) // no key configured: no token can be valid
+            : Encoding.UTF8.GetBytes(auth.SigningKey);
+        o.TokenValidationParameters = new TokenValidationParameters
+        {
+            IssuerSigningKey = new SymmetricSecurityKey(key),
+            ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = true,
+            RequireExpirationTime = true,
+            ValidateLifetime = true,
+            ClockSkew = auth.ClockSkew,
+            ValidateIssuer = !string.IsNullOrEmpty(auth.Issuer),
+            ValidIssuer = auth.Issuer,
+            ValidateAudience = !string.IsNullOrEmpty(auth.Audience),
+            ValidAudience = auth.Audience,
+            NameClaimType = HubClaims.Subject,
+        };
+        o.Events = new JwtBearerEvents
+        {
+            // SignalR's clients send the token as access_token on the hub paths (a browser cannot set a WebSocket's
+            // headers); nowhere else is a token read from the query string, where it would end up in logs.
+            OnMessageReceived = context =>
+            {
+                if (string.IsNullOrEmpty(context.Token) && context.Request.Path.StartsWithSegments("/hubs", StringComparison.OrdinalIgnoreCase)
+                    && context.Request.Query.TryGetValue(HubAuthSchemes.AccessTokenParameter, out var token) && token.Count == 1)
+                {
+                    context.Token = token.ToString();
+                }
+
+                return Task.CompletedTask;
+            },
+            // Limits and logs are per subject: a token that names none is not valid.
+            OnTokenValidated = context =>
+            {
+                if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst(HubClaims.Subject)?.Value))
+                {
+                    context.Fail("the token has no sub");
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+    }
+}

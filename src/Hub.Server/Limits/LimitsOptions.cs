@@ -1,0 +1,46 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Hub.Server.Limits;
+
+/// <summary>
+/// Bounds on what one client may ask of the hub, bound from <c>"Hub:Limits"</c>. (Body, batch and event sizes are in
+/// <c>"Hub:Publish"</c>, subscriptions per connection in <c>"Hub:Subscriptions"</c>; topics are at most 255 characters.)
+/// </summary>
+public sealed class LimitsOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Hub:Limits";
+
+    internal const int DefaultMaxAsk = 1_000_000;
+    internal const int DefaultMaxConnectionsPerSubject = 100;
+    internal const int DefaultMaxHubMessageBytes = 64 * 1024;
+    internal const int DefaultPublishPermits = 1000;
+    internal const int DefaultPublishBurst = 2000;
+
+    /// <summary>The most credits one <c>Ask</c> may grant; more fails the invocation naming <c>n</c>. Default 1,000,000.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Hub:Limits:MaxAsk must be between 1 and 2147483647.")]
+    public int MaxAsk { get; set; } = DefaultMaxAsk;
+
+    /// <summary>The most hub connections open at once under one credential (a token's <c>sub</c>, an API key's name);
+    /// the next one is closed with an error. Anonymous connections (no credentials required) are not counted. Default 100.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Hub:Limits:MaxConnectionsPerSubject must be between 1 and 1000000.")]
+    public int MaxConnectionsPerSubject { get; set; } = DefaultMaxConnectionsPerSubject;
+
+    /// <summary>The largest message a client may send over the hub (SignalR's <c>MaximumReceiveMessageSize</c>);
+    /// a larger one closes the connection. Default 64 KiB.</summary>
+    [Range(1024, 16 * 1024 * 1024, ErrorMessage = "Hub:Limits:MaxHubMessageBytes must be between 1024 and 16777216.")]
+    public int MaxHubMessageBytes { get; set; } = DefaultMaxHubMessageBytes;
+
+    /// <summary>Publish requests each credential earns per <see cref="PublishPeriod"/> (a token bucket per credential;
+    /// past it, 429 with <c>Retry-After</c>). Default 1000.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Hub:Limits:PublishPermits must be between 1 and 1000000.")]
+    public int PublishPermits { get; set; } = DefaultPublishPermits;
+
+    /// <summary>The period over which <see cref="PublishPermits"/> are earned. Default one second.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00", ErrorMessage = "Hub:Limits:PublishPeriod must be between 00:00:00.001 and 1.00:00:00.")]
+    public TimeSpan PublishPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>The most publish requests a credential may make at once after a quiet spell (the bucket's size). Default 2000.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Hub:Limits:PublishBurst must be between 1 and 1000000.")]
+    public int PublishBurst { get; set; } = DefaultPublishBurst;
+}

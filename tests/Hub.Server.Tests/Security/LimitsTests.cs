@@ -1,0 +1,128 @@
+using System.Net;
+using System.Text;
+using Hub.Server.Tests.Infrastructure;
+
+namespace Hub.Server.Tests.Security;
+
+/// <summary>Each limit, configured small, refuses what is past it (naming the field) and nothing before it.</summary>
+public sealed class LimitsTests
+{
+    [Fact]
+    public async Task EventLargerThanMaxEventBytes_Answers400NamingTheEvent_AndAppendsNothing()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Publish:MaxEventBytes"] = "1024" });
+        using var response = await hub.Http.PostAsync("api/events", TestHub.Json(new object[] { new { topic = "a", data = "small" }, new { topic = "a", data = new string('x', 2000) } }));
+        var problem = await AuthTests.AssertProblem(response, HttpStatusCode.BadRequest, "[1]");
+        Assert.Contains("Hub:Publish:MaxEventBytes", problem.GetProperty("detail").GetString());
+        Assert.Equal(0, await hub.GetHeadAsync());
+        Assert.Single(await hub.PublishAsync(new { topic = "a", data = new string('x', 800) }));
+    }
+
+    [Fact]
+    public async Task TopicLongerThan255_Answers400NamingTheTopic_And255IsAccepted()
+    {
+        await using var hub = await TestHub.StartAsync();
+        using var response = await hub.Http.PostAsync("api/events", TestHub.Json(new { topic = new string('t', 256) }));
+        await AuthTests.AssertProblem(response, HttpStatusCode.BadRequest, "topic");
+        Assert.Single(await hub.PublishAsync(new { topic = new string('t', 255) }));
+    }
+
+    [Fact]
+    public async Task SubscriptionsPastMaxPerConnection_FailNamingTheSetting()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Subscriptions:MaxPerConnection"] = "2" });
+        await using var client = await hub.ConnectAsync();
+        await client.SubscribeAsync(new { topics = new[] { "a" } });
+        await client.SubscribeAsync(new { topics = new[] { "b" } });
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new { topics = new[] { "c" } }));
+        Assert.Contains("Hub:Subscriptions:MaxPerConnection", error.Message);
+        Assert.Equal(2, (await hub.GetSubscriptionsAsync()).Length);
+    }
+
+    [Fact]
+    public async Task AskLargerThanMaxAsk_FailsNamingN_AndMaxAskIsGranted()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxAsk"] = "100" });
+        await using var client = await hub.ConnectAsync();
+        var subscription = await client.SubscribeAsync(new SubscribeArgs(["a"], Demand: "manual"));
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.InvokeAsync("Ask", subscription.Id, 101));
+        Assert.Contains("n: may be at most 100", error.Message);
+        Assert.Equal(0, (await hub.GetSubscriptionAsync(subscription.Id)).GetProperty("credits").GetInt64());
+
+        await client.AskAsync(subscription, 100);
+        Assert.Equal(100, (await hub.GetSubscriptionAsync(subscription.Id)).GetProperty("credits").GetInt64());
+    }
+
+    [Fact]
+    public async Task HubMessageLargerThanMaxHubMessageBytes_ClosesThatConnectionOnly()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxHubMessageBytes"] = "2048" });
+        await using var bystander = await hub.ConnectAsync();
+        var watching = await bystander.SubscribeAsync(new { topics = new[] { "a" } });
+
+        await using var client = await hub.ConnectAsync();
+        var types = Enumerable.Range(0, 40).Select(i => new string('t', 100)).ToArray(); // about 4 KB
+        await client.SendFrameAsync(Encoding.UTF8.GetBytes($"{{\"type\":1,\"invocationId\":\"big\",\"target\":\"Subscribe\",\"arguments\":[{{\"topics\":[\"a\"],\"types\":[\"{string.Join("\",\"", types)}\"]}}]}}\u001e"));
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+
+        await hub.PublishAsync(new { topic = "a" });
+        await watching.WaitForCountAsync(1);
+        Assert.Single(await hub.GetSubscriptionsAsync()); // the big Subscribe created nothing
+    }
+
+    [Fact]
+    public async Task ConnectionsPastMaxConnectionsPerSubject_AreClosedWithAnError_OthersAreNotCounted()
+    {
+        await using var hub = await TestHub.StartAsync(Credentials.RequiredSettings(new Dictionary<string, string?> { ["Hub:Limits:MaxConnectionsPerSubject"] = "2" }));
+        var token = Credentials.Token("busy", subscribe: [">"]);
+        var first = await HubClient.ConnectAsync(hub.Address, accessToken: token);
+        await using var second = await HubClient.ConnectAsync(hub.Address, accessToken: token);
+        await using var third = await HubClient.ConnectAsync(hub.Address, accessToken: token);
+        await third.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains("Hub:Limits:MaxConnectionsPerSubject", third.CloseError);
+
+        await using var other = await HubClient.ConnectAsync(hub.Address, accessToken: Credentials.Token("quiet", subscribe: [">"]));
+        await other.SubscribeAsync(new { topics = new[] { "a" } });
+
+        await first.DisposeAsync(); // its place is given back
+        await Eventually.TrueAsync(async () =>
+        {
+            await using var again = await HubClient.ConnectAsync(hub.Address, accessToken: token);
+            try
+            {
+                await again.SubscribeAsync(new { topics = new[] { "a" } });
+                return true;
+            }
+            catch (InvalidOperationException)
+            {
+                return false; // closed: the first connection's end was not seen yet
+            }
+        }, "a connection for 'busy' once one of its two has closed");
+    }
+
+    [Fact]
+    public async Task PublishPastTheRateLimit_Answers429WithRetryAfter_PerCredential()
+    {
+        await using var hub = await TestHub.StartAsync(Credentials.RequiredSettings(new Dictionary<string, string?>
+        {
+            ["Hub:Limits:PublishPermits"] = "1",
+            ["Hub:Limits:PublishPeriod"] = "01:00:00",
+            ["Hub:Limits:PublishBurst"] = "2",
+        }));
+        for (var i = 0; i < 2; i++)
+        {
+            using var ok = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", Credentials.OrdersKey, TestHub.Json(new { topic = "orders.eu" })));
+            Assert.Equal(HttpStatusCode.Accepted, ok.StatusCode);
+        }
+
+        using var limited = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", Credentials.OrdersKey, TestHub.Json(new { topic = "orders.eu" })));
+        await AuthTests.AssertProblem(limited, HttpStatusCode.TooManyRequests, "rate");
+        Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {limited.Headers.RetryAfter}");
+
+        using var other = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", Credentials.AdminKey, TestHub.Json(new { topic = "orders.eu" })));
+        Assert.Equal(HttpStatusCode.Accepted, other.StatusCode); // another credential has its own bucket
+
+        using var read = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Get, "api/events?topic=orders.eu", Credentials.AdminKey));
+        Assert.Equal(3, System.Text.Json.JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement.GetProperty("events").GetArrayLength());
+    }
+}
