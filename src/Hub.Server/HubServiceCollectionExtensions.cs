@@ -67,6 +67,7 @@ public static class HubServiceCollectionExtensions
         services.AddEndpointsApiExplorer();
         services.AddHubOpenApi();
         services.AddHealthChecks().AddCheck<EventLogHealthCheck>("log", tags: ["ready"]);
+        services.AddHubOperations(configuration);
         return services;
     }
 }
