@@ -19,8 +19,8 @@ internal sealed class HubStateMetrics : IHostedService
     public HubStateMetrics(IMeterFactory meterFactory, SubscriptionRegistry registry, IEventLog log)
     {
         var meter = meterFactory.Create(HubMetrics.MeterName);
-        meter.CreateObservableUpDownCounter("hub.connections", () => registry.ConnectionCount, "{connection}", "Open SignalR connections to the events hub.");
-        meter.CreateObservableUpDownCounter("hub.subscriptions", () => registry.Count, "{subscription}", "Live subscriptions.");
+        meter.CreateObservableUpDownCounter("hub.connections", () => (long)registry.ConnectionCount, "{connection}", "Open SignalR connections to the events hub.");
+        meter.CreateObservableUpDownCounter("hub.subscriptions", () => (long)registry.Count, "{subscription}", "Live subscriptions.");
         meter.CreateObservableGauge("hub.subscriptions.lag.total", () => Sum(registry, static s => s.Lag), "{event}", "Log positions between each subscription's cursor and the head, summed.");
         meter.CreateObservableGauge("hub.subscriptions.lag.max", () => Max(registry, static s => s.Lag), "{event}", "The largest lag of any subscription.");
         meter.CreateObservableGauge("hub.subscriptions.credits.total", () => Sum(registry, static s => s.Credits), "{event}", "Credits held by all subscriptions: how many more events the hub may send now.");
