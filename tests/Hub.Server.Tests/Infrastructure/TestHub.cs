@@ -37,9 +37,10 @@ public sealed class TestHub : IAsyncDisposable
 
     /// <summary>
     /// Starts a hub with the default (SQLite) log in a fresh temporary file; <paramref name="settings"/> override
-    /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>).
+    /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>);
+    /// <paramref name="configure"/> may replace services.
     /// </summary>
-    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null)
+    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
         var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning"], builder =>
@@ -54,6 +55,8 @@ public sealed class TestHub : IAsyncDisposable
             {
                 builder.Configuration.AddInMemoryCollection(settings);
             }
+
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
