@@ -1,11 +1,12 @@
 using Hub.Server.Health;
 using Hub.Server.Publishing;
 using Hub.Server.Telemetry;
+using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
 
 /// <summary>What running the hub beside other services needs: telemetry, readiness of the dispatch loop, and a
-/// shutdown that refuses new publishes.</summary>
+/// shutdown that refuses new publishes; and start-up validation of the settings that had none.</summary>
 public static class HubOperationsServiceCollectionExtensions
 {
     /// <summary>Adds OpenTelemetry (<see cref="HubTelemetryServiceCollectionExtensions.AddHubTelemetry"/>), the dispatch
@@ -15,6 +16,10 @@ public static class HubOperationsServiceCollectionExtensions
         services.AddHubTelemetry(configuration);
         services.AddHubDispatchHealth();
         services.AddTransient<IStartupFilter, ShutdownPublishGate>();
+
+        // Every options class stops a bad start naming its key; CORS is bound where its policy is built.
+        services.AddOptions<CorsSettings>().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CorsSettings>, CorsSettingsValidator>();
         return services;
     }
 }

@@ -16,13 +16,13 @@ public sealed class HubTelemetryOptions
 
     /// <summary>
     /// The OTLP collector's base address, e.g. <c>http://127.0.0.1:4318</c> (<c>/v1/traces</c>, <c>/v1/metrics</c> and
-    /// <c>/v1/logs</c> are added for <c>http/protobuf</c>). Default none: off, unless <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// <c>/v1/logs</c> are added for <c>http/protobuf</c>). Default empty: off, unless <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
     /// </summary>
-    public string? Endpoint { get; set; }
+    public string Endpoint { get; set; } = "";
 
-    /// <summary><c>http/protobuf</c> or <c>grpc</c>. Default <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, else <c>http/protobuf</c>.</summary>
-    public string? Protocol { get; set; }
+    /// <summary><c>http/protobuf</c> or <c>grpc</c>. Default empty: <c>OTEL_EXPORTER_OTLP_PROTOCOL</c>, else <c>http/protobuf</c>.</summary>
+    public string Protocol { get; set; } = "";
 
-    /// <summary>The <c>service.name</c> resource attribute. Default <c>OTEL_SERVICE_NAME</c>, else <c>hub</c>.</summary>
-    public string? ServiceName { get; set; }
+    /// <summary>The <c>service.name</c> resource attribute. Default empty: <c>OTEL_SERVICE_NAME</c>, else <c>hub</c>.</summary>
+    public string ServiceName { get; set; } = "";
 }

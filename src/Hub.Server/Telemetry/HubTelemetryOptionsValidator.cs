@@ -18,7 +18,7 @@ internal sealed class HubTelemetryOptionsValidator : IValidateOptions<HubTelemet
             failures.Add($"{HubTelemetryOptions.Section}:Protocol must be '{HubTelemetryOptions.HttpProtobufProtocol}' or '{HubTelemetryOptions.GrpcProtocol}' (got '{protocol}').");
         }
 
-        if (options.ServiceName is { } service && string.IsNullOrWhiteSpace(service))
+        if (options.ServiceName is { Length: > 0 } service && string.IsNullOrWhiteSpace(service))
         {
             failures.Add($"{HubTelemetryOptions.Section}:ServiceName must not be blank.");
         }

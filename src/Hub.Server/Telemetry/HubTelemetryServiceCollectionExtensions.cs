@@ -57,7 +57,7 @@ public static class HubTelemetryServiceCollectionExtensions
             .ConfigureResource(resource =>
             {
                 // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read by the SDK's own detector; a name set here wins.
-                if (options.ServiceName is { } name)
+                if (options.ServiceName is { Length: > 0 } name)
                 {
                     resource.AddService(name, serviceVersion: typeof(HubTelemetryServiceCollectionExtensions).Assembly.GetName().Version?.ToString());
                 }
@@ -73,12 +73,12 @@ public static class HubTelemetryServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>Fills what <c>"Hub:Telemetry"</c> leaves unset from the standard variables, then the defaults.</summary>
+    /// <summary>Fills what <c>"Hub:Telemetry"</c> leaves empty from the standard variables, then the defaults.</summary>
     private static void Resolve(HubTelemetryOptions options, IConfiguration configuration)
     {
-        options.Endpoint = NullIfEmpty(options.Endpoint) ?? NullIfEmpty(configuration[EndpointVariable]);
+        options.Endpoint = NullIfEmpty(options.Endpoint) ?? configuration[EndpointVariable] ?? "";
         options.Protocol = NullIfEmpty(options.Protocol) ?? NullIfEmpty(configuration[ProtocolVariable]) ?? HubTelemetryOptions.HttpProtobufProtocol;
-        if (options.ServiceName is null && NullIfEmpty(configuration[ServiceNameVariable]) is null)
+        if (options.ServiceName.Length == 0 && NullIfEmpty(configuration[ServiceNameVariable]) is null)
         {
             options.ServiceName = HubTelemetryOptions.DefaultServiceName;
         }
