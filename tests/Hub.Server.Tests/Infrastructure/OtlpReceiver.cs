@@ -19,6 +19,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedSpan> _spans = new();
     private readonly ConcurrentQueue<string> _metrics = new();
     private readonly ConcurrentQueue<string> _serviceNames = new();
+    private readonly ConcurrentQueue<ReceivedLog> _logs = new();
 
     private OtlpReceiver(WebApplication app) => _app = app;
 
@@ -31,6 +32,8 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public IReadOnlyCollection<string> ServiceNames => [.. _serviceNames.Distinct()];
 
+    public IReadOnlyList<ReceivedLog> Logs => [.. _logs];
+
     public static async Task<OtlpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -39,7 +42,7 @@ public sealed class OtlpReceiver : IAsyncDisposable
         var receiver = new OtlpReceiver(app);
         app.MapPost("/v1/traces", async (HttpContext context) => receiver.OnTraces(await ReadBodyAsync(context)));
         app.MapPost("/v1/metrics", async (HttpContext context) => receiver.OnMetrics(await ReadBodyAsync(context)));
-        app.MapPost("/v1/logs", async (HttpContext context) => { await ReadBodyAsync(context); return Results.Ok(); });
+        app.MapPost("/v1/logs", async (HttpContext context) => receiver.OnLogs(await ReadBodyAsync(context)));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         receiver.Endpoint = new Uri(address);
@@ -103,6 +106,30 @@ public sealed class OtlpReceiver : IAsyncDisposable
         return Results.Ok();
     }
 
+    // ExportLogsServiceRequest { ResourceLogs resource_logs = 1 }; ResourceLogs { Resource resource = 1; ScopeLogs scope_logs = 2 };
+    // ScopeLogs { InstrumentationScope scope = 1; LogRecord log_records = 2 };
+    // LogRecord { string severity_text = 3; KeyValue attributes = 6; bytes trace_id = 9; bytes span_id = 10 }.
+    private IResult OnLogs(byte[] body)
+    {
+        foreach (var resourceLogs in Read(body).All(1))
+        {
+            foreach (var scopeLogs in resourceLogs.Message.All(2))
+            {
+                var category = scopeLogs.Message.All(1).Select(s => s.Message.All(1).FirstOrDefault().Text).FirstOrDefault() ?? "";
+                foreach (var record in scopeLogs.Message.All(2))
+                {
+                    var fields = record.Message;
+                    _logs.Enqueue(new ReceivedLog(
+                        category,
+                        fields.All(9).Select(f => f.Hex).FirstOrDefault() ?? "",
+                        fields.All(10).Select(f => f.Hex).FirstOrDefault() ?? ""));
+                }
+            }
+        }
+
+        return Results.Ok();
+    }
+
     // Resource { KeyValue attributes = 1 }.
     private void RecordServiceName(IReadOnlyList<Field> resourceHolder)
     {
@@ -140,3 +167,6 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
 /// <summary>One span as the receiver decoded it: ids in lower-case hex, links as (trace id, span id).</summary>
 public sealed record ReceivedSpan(string Scope, string Name, string TraceId, string SpanId, string ParentSpanId, IReadOnlyDictionary<string, string> Attributes, IReadOnlyList<(string TraceId, string SpanId)> Links);
+
+/// <summary>One log record as the receiver decoded it: its category (the scope's name) and trace context, in hex.</summary>
+public sealed record ReceivedLog(string Category, string TraceId, string SpanId);

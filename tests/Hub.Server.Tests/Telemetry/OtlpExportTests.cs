@@ -5,7 +5,8 @@ namespace Hub.Server.Tests.Telemetry;
 /// <summary>
 /// A real hub (a child process, so its OpenTelemetry listeners see only its own work) exports by OTLP/HTTP to a tiny
 /// receiver on 127.0.0.1: the publish span, the delivery span linked to it through the <c>traceparent</c> that the
-/// subscriber also received in the event's headers, and the <c>Hub</c> meter's and ASP.NET Core's metrics.
+/// subscriber also received in the event's headers, logs carrying the trace id, and the <c>Hub</c> meter's and ASP.NET
+/// Core's metrics.
 /// </summary>
 public sealed class OtlpExportTests : IAsyncLifetime
 {
@@ -26,6 +27,9 @@ public sealed class OtlpExportTests : IAsyncLifetime
             // The standard variables, given as configuration keys: export every 200 ms rather than every 5 s / 60 s.
             ["OTEL_BSP_SCHEDULE_DELAY"] = "200",
             ["OTEL_METRIC_EXPORT_INTERVAL"] = "200",
+            ["OTEL_BLRP_SCHEDULE_DELAY"] = "200",
+            // ASP.NET Core's "Request starting/finished" lines, written inside the request's span.
+            ["Logging:LogLevel:Microsoft.AspNetCore.Hosting.Diagnostics"] = "Information",
         });
     }
 
@@ -64,6 +68,9 @@ public sealed class OtlpExportTests : IAsyncLifetime
         Assert.NotEqual(traceId, delivery.TraceId); // a trace of its own, linked, not a child
         Assert.Equal("3", delivery.Attributes["messaging.batch.message_count"]);
         Assert.Contains("hub-under-test", _receiver.ServiceNames);
+
+        // The logs written while the publish request ran carry its trace id: logs and traces correlate.
+        await Eventually.TrueAsync(() => _receiver.Logs.Any(l => l.TraceId == traceId && l.Category.StartsWith("Microsoft.AspNetCore.Hosting", StringComparison.Ordinal)), "the request's logs arrive with its trace id", Deadline);
 
         bool IsDeliveryToThisSubscription(ReceivedSpan s) =>
             s.Name == "hub deliver" && s.Attributes.TryGetValue("hub.subscription.id", out var id) && id == subscription.Id;
