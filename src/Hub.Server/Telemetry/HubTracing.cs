@@ -59,7 +59,7 @@ internal static class HubTracing
                 break;
             }
 
-            if (TryReadTraceParent(entry.Json, out var context) && context != last)
+            if (entry.TryGetTraceContext(out var context) && context != last)
             {
                 links.Add(new ActivityLink(context));
                 last = context;
@@ -80,7 +80,8 @@ internal static class HubTracing
     }
 
     /// <summary>
-    /// Reads the <c>traceparent</c> header from an envelope's JSON without parsing the rest: <c>headers</c> is the
+    /// Reads the <c>traceparent</c> header from an envelope's JSON without parsing the rest (once per entry: see
+    /// <see cref="LogEntry.TryGetTraceContext"/>): <c>headers</c> is the
     /// envelope's last member, so its last occurrence is the envelope's own (not a member of <c>data</c>).
     /// </summary>
     public static bool TryReadTraceParent(ReadOnlySpan<byte> envelope, out ActivityContext context)

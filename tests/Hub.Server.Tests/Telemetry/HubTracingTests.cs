@@ -20,4 +20,17 @@ public sealed class HubTracingTests
     [InlineData("""{"sequence":1,"topic":"a","data":null,"headers":{"h":"v"}}""")]
     public void TryReadTraceParent_WithoutAValidHeader_FindsNothing(string json) =>
         Assert.False(HubTracing.TryReadTraceParent(Encoding.UTF8.GetBytes(json), out _));
+
+    [Fact]
+    public void LogEntry_TryGetTraceContext_AnswersTheEnvelopesTraceparent_AndNothingWithoutOne()
+    {
+        var traced = new Hub.Server.Log.LogEntry(1, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":1,"topic":"a","data":null,"headers":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}"""));
+        var plain = new Hub.Server.Log.LogEntry(2, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":2,"topic":"a","data":null,"headers":null}"""));
+        for (var i = 0; i < 2; i++) // read, then kept
+        {
+            Assert.True(traced.TryGetTraceContext(out var context));
+            Assert.Equal("b7ad6b7169203331", context.SpanId.ToHexString());
+            Assert.False(plain.TryGetTraceContext(out _));
+        }
+    }
 }
