@@ -10,12 +10,12 @@ internal sealed class HubTelemetryOptionsValidator : IValidateOptions<HubTelemet
         var failures = new List<string>();
         if (options.Endpoint is { Length: > 0 } endpoint && !IsHttpUri(endpoint))
         {
-            failures.Add($"{HubTelemetryOptions.Section}:Endpoint must be an absolute http:// or https:// address (got '{endpoint}').");
+            failures.Add($"{HubTelemetryOptions.Section}:Endpoint (or {HubTelemetryServiceCollectionExtensions.EndpointVariable}) must be an absolute http:// or https:// address (got '{endpoint}').");
         }
 
         if (options.Protocol is { Length: > 0 } protocol && protocol is not (HubTelemetryOptions.GrpcProtocol or HubTelemetryOptions.HttpProtobufProtocol))
         {
-            failures.Add($"{HubTelemetryOptions.Section}:Protocol must be '{HubTelemetryOptions.HttpProtobufProtocol}' or '{HubTelemetryOptions.GrpcProtocol}' (got '{protocol}').");
+            failures.Add($"{HubTelemetryOptions.Section}:Protocol (or {HubTelemetryServiceCollectionExtensions.ProtocolVariable}) must be '{HubTelemetryOptions.HttpProtobufProtocol}' or '{HubTelemetryOptions.GrpcProtocol}' (got '{protocol}').");
         }
 
         if (options.ServiceName is { Length: > 0 } service && string.IsNullOrWhiteSpace(service))
