@@ -10,11 +10,11 @@ namespace Hub.Server;
 public static class HubOperationsServiceCollectionExtensions
 {
     /// <summary>Adds OpenTelemetry (<see cref="HubTelemetryServiceCollectionExtensions.AddHubTelemetry"/>), the dispatch
-    /// readiness check and the shutdown gate for publishes.</summary>
+    /// and stopping readiness checks and the shutdown gate for publishes.</summary>
     public static IServiceCollection AddHubOperations(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddHubTelemetry(configuration);
-        services.AddHubDispatchHealth();
+        services.AddHubReadiness();
         services.AddTransient<IStartupFilter, ShutdownPublishGate>();
 
         // Every options class stops a bad start naming its key; CORS is bound where its policy is built.
