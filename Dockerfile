@@ -11,6 +11,7 @@ COPY src/Hub.Server/ClientLibs/package.json src/Hub.Server/ClientLibs/package-lo
 RUN dotnet restore src/Hub.Server/Hub.Server.csproj && (cd src/Hub.Server/ClientLibs && npm ci --no-audit --no-fund)
 COPY src/ src/
 COPY wwwroot/ wwwroot/
+# The publish command, exactly: tests/Hub.Server.Tests/DockerfilePublishTests.cs reads it from this line and runs it.
 RUN dotnet publish src/Hub.Server/Hub.Server.csproj -c Release --no-restore -o /app
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
@@ -23,4 +24,7 @@ VOLUME /app/data
 ENV ASPNETCORE_URLS=http://+:5080
 EXPOSE 5080
 USER $APP_UID
+# Ready = the log answers and the dispatch loop runs. The runtime image has no curl: the hub's own probe mode asks it.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=15s --retries=3 \
+  CMD ["dotnet", "Hub.Server.dll", "--health-check", "http://127.0.0.1:5080/health/ready"]
 ENTRYPOINT ["dotnet", "Hub.Server.dll"]

@@ -71,6 +71,7 @@ public static class HubServiceCollectionExtensions
         services.AddHubSecurity(configuration);
         services.AddHubLimits(configuration);
         services.AddHealthChecks().AddCheck<EventLogHealthCheck>("log", tags: ["ready"]);
+        services.AddHubOperations(configuration);
         return services;
     }
 }

@@ -1,5 +1,12 @@
 using Hub.Server;
+using Hub.Server.Health;
 using Microsoft.Extensions.Options;
+
+if (args is [HealthProbe.Argument, var url])
+{
+    // The container's HEALTHCHECK: ask the running hub, do not start one.
+    return await HealthProbe.RunAsync(url);
+}
 
 try
 {

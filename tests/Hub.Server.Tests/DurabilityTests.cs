@@ -82,7 +82,19 @@ public sealed class DurabilityTests : IAsyncLifetime
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task Crash_DuringAPublishStream_KeepsEveryAcceptedEvent(int seed)
+    public Task Crash_DuringAPublishStream_KeepsEveryAcceptedEvent(int seed) => StopDuringAPublishStreamAsync(seed, graceful: false);
+
+    /// <summary>
+    /// SIGTERM while publishers run: the hub refuses new publishes with 503 and Retry-After from the moment it starts
+    /// stopping, finishes and flushes those it acknowledged, and exits 0; after a restart every 202 is there, once, and
+    /// nothing refused is.
+    /// </summary>
+    [Theory]
+    [InlineData(4)]
+    [InlineData(5)]
+    public Task Sigterm_DuringAPublishStream_KeepsEveryAcceptedEvent_AndRefusesTheRestWith503(int seed) => StopDuringAPublishStreamAsync(seed, graceful: true);
+
+    private async Task StopDuringAPublishStreamAsync(int seed, bool graceful)
     {
         const int publishers = 4, maxBatchesEach = 2000;
         var killAfterAcceptedBatches = 10 + (seed * 7);
@@ -90,6 +102,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         var accepted = new ConcurrentDictionary<string, long>(); // "topic/id" → the sequence the 202 answered
         var acceptedEvents = new ConcurrentBag<object>();
         var rejected = new ConcurrentBag<string>();              // answered but not 202: must not be in the log
+        var refusals = new ConcurrentBag<string>();              // how they were answered
         var inDoubt = new ConcurrentBag<string[]>();             // no answer (the process died): all or nothing
         var attempted = new ConcurrentDictionary<string, bool>();
         var acceptedBatches = 0;
@@ -126,6 +139,7 @@ public sealed class DurabilityTests : IAsyncLifetime
                     {
                         if (response.StatusCode != HttpStatusCode.Accepted)
                         {
+                            refusals.Add($"{(int)response.StatusCode} Retry-After {response.Headers.RetryAfter?.Delta?.TotalSeconds}");
                             foreach (var key in keys)
                             {
                                 rejected.Add(key);
@@ -164,8 +178,23 @@ public sealed class DurabilityTests : IAsyncLifetime
                 $"{killAfterAcceptedBatches} batches accepted",
                 Deadline);
             Assert.True(Volatile.Read(ref acceptedBatches) >= killAfterAcceptedBatches, $"the publishers stopped before the crash:\n{first.Output}");
-            await first.KillAsync();
+            if (graceful)
+            {
+                Assert.True(await first.StopAsync(Deadline), $"the hub did not stop on SIGTERM within {Deadline}:\n{first.Output}");
+                Assert.True(first.ExitCode == 0, $"the hub exited with {first.ExitCode} on SIGTERM:\n{first.Output}");
+            }
+            else
+            {
+                await first.KillAsync();
+            }
+
             await Task.WhenAll(publishing).WaitAsync(Deadline);
+        }
+
+        if (graceful)
+        {
+            // Every publish the stopping hub answered but did not take was refused as "shutting down, come back later".
+            Assert.All(refusals, r => Assert.Equal("503 Retry-After 5", r));
         }
 
         var second = await StartSqliteAsync();

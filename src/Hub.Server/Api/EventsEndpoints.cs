@@ -24,6 +24,7 @@ internal static class EventsEndpoints
     public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
         HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics, TopicAccess access)
     {
+        using var activity = HubTracing.StartPublish();
         var request = context.Request;
         if (!IsJson(request.ContentType))
         {
@@ -79,7 +80,8 @@ internal static class EventsEndpoints
                 }
             }
 
-            var parsed = parser.Parse(buffer.AsMemory(0, length));
+            var parsed = parser.Parse(buffer.AsMemory(0, length), HubTracing.TraceParentFor(activity));
+            activity?.SetTag("messaging.batch.message_count", parsed.Drafts?.Count ?? 0);
             if (parsed.Errors is not null)
             {
                 return Problems.Invalid(parsed.Errors);

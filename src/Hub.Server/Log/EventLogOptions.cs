@@ -31,6 +31,7 @@ public sealed class EventLogOptions
     public RetentionOptions Retention { get; set; } = new();
 
     /// <summary>How long a published <c>(topic, id)</c> is remembered for idempotent publish. Default 10 minutes.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00", ErrorMessage = "Hub:Log:DedupWindow must be between 00:00:00 and 365.00:00:00.")]
     public TimeSpan DedupWindow { get; set; } = DefaultDedupWindow;
 
     /// <summary>The SQLite log's settings.</summary>

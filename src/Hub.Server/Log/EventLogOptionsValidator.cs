@@ -1,7 +1,28 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Log;
 
-/// <summary>Validates <see cref="EventLogOptions"/> with its nested sections (source-generated from the attributes).</summary>
-[OptionsValidator]
-internal sealed partial class EventLogOptionsValidator : IValidateOptions<EventLogOptions>;
+/// <summary>
+/// Validates <see cref="EventLogOptions"/> with its nested sections (source-generated from the attributes), and names
+/// each failing setting by its configuration key: the generated validator ignores a range's <c>ErrorMessage</c> and
+/// says <c>EventLogOptions.Retention.MaxEvents</c>, which becomes <c>Hub:Log:Retention:MaxEvents</c>.
+/// </summary>
+internal sealed partial class EventLogOptionsValidator : IValidateOptions<EventLogOptions>
+{
+    private readonly GeneratedValidator _generated = new();
+
+    public ValidateOptionsResult Validate(string? name, EventLogOptions options)
+    {
+        var result = _generated.Validate(name, options);
+        return result.Failed
+            ? ValidateOptionsResult.Fail(result.Failures!.Select(f => MemberPath().Replace(f, m => EventLogOptions.Section + ":" + m.Groups[1].Value.Replace('.', ':'))))
+            : result;
+    }
+
+    [GeneratedRegex(@"\bEventLogOptions\.([A-Za-z0-9_.]+[A-Za-z0-9_])")]
+    private static partial Regex MemberPath();
+
+    [OptionsValidator]
+    internal sealed partial class GeneratedValidator : IValidateOptions<EventLogOptions>;
+}

@@ -37,4 +37,30 @@ public sealed class LogEntry
 
     /// <summary>The whole envelope as UTF-8 JSON: <c>{"sequence":…,"topic":…,"type":…,"id":…,"key":…,"time":…,"data":…,"headers":…}</c>.</summary>
     public byte[] Json { get; }
+
+    // The trace context of the publish (its headers' traceparent), read from Json the first time a delivery span asks,
+    // then kept: once per event, not once per subscriber. Null until read; NoTraceContext when there is none. A
+    // reference, so a racing second read writes the same answer whole.
+    private object? _traceContext;
+    private static readonly object NoTraceContext = new();
+
+    /// <summary>The publish's trace context, from the envelope's <c>traceparent</c> header (read once, then kept).</summary>
+    internal bool TryGetTraceContext(out System.Diagnostics.ActivityContext context)
+    {
+        var known = Volatile.Read(ref _traceContext);
+        if (known is null)
+        {
+            known = Telemetry.HubTracing.TryReadTraceParent(Json, out var read) ? read : NoTraceContext;
+            Volatile.Write(ref _traceContext, known);
+        }
+
+        if (known is System.Diagnostics.ActivityContext found)
+        {
+            context = found;
+            return true;
+        }
+
+        context = default;
+        return false;
+    }
 }

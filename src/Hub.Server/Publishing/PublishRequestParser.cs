@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Hub.Server.Log;
+using Hub.Server.Telemetry;
 using Hub.Server.Topics;
 
 namespace Hub.Server.Publishing;
@@ -45,8 +46,11 @@ public sealed class PublishRequestParser
     public static PublishRequestParser Create(PublishOptions options, TimeProvider time) =>
         new(options.MaxBatchEvents, time, options.MaxEventBytes);
 
-    /// <summary>Parses and validates <paramref name="body"/> (UTF-8 JSON).</summary>
-    public PublishParseResult Parse(ReadOnlyMemory<byte> body)
+    /// <summary>
+    /// Parses and validates <paramref name="body"/> (UTF-8 JSON). With <paramref name="traceParent"/> (the publish's W3C
+    /// trace context), each event whose publisher set no <c>traceparent</c> header gets one, in the envelope written here.
+    /// </summary>
+    public PublishParseResult Parse(ReadOnlyMemory<byte> body, string? traceParent = null)
     {
         // The JSON reader does not check the bytes inside strings it is not asked to decode (data is copied as it is),
         // so a body that is not UTF-8 would be stored and sent to every subscriber: refuse it whole.
@@ -69,7 +73,7 @@ public sealed class PublishRequestParser
         {
             try
             {
-                return Validate(document.RootElement);
+                return Validate(document.RootElement, traceParent);
             }
             catch (InvalidOperationException ex)
             {
@@ -79,7 +83,7 @@ public sealed class PublishRequestParser
         }
     }
 
-    private PublishParseResult Validate(JsonElement root)
+    private PublishParseResult Validate(JsonElement root, string? traceParent)
     {
         var time = _time.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
@@ -88,7 +92,7 @@ public sealed class PublishRequestParser
         switch (root.ValueKind)
         {
             case JsonValueKind.Object:
-                Add(root, prefix: "", time, output, drafts, errors, _maxEventBytes);
+                Add(root, prefix: "", time, traceParent, output, drafts, errors, _maxEventBytes);
                 break;
             case JsonValueKind.Array:
                 var count = root.GetArrayLength();
@@ -105,7 +109,7 @@ public sealed class PublishRequestParser
                 var index = 0;
                 foreach (var item in root.EnumerateArray())
                 {
-                    Add(item, $"[{index}].", time, output, drafts, errors, _maxEventBytes);
+                    Add(item, $"[{index}].", time, traceParent, output, drafts, errors, _maxEventBytes);
                     index++;
                 }
 
@@ -117,7 +121,7 @@ public sealed class PublishRequestParser
         return errors.Count > 0 ? PublishParseResult.Fail(errors) : PublishParseResult.Ok(drafts);
     }
 
-    private static void Add(JsonElement item, string prefix, DateTimeOffset time, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors, int maxEventBytes)
+    private static void Add(JsonElement item, string prefix, DateTimeOffset time, string? traceParent, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors, int maxEventBytes)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
@@ -178,7 +182,21 @@ public sealed class PublishRequestParser
             }
 
             writer.WritePropertyName("headers");
-            if (hasHeaders)
+            if (traceParent is not null && !(hasHeaders && HasTraceParent(headers)))
+            {
+                writer.WriteStartObject();
+                if (hasHeaders)
+                {
+                    foreach (var header in headers.EnumerateObject())
+                    {
+                        header.WriteTo(writer);
+                    }
+                }
+
+                writer.WriteString(HubTracing.TraceParentHeader, traceParent);
+                writer.WriteEndObject();
+            }
+            else if (hasHeaders)
             {
                 headers.WriteTo(writer);
             }
@@ -198,6 +216,19 @@ public sealed class PublishRequestParser
         }
 
         drafts.Add(new EventDraft(topic!, type, id, key, time, body));
+    }
+
+    private static bool HasTraceParent(JsonElement headers)
+    {
+        foreach (var header in headers.EnumerateObject())
+        {
+            if (header.NameEquals(HubTracing.TraceParentHeader) || string.Equals(header.Name, HubTracing.TraceParentHeader, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static string? OptionalString(JsonElement item, string name, string prefix, Dictionary<string, string[]> errors)

@@ -1,3 +1,4 @@
+using Hub.Server.Health;
 using Hub.Server.Log;
 using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Hosting;
@@ -11,7 +12,7 @@ namespace Hub.Server.Subscriptions;
 /// has been so for <see cref="Patience"/>, the sweeper ends the subscription and closes its connection (which
 /// releases the pending write). One timer for the whole hub, not one per subscription.
 /// </summary>
-internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry registry, IEventLog log, TimeProvider time, ILogger<StalledSubscriptionSweeper> logger) : BackgroundService
+internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry registry, IEventLog log, TimeProvider time, ILogger<StalledSubscriptionSweeper> logger, DispatchHeartbeat? heartbeat = null) : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
@@ -33,9 +34,13 @@ internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry re
         }
     }
 
-    /// <summary>One pass: remember who is stuck behind the retention, and disconnect who has been for too long.</summary>
+    /// <summary>
+    /// One pass: remember who is stuck behind the retention, and disconnect who has been for too long. Each pass is the
+    /// dispatch loop's heartbeat for readiness.
+    /// </summary>
     internal void Sweep()
     {
+        heartbeat?.Beat();
         var now = time.GetUtcNow();
         var firstRetained = log.FirstRetained;
         var seen = new HashSet<string>(StringComparer.Ordinal);

@@ -13,6 +13,7 @@ public sealed class HubMetrics : IDisposable
     public const string MeterName = "Hub";
 
     private readonly Meter? _meter;
+    private readonly Histogram<double>? _latency;
     private long _published;
     private long _appended;
     private long _delivered;
@@ -36,7 +37,15 @@ public sealed class HubMetrics : IDisposable
             new(Volatile.Read(ref _droppedOverflow), new KeyValuePair<string, object?>("reason", "overflow")),
             new(Volatile.Read(ref _droppedRetention), new KeyValuePair<string, object?>("reason", "retention")),
         }, "{event}", "Log positions skipped for subscribers by their overflow policy, by reason.");
+        _latency = _meter.CreateHistogram("hub.delivery.latency", "s", "From the hub accepting an event (its time) to its write to a subscriber's connection completing, per event and subscriber.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300] });
     }
+
+    /// <summary>The meter the hub's instruments are on (null for totals made without one).</summary>
+    internal Meter? Meter => _meter;
+
+    /// <summary>Whether anyone listens to the delivery latency (so a delivery only reads the clock when it counts).</summary>
+    internal bool LatencyEnabled => _latency is { Enabled: true };
 
     /// <summary>Events accepted by publish requests, duplicates included.</summary>
     public long Published => Volatile.Read(ref _published);
@@ -59,6 +68,20 @@ public sealed class HubMetrics : IDisposable
 
     /// <summary>Counts one batch handed to a subscriber's connection.</summary>
     public void RecordDelivered(int events) => Interlocked.Add(ref _delivered, events);
+
+    /// <summary>Records, for each event of a batch just written to a subscriber, the time since the hub accepted it.</summary>
+    internal void RecordDeliveryLatency(List<Log.LogEntry> batch, DateTimeOffset now)
+    {
+        if (_latency is not { Enabled: true } latency)
+        {
+            return;
+        }
+
+        foreach (var entry in batch)
+        {
+            latency.Record(Math.Max(0, (now - entry.Time).TotalSeconds));
+        }
+    }
 
     /// <summary>Counts positions skipped for a subscriber; <paramref name="reason"/> is the gap's.</summary>
     public void RecordDropped(long positions, string reason) =>

@@ -50,9 +50,9 @@ public sealed partial class HubProcess : IAsyncDisposable
     /// Starts the hub with <paramref name="settings"/> as <c>--Key=Value</c> arguments in <paramref name="workingDirectory"/>,
     /// and waits until it says it listens. Throws (with its output) if it exits or stays silent past the timeout.
     /// </summary>
-    public static async Task<HubProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    public static async Task<HubProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, string? serverDll = null)
     {
-        var hub = Launch(workingDirectory, settings);
+        var hub = Launch(workingDirectory, settings, serverDll ?? ServerDll);
         try
         {
             var exited = hub._process.WaitForExitAsync();
@@ -83,7 +83,7 @@ public sealed partial class HubProcess : IAsyncDisposable
     /// </summary>
     public static async Task<(int ExitCode, string Output)> RunExpectingExitAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
     {
-        await using var hub = Launch(workingDirectory, settings);
+        await using var hub = Launch(workingDirectory, settings, ServerDll);
         var exited = hub._process.WaitForExitAsync();
         var first = await Task.WhenAny(exited, hub._listening.Task, Task.Delay(timeout ?? DefaultTimeout));
         if (first != exited)
@@ -166,11 +166,11 @@ public sealed partial class HubProcess : IAsyncDisposable
         }
     }
 
-    private static HubProcess Launch(string workingDirectory, IReadOnlyDictionary<string, string>? settings)
+    private static HubProcess Launch(string workingDirectory, IReadOnlyDictionary<string, string>? settings, string serverDll)
     {
-        if (!File.Exists(ServerDll))
+        if (!File.Exists(serverDll))
         {
-            throw new FileNotFoundException("Hub.Server.dll is not next to the tests; build tests/Hub.Server.Tests.", ServerDll);
+            throw new FileNotFoundException("Hub.Server.dll is not there; build tests/Hub.Server.Tests.", serverDll);
         }
 
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
@@ -181,7 +181,7 @@ public sealed partial class HubProcess : IAsyncDisposable
             RedirectStandardInput = false,
             UseShellExecute = false,
         };
-        info.ArgumentList.Add(ServerDll);
+        info.ArgumentList.Add(serverDll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add("http://127.0.0.1:0");
         info.ArgumentList.Add("--Logging:LogLevel:Default=Information");

@@ -41,9 +41,10 @@ public sealed class TestHub : IAsyncDisposable
 
     /// <summary>
     /// Starts a hub with the default (SQLite) log in a fresh temporary file; <paramref name="settings"/> override
-    /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>).
+    /// appsettings.json (keys like <c>Hub:Log:Retention:MaxEvents</c>, or <c>Hub:Log:Kind</c> = <c>Memory</c>);
+    /// <paramref name="configure"/> may replace services; <paramref name="environment"/> is Development unless a test is about auth.
     /// </summary>
-    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null, string environment = Environment)
+    public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null, string environment = Environment)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
         var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", environment], builder =>
@@ -58,6 +59,8 @@ public sealed class TestHub : IAsyncDisposable
             {
                 builder.Configuration.AddInMemoryCollection(settings);
             }
+
+            configure?.Invoke(builder);
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();

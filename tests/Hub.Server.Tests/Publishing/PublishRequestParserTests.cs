@@ -75,4 +75,34 @@ public sealed class PublishRequestParserTests
         Assert.Contains("Hub:Publish:MaxEventBytes", Assert.Single(parser.Parse(Encoding.UTF8.GetBytes($$"""[{"topic":"a"},{"topic":"a","data":"{{new string('x', 200)}}"}]""")).Errors!["[1]"]));
         Assert.NotNull(parser.Parse(Encoding.UTF8.GetBytes($$"""{"topic":"a","data":"{{new string('x', 50)}}"}""")).Drafts);
     }
+
+    private const string TraceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+
+    [Fact]
+    public void Parse_WithATraceParent_AddsItToEachEventsHeaders_KeepingThePublishers()
+    {
+        var result = _parser.Parse(Encoding.UTF8.GetBytes("""[{"topic":"a"},{"topic":"b","headers":{"h":"v"}}]"""), TraceParent);
+        using var first = JsonDocument.Parse(result.Drafts![0].Body);
+        using var second = JsonDocument.Parse(result.Drafts![1].Body);
+        Assert.Equal(TraceParent, first.RootElement.GetProperty("headers").GetProperty("traceparent").GetString());
+        Assert.Equal(("v", TraceParent), (second.RootElement.GetProperty("headers").GetProperty("h").GetString(), second.RootElement.GetProperty("headers").GetProperty("traceparent").GetString()));
+    }
+
+    [Fact]
+    public void Parse_WithATraceParent_LeavesOneThePublisherSetAlone()
+    {
+        const string mine = "00-11111111111111111111111111111111-2222222222222222-00";
+        var result = _parser.Parse(Encoding.UTF8.GetBytes("{\"topic\":\"a\",\"headers\":{\"TraceParent\":\"" + mine + "\"}}"), TraceParent);
+        using var body = JsonDocument.Parse(result.Drafts![0].Body);
+        var headers = body.RootElement.GetProperty("headers");
+        Assert.Equal(mine, headers.GetProperty("TraceParent").GetString());
+        Assert.False(headers.TryGetProperty("traceparent", out _));
+    }
+
+    [Fact]
+    public void Parse_WithoutATraceParent_LeavesHeadersAsSent()
+    {
+        using var body = JsonDocument.Parse(Parse("""{"topic":"a"}""").Drafts![0].Body);
+        Assert.Equal(JsonValueKind.Null, body.RootElement.GetProperty("headers").ValueKind);
+    }
 }
