@@ -221,8 +221,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         // A subscriber replaying from the start sees the same log, in order, once.
         await using (var client = await HubClient.ConnectAsync(second.Address))
         {
-            var replay = await client.SubscribeAsync(new SubscribeArgs(["crash.>"], After: 0, MaxDemand: 500));
-            replay.OnBatch = (s, count) => _ = client.AskAsync(s, count);
+            var replay = await client.SubscribeAsync(new SubscribeArgs(["crash.>"], After: 0, MaxDemand: 500), (s, count) => _ = client.AskAsync(s, count));
             await replay.WaitForCountAsync(inLog.Count, Deadline);
             Assert.Empty(replay.Violations);
             Assert.Empty(replay.Gaps);
@@ -394,8 +393,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         }
 
         await using var client = await hub.ConnectAsync();
-        var subscription = await client.SubscribeAsync(new SubscribeArgs(["far"], After: 0, MaxDemand: 1000));
-        subscription.OnBatch = (s, count) => _ = client.AskAsync(s, count);
+        var subscription = await client.SubscribeAsync(new SubscribeArgs(["far"], After: 0, MaxDemand: 1000), (s, count) => _ = client.AskAsync(s, count));
 
         // While it catches up, more arrive: it must pass from the old part of the log to the new without a seam.
         for (var b = 0; b < 20; b++)

@@ -3,6 +3,8 @@ using Hub.Server.Tests.Infrastructure;
 namespace Hub.Server.Tests;
 
 /// <summary>A slow or stalled subscriber delays no other subscriber and no publisher.</summary>
+/// <remarks>Runs alone: it measures the process's managed memory, which other tests running beside it would grow.</remarks>
+[Collection(RunsAlone.Name)]
 public sealed class IsolationTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]

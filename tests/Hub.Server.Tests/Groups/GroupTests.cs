@@ -13,9 +13,7 @@ public sealed class GroupTests
     /// <summary>A member that acknowledges each batch as soon as it has it (an auto-demand client that handles at once).</summary>
     private static async Task<SubscriptionLog> JoinAsync(HubClient client, string group, string dispatch = "demand", int maxDemand = 100, string[]? topics = null)
     {
-        var member = await client.SubscribeAsync(new SubscribeArgs(topics ?? ["work.*"], MaxDemand: maxDemand, Group: group, Dispatch: dispatch));
-        member.OnBatch = (log, n) => _ = client.AskAsync(log, n);
-        return member;
+        return await client.SubscribeAsync(new SubscribeArgs(topics ?? ["work.*"], MaxDemand: maxDemand, Group: group, Dispatch: dispatch), (log, n) => _ = client.AskAsync(log, n));
     }
 
     private static async Task<long[]> PublishAllAsync(TestHub hub, Func<int, object> make)

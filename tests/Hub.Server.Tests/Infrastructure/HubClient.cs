@@ -100,14 +100,18 @@ public sealed class HubClient : IAsyncDisposable
         return items.Reader;
     }
 
-    /// <summary>Subscribes and starts recording the subscription's messages (which may arrive before the answer is read).</summary>
-    public async Task<SubscriptionLog> SubscribeAsync(object request)
+    /// <summary>
+    /// Subscribes and starts recording the subscription's messages (which may arrive before the answer is read).
+    /// <paramref name="onBatch"/> is in place before the first batch can be recorded: set later, it would miss the
+    /// batches of a replay that arrive while the caller is still reading the answer (and their credits with them).
+    /// </summary>
+    public async Task<SubscriptionLog> SubscribeAsync(object request, Action<SubscriptionLog, int>? onBatch = null)
     {
         SubscriptionLog? log = null;
         await InvokeAsync("Subscribe", result =>
         {
             var id = result.GetProperty("subscriptionId").GetString()!;
-            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64() };
+            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64(), OnBatch = onBatch };
             if (request is IDemandRequest demand)
             {
                 log.Grant(demand.InitialCredits);
