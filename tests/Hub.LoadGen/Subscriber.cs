@@ -1,3 +1,4 @@
+using System.Buffers.Text;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.WebSockets;
@@ -8,8 +9,8 @@ namespace Hub.LoadGen;
 
 /// <summary>
 /// One subscriber on its own WebSocket, speaking SignalR's JSON hub protocol with as little work per event as it can:
-/// records are split on the 0x1e separator in one reusable buffer and walked with <see cref="Utf8JsonReader"/>, nothing
-/// is materialised. Against the hub it subscribes and asks again for what it has handled once that reaches
+/// records are split on the 0x1e separator in one reusable buffer, the message's head is read with
+/// <see cref="Utf8JsonReader"/> and its events are counted by searching for their timestamps; nothing is materialised. Against the hub it subscribes and asks again for what it has handled once that reaches
 /// <c>maxDemand − minDemand</c> (GenStage's automatic demand); against the baseline it only listens. A slow subscriber
 /// waits after each <c>events</c> message; a stalled one stops reading its socket once subscribed, so the server's
 /// writes to it back up as they would to a hung peer.
@@ -19,13 +20,13 @@ internal sealed class Subscriber : IAsyncDisposable
     private const byte RecordSeparator = 0x1e;
     private static readonly byte[] Handshake = "{\"protocol\":\"json\",\"version\":1}\u001e"u8.ToArray();
     private static readonly byte[] Ping = "{\"type\":6}\u001e"u8.ToArray();
+    private static readonly byte[] DataMarker = "\"data\":{\"t\":"u8.ToArray();
     private readonly ClientWebSocket _socket = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _handshake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource<string> _subscribed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly bool _isHub;
-    private readonly int _dataDepth;
     private readonly long _askStep;
     private byte[] _buffer = new byte[64 * 1024];
     private byte[]? _askMessage;
@@ -39,9 +40,6 @@ internal sealed class Subscriber : IAsyncDisposable
         Kind = kind;
         _isHub = isHub;
         _askStep = maxDemand - minDemand;
-        // Hub: {"arguments":["subId",[{…,"data":{"t":…}}]]} puts an envelope's fields at depth 4;
-        // baseline: {"arguments":[{…,"data":{"t":…}}]} puts the event's fields at depth 3.
-        _dataDepth = isHub ? 4 : 3;
     }
 
     public SubscriberKind Kind { get; }
@@ -214,7 +212,6 @@ internal sealed class Subscriber : IAsyncDisposable
 
         var type = -1;
         var isEvents = false;
-        var events = -1;
         string? invocationId = null;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndObject)
         {
@@ -231,7 +228,7 @@ internal sealed class Subscriber : IAsyncDisposable
             }
             else if (reader.ValueTextEquals("arguments"u8) && type == 1 && isEvents)
             {
-                events = CountEvents(ref reader, now);
+                return CountEvents(record[(int)reader.BytesConsumed..], now);
             }
             else if (reader.ValueTextEquals("invocationId"u8))
             {
@@ -273,34 +270,26 @@ internal sealed class Subscriber : IAsyncDisposable
             _handshake.TrySetResult(); // {} : the handshake answer
         }
 
-        return events;
+        return -1;
     }
 
-    /// <summary>Walks an <c>events</c> invocation's arguments: counts each event's <c>data</c> and records the latency
-    /// from the timestamp <c>data.t</c> the publisher wrote.</summary>
-    private int CountEvents(ref Utf8JsonReader reader, long now)
+    /// <summary>Counts the events of an <c>events</c> invocation's arguments (<paramref name="arguments"/>: the rest of the
+    /// record) and records each one's latency from the timestamp the publisher wrote as the first field of its
+    /// <c>data</c>. Both servers write the data as it was posted, compactly, so the marker <c>"data":{"t":</c> is found
+    /// with a vectorised search instead of a token walk: the client's cost per event stays well below the server's.</summary>
+    private int CountEvents(ReadOnlySpan<byte> arguments, long now)
     {
-        reader.Read(); // StartArray at depth 1
         var count = 0;
-        var inData = false;
-        while (reader.Read() && reader.CurrentDepth > 1)
+        var toNanoseconds = 1e9 / Stopwatch.Frequency;
+        int at;
+        while ((at = arguments.IndexOf(DataMarker)) >= 0)
         {
-            if (reader.TokenType != JsonTokenType.PropertyName)
+            arguments = arguments[(at + DataMarker.Length)..];
+            if (Utf8Parser.TryParse(arguments, out long stamp, out var length))
             {
-                continue;
-            }
-
-            if (reader.CurrentDepth == _dataDepth)
-            {
-                inData = reader.ValueTextEquals("data"u8);
-            }
-            else if (inData && reader.CurrentDepth == _dataDepth + 1 && reader.ValueTextEquals("t"u8))
-            {
-                reader.Read();
                 count++;
-                var ticks = now - reader.GetInt64();
-                (Latency ??= new LatencyHistogram()).Record((long)(ticks * (1e9 / Stopwatch.Frequency)));
-                inData = false;
+                (Latency ??= new LatencyHistogram()).Record((long)((now - stamp) * toNanoseconds));
+                arguments = arguments[length..];
             }
         }
 
