@@ -3,6 +3,12 @@ using Hub.LoadGen;
 LoadOptions options;
 try
 {
+    if (args is ["--summarize", var folder])
+    {
+        Console.Write(Summary.Write(folder));
+        return 0;
+    }
+
     if (args is ["--help" or "-h"])
     {
         Console.WriteLine(LoadOptions.Usage);

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks, side by side: builds in Release, then for each server — the Hub with its in-memory log
+# (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
+# and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
+# drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
+# with one stalled subscriber (it stops reading its socket); a fixed 10,000 events/s to 100 subscribers for latency;
+# 1,000 idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
+#
+#   ./bench.sh                 # about 8 minutes on 2 cores
+#   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
+#   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+runs=3
+duration=4
+core=0
+out=docs/benchmarks.md
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --core) core=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--duration S] [--core] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+
+started=$(date +%s)
+work=$(mktemp -d)
+server_pid=""
+stop_server() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=""
+  fi
+}
+trap 'stop_server; rm -rf "$work"' EXIT
+
+echo "== build (Release)"
+for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
+  dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
+done
+hub_dir=$PWD/src/Hub.Server/bin/Release/net10.0
+baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
+loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_server NAME: starts one server as a child process (its PID in server_pid, its address in url) and waits until it answers.
+start_server() {
+  local name=$1 port
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  case "$name" in
+    hub-memory)
+      (cd "$hub_dir" && exec env Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    hub-sqlite)
+      mkdir -p "$work/data"; rm -f "$work/data"/hub.db*
+      (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data/hub.db" dotnet Hub.Server.dll --urls "$url" --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    baseline)
+      (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
+  esac
+  server_pid=$!
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+
+results=$work/results
+mkdir -p "$results"
+servers=(hub-memory hub-sqlite baseline)
+
+# scenario NAME RUNS ARGS...: on each server (fresh process), RUNS runs of the load generator.
+scenario() {
+  local name=$1 n=$2; shift 2
+  for server in "${servers[@]}"; do
+    local target=hub; [ "$server" = baseline ] && target=baseline
+    start_server "$server"
+    for run in $(seq 1 "$n"); do
+      dotnet "$loadgen" --url "$url" --target "$target" --server-pid "$server_pid" --label "$name/$server" "$@" \
+        >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
+      sed -n '1,3p' "$work/table.txt"
+    done
+    stop_server
+  done
+  echo "   ($(( $(date +%s) - started )) s so far)"
+}
+
+echo "== end to end, $runs run(s) of ${duration} s per scenario and server"
+load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
+scenario s10 "$runs" --subscribers 10 "${load[@]}"
+scenario s10-stalled "$runs" --subscribers 10 --stalled 1 "${load[@]}"
+scenario s100 "$runs" --subscribers 100 "${load[@]}"
+scenario s100-stalled "$runs" --subscribers 100 --stalled 1 "${load[@]}"
+scenario lat "$runs" --subscribers 100 --rate 10000 "${load[@]}"
+scenario idle 1 --subscribers 1000 --idle --settle 3
+
+if [ "$core" -eq 1 ]; then
+  echo "== core benchmarks (BenchmarkDotNet, short runs)"
+  dotnet run -c Release --project tests/Hub.Benchmarks -- --filter '*FanOutBenchmarks*' '*DemandDispatch*' '*PartitionDispatch*' \
+    --job short --exporters github --artifacts "$work/core" >"$work/core.log" 2>&1 || { tail -n 30 "$work/core.log" >&2; exit 1; }
+fi
+
+elapsed=$(( $(date +%s) - started ))
+{
+  echo "# End-to-end benchmarks"
+  echo
+  echo "Written by \`./bench.sh\` ($runs run(s) of ${duration} s per scenario and server, medians; $elapsed s in all)."
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  echo "- .NET: $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.AspNetCore.App \([^ ]*\).*/ASP.NET Core \1/p' | tail -n 1)"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' (with local changes)')"
+  echo
+  echo "Servers: **hub-memory** is the Hub with \`Hub__Log__Kind=Memory\` (pure fan-out, no fsync); **hub-sqlite** is the Hub"
+  echo "in its default configuration (SQLite log, \`synchronous=FULL\`: a 202 waits for the group commit's fsync); **baseline**"
+  echo "is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
+  echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
+  echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
+  echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket."
+  echo "A client's rate is what it received ÷ the publishing window (or until its last event, if later)."
+  echo
+  dotnet "$loadgen" --summarize "$results"
+  if [ "$core" -eq 1 ]; then
+    echo
+    echo "### Core (BenchmarkDotNet, --job short)"
+    echo
+    cat "$work"/core/results/*-report-github.md 2>/dev/null || echo "(no core results)"
+  fi
+} >"$out"
+echo "== wrote $out ($elapsed s)"
