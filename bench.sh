@@ -6,7 +6,7 @@
 # with one stalled subscriber (it stops reading its socket); a fixed 10,000 events/s to 100 subscribers for latency;
 # 1,000 idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
 #
-#   ./bench.sh                 # about 8 minutes on 2 cores
+#   ./bench.sh                 # about 7 minutes on 2 cores
 #   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
 set -euo pipefail
@@ -81,6 +81,10 @@ scenario() {
   for server in "${servers[@]}"; do
     local target=hub; [ "$server" = baseline ] && target=baseline
     start_server "$server"
+    if [ "$name" != idle ]; then
+      # Warm-up (discarded): the same load for 1 s, so every server is measured after its JIT, not during it.
+      dotnet "$loadgen" --url "$url" --target "$target" --label warm-up "$@" --duration 1 --drain 2 >/dev/null 2>&1 || true
+    fi
     for run in $(seq 1 "$n"); do
       dotnet "$loadgen" --url "$url" --target "$target" --server-pid "$server_pid" --label "$name/$server" "$@" \
         >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
