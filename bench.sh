@@ -29,15 +29,16 @@ done
 
 started=$(date +%s)
 work=$(mktemp -d)
-server_pid=""
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-  fi
+declare -A pids urls
+stop_servers() {
+  local name
+  for name in "${!pids[@]}"; do
+    kill "${pids[$name]}" 2>/dev/null || true
+    wait "${pids[$name]}" 2>/dev/null || true
+    unset "pids[$name]"
+  done
 }
-trap 'stop_server; rm -rf "$work"' EXIT
+trap 'stop_servers; rm -rf "$work"' EXIT
 
 echo "== build (Release)"
 for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
@@ -49,21 +50,23 @@ loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
-# start_server NAME: starts one server as a child process (its PID in server_pid, its address in url) and waits until it answers.
+# start_server NAME: starts one server as a child process on a free port (PID in pids[NAME], address in urls[NAME])
+# and waits until it answers.
 start_server() {
-  local name=$1 port
+  local name=$1 port url
   port=$(free_port)
   url="http://127.0.0.1:$port"
   case "$name" in
     hub-memory)
       (cd "$hub_dir" && exec env Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
     hub-sqlite)
-      mkdir -p "$work/data"; rm -f "$work/data"/hub.db*
+      rm -rf "$work/data"; mkdir -p "$work/data"
       (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data/hub.db" dotnet Hub.Server.dll --urls "$url" --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
     baseline)
       (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
   esac
-  server_pid=$!
+  pids[$name]=$!
+  urls[$name]=$url
   for _ in $(seq 1 100); do
     if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
     sleep 0.1
@@ -74,35 +77,50 @@ start_server() {
 results=$work/results
 mkdir -p "$results"
 servers=(hub-memory hub-sqlite baseline)
+declare -A scenarios=(
+  [s10]="--subscribers 10"
+  [s10-stalled]="--subscribers 10 --stalled 1"
+  [s100]="--subscribers 100"
+  [s100-stalled]="--subscribers 100 --stalled 1"
+  [lat]="--subscribers 100 --rate 10000"
+)
+order=(s10 s10-stalled s100 s100-stalled lat)
+load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
 
-# scenario NAME RUNS ARGS...: on each server (fresh process), RUNS runs of the load generator.
-scenario() {
-  local name=$1 n=$2; shift 2
-  for server in "${servers[@]}"; do
-    local target=hub; [ "$server" = baseline ] && target=baseline
-    start_server "$server"
-    if [ "$name" != idle ]; then
-      # Warm-up (discarded): the same load for 1 s, so every server is measured after its JIT, not during it.
-      dotnet "$loadgen" --url "$url" --target "$target" --label warm-up "$@" --duration 1 --drain 2 >/dev/null 2>&1 || true
-    fi
-    for run in $(seq 1 "$n"); do
-      dotnet "$loadgen" --url "$url" --target "$target" --server-pid "$server_pid" --label "$name/$server" "$@" \
-        >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
-      sed -n '1,3p' "$work/table.txt"
-    done
-    stop_server
-  done
-  echo "   ($(( $(date +%s) - started )) s so far)"
+# one_run SCENARIO SERVER RUN [EXTRA ARGS…]: one run of the load generator; its JSON line in the results folder.
+one_run() {
+  local name=$1 server=$2 run=$3 target=hub; shift 3
+  [ "$server" = baseline ] && target=baseline
+  # shellcheck disable=SC2086 # the scenario's options are words
+  dotnet "$loadgen" --url "${urls[$server]}" --target "$target" --server-pid "${pids[$server]}" --label "$name/$server" \
+    ${scenarios[$name]:-} "$@" >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
+  sed -n '1,3p' "$work/table.txt"
 }
 
-echo "== end to end, $runs run(s) of ${duration} s per scenario and server"
-load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
-scenario s10 "$runs" --subscribers 10 "${load[@]}"
-scenario s10-stalled "$runs" --subscribers 10 --stalled 1 "${load[@]}"
-scenario s100 "$runs" --subscribers 100 "${load[@]}"
-scenario s100-stalled "$runs" --subscribers 100 --stalled 1 "${load[@]}"
-scenario lat "$runs" --subscribers 100 --rate 10000 "${load[@]}"
-scenario idle 1 --subscribers 1000 --idle --settle 3
+# All three servers run side by side and the runs go round them in turn, so that the noise of this shared machine
+# falls on each alike and a ratio compares runs minutes apart at most.
+echo "== start the servers: ${servers[*]}"
+for server in "${servers[@]}"; do start_server "$server"; done
+echo "== warm-up (discarded): 1 s of each load on each server"
+for server in "${servers[@]}"; do
+  for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
+done
+rm -f "$results"/*.warm-up.json
+echo "== end to end: $runs round(s) of ${duration} s per scenario and server"
+for run in $(seq 1 "$runs"); do
+  for name in "${order[@]}"; do
+    for server in "${servers[@]}"; do one_run "$name" "$server" "$run" "${load[@]}"; done
+  done
+  echo "   round $run done ($(( $(date +%s) - started )) s so far)"
+done
+stop_servers
+
+echo "== memory per idle connection: a fresh server each, 1,000 subscribers"
+for server in "${servers[@]}"; do
+  start_server "$server"
+  one_run idle "$server" 1 --subscribers 1000 --idle --settle 3
+  stop_servers
+done
 
 if [ "$core" -eq 1 ]; then
   echo "== core benchmarks (BenchmarkDotNet, short runs)"
@@ -114,7 +132,7 @@ elapsed=$(( $(date +%s) - started ))
 {
   echo "# End-to-end benchmarks"
   echo
-  echo "Written by \`./bench.sh\` ($runs run(s) of ${duration} s per scenario and server, medians; $elapsed s in all)."
+  echo "Written by \`./bench.sh\` ($runs round(s) of ${duration} s per scenario and server, the servers side by side and the runs going round them in turn; medians; $elapsed s in all)."
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
