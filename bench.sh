@@ -3,7 +3,8 @@
 # (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
 # and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
 # drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
-# with one stalled subscriber (it stops reading its socket); a fixed 10,000 events/s to 100 subscribers for latency;
+# with one stalled subscriber (it stops reading its socket); a fixed 10,000 events/s to 10 and to 100 subscribers for
+# latency;
 # 1,000 idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
 #
 #   ./bench.sh                 # about 7 minutes on 2 cores
@@ -82,9 +83,10 @@ declare -A scenarios=(
   [s10-stalled]="--subscribers 10 --stalled 1"
   [s100]="--subscribers 100"
   [s100-stalled]="--subscribers 100 --stalled 1"
+  [lat10]="--subscribers 10 --rate 10000"
   [lat]="--subscribers 100 --rate 10000"
 )
-order=(s10 s10-stalled s100 s100-stalled lat)
+order=(s10 s10-stalled s100 s100-stalled lat10 lat)
 load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
 
 # one_run SCENARIO SERVER RUN [EXTRA ARGS…]: one run of the load generator; its JSON line in the results folder.
