@@ -3,11 +3,11 @@
 # (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
 # and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
 # drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
-# with one stalled subscriber (it stops reading its socket); a fixed 10,000 events/s to 10 and to 100 subscribers for
-# latency;
-# 1,000 idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
+# with one stalled subscriber (it stops reading its socket; these runs last twice as long, so that the stalled socket's
+# buffers fill even at 100 subscribers); a fixed 10,000 events/s to 10 and to 100 subscribers for latency; 1,000 idle
+# subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
 #
-#   ./bench.sh                 # about 7 minutes on 2 cores
+#   ./bench.sh                 # about 7 minutes on 2 cores (3 rounds of 4 s runs)
 #   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
 set -euo pipefail
@@ -29,6 +29,7 @@ while [ $# -gt 0 ]; do
 done
 
 started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
 declare -A pids urls
 stop_servers() {
@@ -80,9 +81,9 @@ mkdir -p "$results"
 servers=(hub-memory hub-sqlite baseline)
 declare -A scenarios=(
   [s10]="--subscribers 10"
-  [s10-stalled]="--subscribers 10 --stalled 1"
+  [s10-stalled]="--subscribers 10 --stalled 1 --duration $((duration * 2))"
   [s100]="--subscribers 100"
-  [s100-stalled]="--subscribers 100 --stalled 1"
+  [s100-stalled]="--subscribers 100 --stalled 1 --duration $((duration * 2))"
   [lat10]="--subscribers 10 --rate 10000"
   [lat]="--subscribers 100 --rate 10000"
 )
@@ -95,7 +96,7 @@ one_run() {
   [ "$server" = baseline ] && target=baseline
   # shellcheck disable=SC2086 # the scenario's options are words
   dotnet "$loadgen" --url "${urls[$server]}" --target "$target" --server-pid "${pids[$server]}" --label "$name/$server" \
-    ${scenarios[$name]:-} "$@" >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
+    "$@" ${scenarios[$name]:-} >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
   sed -n '1,3p' "$work/table.txt"
 }
 
@@ -127,7 +128,7 @@ done
 if [ "$core" -eq 1 ]; then
   echo "== core benchmarks (BenchmarkDotNet, short runs)"
   dotnet run -c Release --project tests/Hub.Benchmarks -- --filter '*FanOutBenchmarks*' '*DemandDispatch*' '*PartitionDispatch*' \
-    --job short --exporters github --artifacts "$work/core" >"$work/core.log" 2>&1 || { tail -n 30 "$work/core.log" >&2; exit 1; }
+    --artifacts "$work/core" >"$work/core.log" 2>&1 || { tail -n 30 "$work/core.log" >&2; exit 1; }
 fi
 
 elapsed=$(( $(date +%s) - started ))
@@ -139,6 +140,7 @@ elapsed=$(( $(date +%s) - started ))
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
   echo "- .NET: $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.AspNetCore.App \([^ ]*\).*/ASP.NET Core \1/p' | tail -n 1)"
+  echo "- load average (1, 5, 15 min) at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
   echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' (with local changes)')"
   echo
   echo "Servers: **hub-memory** is the Hub with \`Hub__Log__Kind=Memory\` (pure fan-out, no fsync); **hub-sqlite** is the Hub"
@@ -146,13 +148,14 @@ elapsed=$(( $(date +%s) - started ))
   echo "is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
   echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
   echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
-  echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket."
+  echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket"
+  echo "(the runs with one last twice as long, $((duration * 2)) s, so that its socket's buffers fill even at 100 subscribers)."
   echo "A client's rate is what it received ÷ the publishing window (or until its last event, if later)."
   echo
   dotnet "$loadgen" --summarize "$results"
   if [ "$core" -eq 1 ]; then
     echo
-    echo "### Core (BenchmarkDotNet, --job short)"
+    echo "### Core (BenchmarkDotNet, tests/Hub.Benchmarks' short job)"
     echo
     cat "$work"/core/results/*-report-github.md 2>/dev/null || echo "(no core results)"
   fi
