@@ -83,29 +83,3 @@ internal sealed record LoadReport
         return b.ToString();
     }
 }
-
-/// <summary>Min, median and max of a set of rates.</summary>
-internal sealed record Spread(double Min, double Median, double Max)
-{
-    public static Spread Of(IReadOnlyCollection<double> values)
-    {
-        if (values.Count == 0)
-        {
-            return new Spread(0, 0, 0);
-        }
-
-        var sorted = values.Order().ToArray();
-        var median = sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        return new Spread(sorted[0], median, sorted[^1]);
-    }
-}
-
-/// <summary>Publish → receive latency over every delivered event, in milliseconds.</summary>
-internal sealed record Latency(long Count, double P50, double P99, double P999, double Max)
-{
-    public static Latency Of(LatencyHistogram h) =>
-        new(h.Count, h.ValueAt(50) / 1e6, h.ValueAt(99) / 1e6, h.ValueAt(99.9) / 1e6, h.Max / 1e6);
-}
-
-/// <summary>The server's resident memory (KiB) before the subscribers connected, once they were, and at its peak.</summary>
-internal sealed record ServerFigures(int Pid, long RssBeforeKb, long RssConnectedKb, long PeakRssKb, long VmHwmKb, double BytesPerConnection);

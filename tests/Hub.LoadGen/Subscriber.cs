@@ -318,11 +318,3 @@ internal sealed class Subscriber : IAsyncDisposable
         _sendLock.Dispose();
     }
 }
-
-/// <summary>How a subscriber takes its events.</summary>
-internal enum SubscriberKind
-{
-    Regular,
-    Slow,
-    Stalled,
-}
