@@ -3,11 +3,11 @@
 # (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
 # and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
 # drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
-# with one stalled subscriber (it stops reading its socket; these runs last twice as long, so that the stalled socket's
-# buffers fill even at 100 subscribers); a fixed 10,000 events/s to 10 and to 100 subscribers for latency; 1,000 idle
-# subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
+# with one stalled subscriber (it stops reading its socket; 8 s runs, so that its buffers fill even at 100 subscribers
+# and the baseline's stall shows); a fixed 10,000 events/s to 10 and to 100 subscribers for latency (4 s runs); 1,000
+# idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
 #
-#   ./bench.sh                 # about 7 minutes on 2 cores (3 rounds of 4 s runs)
+#   ./bench.sh                 # about 8 minutes on 2 cores (3 rounds)
 #   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
 set -euo pipefail
@@ -15,7 +15,7 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 runs=3
-duration=4
+duration=8
 core=0
 out=docs/benchmarks.md
 while [ $# -gt 0 ]; do
@@ -81,11 +81,11 @@ mkdir -p "$results"
 servers=(hub-memory hub-sqlite baseline)
 declare -A scenarios=(
   [s10]="--subscribers 10"
-  [s10-stalled]="--subscribers 10 --stalled 1 --duration $((duration * 2))"
+  [s10-stalled]="--subscribers 10 --stalled 1"
   [s100]="--subscribers 100"
-  [s100-stalled]="--subscribers 100 --stalled 1 --duration $((duration * 2))"
-  [lat10]="--subscribers 10 --rate 10000"
-  [lat]="--subscribers 100 --rate 10000"
+  [s100-stalled]="--subscribers 100 --stalled 1"
+  [lat10]="--subscribers 10 --rate 10000 --duration $(( (duration + 1) / 2 ))"
+  [lat]="--subscribers 100 --rate 10000 --duration $(( (duration + 1) / 2 ))"
 )
 order=(s10 s10-stalled s100 s100-stalled lat10 lat)
 load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
@@ -109,7 +109,7 @@ for server in "${servers[@]}"; do
   for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
 done
 rm -f "$results"/*.warm-up.json
-echo "== end to end: $runs round(s) of ${duration} s per scenario and server"
+echo "== end to end: $runs round(s) of each scenario on each server"
 for run in $(seq 1 "$runs"); do
   for name in "${order[@]}"; do
     for server in "${servers[@]}"; do one_run "$name" "$server" "$run" "${load[@]}"; done
@@ -135,7 +135,7 @@ elapsed=$(( $(date +%s) - started ))
 {
   echo "# End-to-end benchmarks"
   echo
-  echo "Written by \`./bench.sh\` ($runs round(s) of ${duration} s per scenario and server, the servers side by side and the runs going round them in turn; medians; $elapsed s in all)."
+  echo "Written by \`./bench.sh\` ($runs round(s) of each scenario on each server, the servers side by side and the runs going round them in turn; medians; $elapsed s in all)."
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
@@ -149,7 +149,7 @@ elapsed=$(( $(date +%s) - started ))
   echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
   echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
   echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket"
-  echo "(the runs with one last twice as long, $((duration * 2)) s, so that its socket's buffers fill even at 100 subscribers)."
+  echo "(max-rate runs last ${duration} s, so that the stalled socket's buffers fill even at 100 subscribers; fixed-rate runs half that)."
   echo "A client's rate is what it received ÷ the publishing window (or until its last event, if later)."
   echo
   dotnet "$loadgen" --summarize "$results"
