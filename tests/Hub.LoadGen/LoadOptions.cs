@@ -84,6 +84,8 @@ internal sealed record LoadOptions
           --duration S            seconds of publishing (5)
           --events N              stop after N events in all; 0 = no cap (0)
           --drain S               seconds to wait for delivery after publishing (5)
+          --grace S               seconds an unanswered POST may run past the duration before it is cancelled (2)
+          --topic T               the topic published and subscribed to (bench.load)
           --max-demand N --min-demand N   the hub subscription's demand window (1000, 500)
           --payload BYTES         padding added to each event's data (0)
           --idle                  connect and sit: server memory per connection
