@@ -1,0 +1,163 @@
+#!/usr/bin/env bash
+# End-to-end benchmarks, side by side: builds in Release, then for each server — the Hub with its in-memory log
+# (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
+# and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
+# drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
+# with one stalled subscriber (it stops reading its socket; 8 s runs, so that its buffers fill even at 100 subscribers
+# and the baseline's stall shows); a fixed 10,000 events/s to 10 and to 100 subscribers for latency (4 s runs); 1,000
+# idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
+#
+#   ./bench.sh                 # about 8 minutes on 2 cores (3 rounds)
+#   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
+#   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
+set -euo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+runs=3
+duration=8
+core=0
+out=docs/benchmarks.md
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=$2; shift 2 ;;
+    --duration) duration=$2; shift 2 ;;
+    --core) core=1; shift ;;
+    --out) out=$2; shift 2 ;;
+    *) echo "usage: $0 [--runs N] [--duration S] [--core] [--out FILE]" >&2; exit 2 ;;
+  esac
+done
+
+started=$(date +%s)
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+work=$(mktemp -d)
+declare -A pids urls
+stop_servers() {
+  local name
+  for name in "${!pids[@]}"; do
+    kill "${pids[$name]}" 2>/dev/null || true
+    wait "${pids[$name]}" 2>/dev/null || true
+    unset "pids[$name]"
+  done
+}
+trap 'stop_servers; rm -rf "$work"' EXIT
+
+echo "== build (Release)"
+for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
+  dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
+done
+hub_dir=$PWD/src/Hub.Server/bin/Release/net10.0
+baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
+loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_server NAME: starts one server as a child process on a free port (PID in pids[NAME], address in urls[NAME])
+# and waits until it answers.
+start_server() {
+  local name=$1 port url
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  case "$name" in
+    hub-memory)
+      (cd "$hub_dir" && exec env Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    hub-sqlite)
+      rm -rf "$work/data"; mkdir -p "$work/data"
+      (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    baseline)
+      (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
+  esac
+  pids[$name]=$!
+  urls[$name]=$url
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+
+results=$work/results
+mkdir -p "$results"
+servers=(hub-memory hub-sqlite baseline)
+declare -A scenarios=(
+  [s10]="--subscribers 10"
+  [s10-stalled]="--subscribers 10 --stalled 1"
+  [s100]="--subscribers 100"
+  [s100-stalled]="--subscribers 100 --stalled 1"
+  [lat10]="--subscribers 10 --rate 10000 --duration $(( (duration + 1) / 2 ))"
+  [lat]="--subscribers 100 --rate 10000 --duration $(( (duration + 1) / 2 ))"
+)
+order=(s10 s10-stalled s100 s100-stalled lat10 lat)
+load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
+
+# one_run SCENARIO SERVER RUN [EXTRA ARGS…]: one run of the load generator; its JSON line in the results folder.
+one_run() {
+  local name=$1 server=$2 run=$3 target=hub; shift 3
+  [ "$server" = baseline ] && target=baseline
+  # shellcheck disable=SC2086 # the scenario's options are words
+  dotnet "$loadgen" --url "${urls[$server]}" --target "$target" --server-pid "${pids[$server]}" --label "$name/$server" \
+    "$@" ${scenarios[$name]:-} >"$results/$name.$server.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
+  sed -n '1,3p' "$work/table.txt"
+}
+
+# All three servers run side by side and the runs go round them in turn, so that the noise of this shared machine
+# falls on each alike and a ratio compares runs minutes apart at most.
+echo "== start the servers: ${servers[*]}"
+for server in "${servers[@]}"; do start_server "$server"; done
+echo "== warm-up (discarded): 1 s of each load on each server"
+for server in "${servers[@]}"; do
+  for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
+done
+rm -f "$results"/*.warm-up.json
+echo "== end to end: $runs round(s) of each scenario on each server"
+for run in $(seq 1 "$runs"); do
+  for name in "${order[@]}"; do
+    for server in "${servers[@]}"; do one_run "$name" "$server" "$run" "${load[@]}"; done
+  done
+  echo "   round $run done ($(( $(date +%s) - started )) s so far)"
+done
+stop_servers
+
+echo "== memory per idle connection: a fresh server each, 1,000 subscribers"
+for server in "${servers[@]}"; do
+  start_server "$server"
+  one_run idle "$server" 1 --subscribers 1000 --idle --settle 3
+  stop_servers
+done
+
+if [ "$core" -eq 1 ]; then
+  echo "== core benchmarks (BenchmarkDotNet, short runs)"
+  dotnet run -c Release --project tests/Hub.Benchmarks -- --filter '*FanOutBenchmarks*' '*DemandDispatch*' '*PartitionDispatch*' \
+    --artifacts "$work/core" >"$work/core.log" 2>&1 || { tail -n 30 "$work/core.log" >&2; exit 1; }
+fi
+
+elapsed=$(( $(date +%s) - started ))
+{
+  echo "# End-to-end benchmarks"
+  echo
+  echo "Written by \`./bench.sh\` ($runs round(s) of each scenario on each server, the servers side by side and the runs going round them in turn; medians; $elapsed s in all)."
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  echo "- .NET: $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.AspNetCore.App \([^ ]*\).*/ASP.NET Core \1/p' | tail -n 1)"
+  echo "- load average (1, 5, 15 min) at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' (with local changes)')"
+  echo
+  echo "Servers: **hub-memory** is the Hub with \`Hub__Log__Kind=Memory\` (pure fan-out, no fsync); **hub-sqlite** is the Hub"
+  echo "in its default configuration (SQLite log, \`synchronous=FULL\`: a 202 waits for the group commit's fsync); **baseline**"
+  echo "is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
+  echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
+  echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
+  echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket"
+  echo "(max-rate runs last ${duration} s, so that the stalled socket's buffers fill even at 100 subscribers; fixed-rate runs half that)."
+  echo "A client's rate is what it received ÷ the publishing window (or until its last event, if later)."
+  echo
+  dotnet "$loadgen" --summarize "$results"
+  if [ "$core" -eq 1 ]; then
+    echo
+    echo "### Core (BenchmarkDotNet, tests/Hub.Benchmarks' short job)"
+    echo
+    cat "$work"/core/results/*-report-github.md 2>/dev/null || echo "(no core results)"
+  fi
+} >"$out"
+echo "== wrote $out ($elapsed s)"

@@ -1,0 +1,1 @@
+await Hub.Baseline.BaselineApp.Create(args).RunAsync();

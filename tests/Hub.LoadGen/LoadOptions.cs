@@ -1,0 +1,161 @@
+using System.Globalization;
+
+namespace Hub.LoadGen;
+
+/// <summary>What to run: parsed from the command line (<see cref="Parse"/>), or built directly by tests.</summary>
+internal sealed record LoadOptions
+{
+    /// <summary>The server's base address, e.g. <c>http://127.0.0.1:5080/</c>.</summary>
+    public Uri Url { get; init; } = new("http://127.0.0.1:5080/");
+
+    /// <summary><c>hub</c> (Subscribe + Ask, GenStage's automatic demand) or <c>baseline</c> (the server pushes
+    /// <c>events</c> to every connection; nothing to subscribe).</summary>
+    public string Target { get; init; } = "hub";
+
+    /// <summary>A free-form name carried into the report.</summary>
+    public string Label { get; init; } = "";
+
+    public int Subscribers { get; init; } = 10;
+
+    /// <summary>Of <see cref="Subscribers"/>, how many wait <see cref="SlowDelay"/> after each <c>events</c> message.</summary>
+    public int Slow { get; init; }
+
+    public TimeSpan SlowDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Of <see cref="Subscribers"/>, how many stop reading their socket once subscribed (and so never ask).</summary>
+    public int Stalled { get; init; }
+
+    public int Publishers { get; init; } = 2;
+
+    /// <summary>Events per <c>POST /api/events</c>.</summary>
+    public int Batch { get; init; } = 100;
+
+    /// <summary>Events per second over all publishers (fixed-rate mode); 0 publishes as fast as the server answers.</summary>
+    public int Rate { get; init; }
+
+    /// <summary>How long publishers publish.</summary>
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most this many events in all (0: no cap), for short bounded runs.</summary>
+    public long MaxEvents { get; init; }
+
+    /// <summary>After publishing, how long to wait for the regular subscribers to receive what was published.</summary>
+    public TimeSpan Drain { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How long an unanswered publish may run past <see cref="Duration"/> before it is cancelled.</summary>
+    public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(2);
+
+    public int MaxDemand { get; init; } = 1000;
+
+    public int MinDemand { get; init; } = 500;
+
+    public string Topic { get; init; } = "bench.load";
+
+    /// <summary>Extra bytes of padding in each event's <c>data</c>.</summary>
+    public int PayloadBytes { get; init; }
+
+    /// <summary>Idle mode: connect (and subscribe), publish nothing, report the server's memory per connection.</summary>
+    public bool Idle { get; init; }
+
+    /// <summary>In idle mode, how long the connections sit before the server's memory is read.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>The server's process id, to read its memory from <c>/proc/PID/status</c> (0: not measured).</summary>
+    public int ServerPid { get; init; }
+
+    /// <summary>Print only the JSON line.</summary>
+    public bool JsonOnly { get; init; }
+
+    public bool IsHub => Target == "hub";
+
+    public int Regular => Subscribers - Slow - Stalled;
+
+    public const string Usage = """
+        Hub.LoadGen: end-to-end load against a Hub (or the baseline app) over real WebSockets and HTTP.
+          --url URL               server base address (http://127.0.0.1:5080/)
+          --target hub|baseline   hub: Subscribe + Ask (automatic demand); baseline: the server pushes to all
+          --subscribers K         WebSocket subscribers, each its own connection (10)
+          --slow N                of them, N wait --slow-delay-ms after each events message (0)
+          --slow-delay-ms MS      (10)
+          --stalled N             of them, N stop reading their socket once subscribed (0)
+          --publishers P          concurrent HTTP publishers (2)
+          --batch B               events per POST (100)
+          --rate R                fixed rate, events/s over all publishers; 0 = max rate (0)
+          --duration S            seconds of publishing (5)
+          --events N              stop after N events in all; 0 = no cap (0)
+          --drain S               seconds to wait for delivery after publishing (5)
+          --grace S               seconds an unanswered POST may run past the duration before it is cancelled (2)
+          --topic T               the topic published and subscribed to (bench.load)
+          --max-demand N --min-demand N   the hub subscription's demand window (1000, 500)
+          --payload BYTES         padding added to each event's data (0)
+          --idle                  connect and sit: server memory per connection
+          --settle S              idle mode: seconds to sit before reading memory (3)
+          --server-pid PID        read the server's VmRSS/VmHWM from /proc/PID/status
+          --label TEXT            carried into the report
+          --json                  print only the JSON line
+        """;
+
+    public static LoadOptions Parse(IReadOnlyList<string> args)
+    {
+        var o = new LoadOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            string Next() => i + 1 < args.Count ? args[++i] : throw new ArgumentException($"{name} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture);
+            double Seconds() => double.Parse(Next(), CultureInfo.InvariantCulture);
+            o = name switch
+            {
+                "--url" => o with { Url = new Uri(Next().TrimEnd('/') + "/") },
+                "--target" => o with { Target = Next() },
+                "--label" => o with { Label = Next() },
+                "--subscribers" => o with { Subscribers = Int() },
+                "--slow" => o with { Slow = Int() },
+                "--slow-delay-ms" => o with { SlowDelay = TimeSpan.FromMilliseconds(Int()) },
+                "--stalled" => o with { Stalled = Int() },
+                "--publishers" => o with { Publishers = Int() },
+                "--batch" => o with { Batch = Int() },
+                "--rate" => o with { Rate = Int() },
+                "--duration" => o with { Duration = TimeSpan.FromSeconds(Seconds()) },
+                "--events" => o with { MaxEvents = long.Parse(Next(), CultureInfo.InvariantCulture) },
+                "--drain" => o with { Drain = TimeSpan.FromSeconds(Seconds()) },
+                "--grace" => o with { Grace = TimeSpan.FromSeconds(Seconds()) },
+                "--max-demand" => o with { MaxDemand = Int() },
+                "--min-demand" => o with { MinDemand = Int() },
+                "--topic" => o with { Topic = Next() },
+                "--payload" => o with { PayloadBytes = Int() },
+                "--idle" => o with { Idle = true },
+                "--settle" => o with { Settle = TimeSpan.FromSeconds(Seconds()) },
+                "--server-pid" => o with { ServerPid = Int() },
+                "--json" => o with { JsonOnly = true },
+                _ => throw new ArgumentException($"unknown option {name}"),
+            };
+        }
+
+        o.Validate();
+        return o;
+    }
+
+    public void Validate()
+    {
+        if (Target is not ("hub" or "baseline"))
+        {
+            throw new ArgumentException("--target must be hub or baseline");
+        }
+
+        if (Subscribers < 1 || Slow < 0 || Stalled < 0 || Slow + Stalled > Subscribers)
+        {
+            throw new ArgumentException("--subscribers must be ≥ 1 and hold --slow + --stalled");
+        }
+
+        if (Publishers < 1 || Batch < 1 || Rate < 0 || Duration <= TimeSpan.Zero || MaxEvents < 0)
+        {
+            throw new ArgumentException("--publishers, --batch and --duration must be positive, --rate and --events not negative");
+        }
+
+        if (MinDemand < 0 || MaxDemand < 1 || MinDemand >= MaxDemand)
+        {
+            throw new ArgumentException("--min-demand must be below --max-demand");
+        }
+    }
+}
