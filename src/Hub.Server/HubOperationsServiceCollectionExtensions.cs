@@ -1,5 +1,4 @@
 using Hub.Server.Health;
-using Hub.Server.Publishing;
 using Hub.Server.Telemetry;
 using Microsoft.Extensions.Options;
 
@@ -10,12 +9,11 @@ namespace Hub.Server;
 public static class HubOperationsServiceCollectionExtensions
 {
     /// <summary>Adds OpenTelemetry (<see cref="HubTelemetryServiceCollectionExtensions.AddHubTelemetry"/>), the dispatch
-    /// and stopping readiness checks and the shutdown gate for publishes.</summary>
+    /// and stopping readiness checks. (Publishes are refused while stopping by the publish endpoint itself.)</summary>
     public static IServiceCollection AddHubOperations(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddHubTelemetry(configuration);
         services.AddHubReadiness();
-        services.AddTransient<IStartupFilter, ShutdownPublishGate>();
 
         // Every options class stops a bad start naming its key; CORS is bound where its policy is built.
         services.AddOptions<CorsSettings>().ValidateOnStart();

@@ -19,11 +19,23 @@ internal static class EventsEndpoints
     internal const string IdempotencyKeyHeader = "Idempotency-Key";
     internal const int MaxIdempotencyKeyLength = 255;
 
+    /// <summary>What <c>Retry-After</c> says to a publish refused because the hub is stopping: about a restart's time.</summary>
+    internal const int ShuttingDownRetryAfterSeconds = 5;
+
     // Publish one event or a batch: validates the body as a whole, then appends it all or nothing; answers once the log
     // has it. (Its OpenAPI summary and description are set where it is mapped: XML docs here would replace them.)
     public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
-        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics, TopicAccess access)
+        HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics, TopicAccess access,
+        IHostApplicationLifetime lifetime)
     {
+        if (lifetime.ApplicationStopping.IsCancellationRequested)
+        {
+            // SIGTERM: subscribers are being told `ended {reason: "shutdown"}` and the log flushes what it acknowledged;
+            // new events wait for the restart. A publish that got past here is appended and acknowledged as usual.
+            context.Response.Headers.RetryAfter = ShuttingDownRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.ShuttingDown();
+        }
+
         using var activity = HubTracing.StartPublish();
         var request = context.Request;
         if (!IsJson(request.ContentType))

@@ -34,6 +34,12 @@ internal static class Problems
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "The hub cannot take more events right now.");
 
+    public static ProblemHttpResult ShuttingDown() =>
+        TypedResults.Problem(
+            detail: "the hub is shutting down; nothing was appended, try again after Retry-After seconds",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The hub is shutting down.");
+
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(detail: what, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
 }

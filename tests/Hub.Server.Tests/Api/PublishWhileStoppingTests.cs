@@ -1,15 +1,14 @@
 using System.Net;
 using System.Text.Json;
-using Hub.Server.Publishing;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace Hub.Server.Tests.Publishing;
+namespace Hub.Server.Tests.Api;
 
 /// <summary>Once the host is stopping, a publish answers 503 problem+json with Retry-After and appends nothing, and
 /// readiness answers 503 (liveness stays 200).</summary>
-public sealed class ShutdownPublishGateTests
+public sealed class PublishWhileStoppingTests
 {
     [Fact]
     public async Task Publish_OnceStopping_Answers503WithRetryAfter_AndAppendsNothing_AndTheHubIsNotReady()
@@ -23,7 +22,7 @@ public sealed class ShutdownPublishGateTests
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Equal(TimeSpan.FromSeconds(ShutdownPublishGate.RetryAfterSeconds), response.Headers.RetryAfter?.Delta);
+        Assert.Equal(TimeSpan.FromSeconds(Hub.Server.Api.EventsEndpoints.ShuttingDownRetryAfterSeconds), response.Headers.RetryAfter?.Delta);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
         Assert.Contains("shutting down", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
