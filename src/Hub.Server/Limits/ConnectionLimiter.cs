@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Limits;
@@ -7,7 +6,7 @@ namespace Hub.Server.Limits;
 /// <see cref="LimitsOptions.MaxConnectionsPerSubject"/>.</summary>
 internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options)
 {
-    private readonly ConcurrentDictionary<string, int> _open = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _open = new(StringComparer.Ordinal); // under _gate
     private readonly Lock _gate = new();
 
     /// <summary>The most connections per subject.</summary>
@@ -38,7 +37,7 @@ internal sealed class ConnectionLimiter(IOptions<LimitsOptions> options)
             {
                 if (open <= 1)
                 {
-                    _open.TryRemove(subject, out _);
+                    _open.Remove(subject);
                 }
                 else
                 {
