@@ -15,7 +15,6 @@ namespace Hub.Server.Api;
 internal static class EventsEndpoints
 {
     internal const int DefaultReadLimit = 100;
-    internal const int MaxReadLimit = 1000;
     internal const string IdempotencyKeyHeader = "Idempotency-Key";
     internal const int MaxIdempotencyKeyLength = 255;
 
@@ -107,7 +106,9 @@ internal static class EventsEndpoints
             IReadOnlyList<AppendedEvent> appended;
             try
             {
-                appended = await log.AppendAsync(parsed.Drafts!, idempotencyKey, context.RequestAborted).ConfigureAwait(false);
+                // The key is the credential's: the same key from another subject is another key.
+                var scopedKey = idempotencyKey is null ? (IdempotencyKey?)null : new IdempotencyKey(access.SubjectOf(context.User), idempotencyKey);
+                appended = await log.AppendAsync(parsed.Drafts!, scopedKey, context.RequestAborted).ConfigureAwait(false);
             }
             catch (LogOverloadedException ex)
             {
@@ -143,10 +144,11 @@ internal static class EventsEndpoints
     /// <param name="context">The request.</param>
     /// <param name="log">The log.</param>
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>
-    /// <param name="after">Read events after this sequence (integer ≥ 0; default 0, from the oldest retained).</param>
-    /// <param name="limit">The most events to return (1 to 1000; default 100).</param>
+    /// <param name="after">Read events after this sequence (integer from 0 to the log's head; default 0, from the oldest retained).</param>
+    /// <param name="limit">The most events to return (1 to <c>Hub:Limits:MaxReadEvents</c>, 1000 by default; default 100).</param>
     /// <param name="access">Who may read what.</param>
-    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, TopicAccess access)
+    /// <param name="limits">The bounds on what a client may ask.</param>
+    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, TopicAccess access, IOptions<Limits.LimitsOptions> limits)
     {
         var pattern = TopicPattern.TryParse(string.IsNullOrEmpty(topic) ? ">" : topic, out var patternError);
         if (pattern is null)
@@ -165,10 +167,18 @@ internal static class EventsEndpoints
             return Problems.Invalid("after", $"must be a sequence ≥ 0 (got '{TopicName.Shorten(after)}')");
         }
 
-        var limitValue = DefaultReadLimit;
-        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out limitValue) || limitValue is < 1 or > MaxReadLimit))
+        // A sequence beyond the head was never given out by this log: read nothing rather than answer a `next` from nowhere.
+        var head = log.Head;
+        if (afterValue > head)
         {
-            return Problems.Invalid("limit", $"must be an integer from 1 to {MaxReadLimit} (got '{TopicName.Shorten(limit)}')");
+            return Problems.Invalid("after", $"is beyond the log's head {head} (got {afterValue}): no such sequence was given out by this log");
+        }
+
+        var maxLimit = limits.Value.MaxReadEvents;
+        var limitValue = Math.Min(DefaultReadLimit, maxLimit);
+        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out limitValue) || limitValue < 1 || limitValue > maxLimit))
+        {
+            return Problems.Invalid("limit", $"must be an integer from 1 to {maxLimit} (Hub:Limits:MaxReadEvents; got '{TopicName.Shorten(limit)}')");
         }
 
         var entries = new List<LogEntry>(Math.Min(limitValue, 64));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Log;
@@ -15,17 +16,21 @@ public sealed class MemoryEventLog : IEventLog
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Deduplicator _dedup;
-    private readonly TopicCounters _topics = new();
+    private readonly TopicCounters _topics;
     private readonly AppendNotifier _notifier = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GroupPosition> _groups = new(StringComparer.Ordinal);
+    private readonly GroupPositions _groups;
+    private static readonly TimeSpan GroupExpiryInterval = TimeSpan.FromMinutes(1);
+    private long _nextGroupExpiry; // ticks of the time (GetUtcNow) the next expiry of group positions is due
 
     /// <summary>Creates the log from its options.</summary>
-    public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null)
+    public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null, ILogger<MemoryEventLog>? logger = null)
     {
         var o = options.Value;
         _ring = new EventRing(o.Retention.MaxEvents);
         _maxAge = o.Retention.MaxAge;
-        _dedup = new Deduplicator(o.DedupWindow);
+        _dedup = new Deduplicator(o.DedupWindow, o.MaxDedupEntries, logger);
+        _topics = new TopicCounters(o.MaxTopics);
+        _groups = new GroupPositions(o.MaxGroupPositions);
         _time = time ?? TimeProvider.System;
     }
 
@@ -49,14 +54,14 @@ public sealed class MemoryEventLog : IEventLog
     internal int ListenerCount => _notifier.Count;
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         AppendedEvent[] results;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
             _dedup.Expire(now);
-            if (idempotencyKey is not null && _dedup.TryGetAnswer(idempotencyKey, out var earlier))
+            if (idempotencyKey is { } key && _dedup.TryGetAnswer(key, out var earlier))
             {
                 return new ValueTask<IReadOnlyList<AppendedEvent>>(earlier);
             }
@@ -70,9 +75,10 @@ public sealed class MemoryEventLog : IEventLog
                 _topics.Add(entry.Topic, entry.Sequence);
             }
 
-            if (idempotencyKey is not null)
+            _topics.EvictOverflow();
+            if (idempotencyKey is { } newKey)
             {
-                _dedup.RememberAnswer(idempotencyKey, results, now);
+                _dedup.RememberAnswer(newKey, results, now);
             }
 
             // Publish the head only after every slot of the batch is written: readers see all of it or none.
@@ -100,13 +106,32 @@ public sealed class MemoryEventLog : IEventLog
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
 
     /// <inheritdoc />
-    public GroupPosition? GetGroupPosition(string group) => _groups.TryGetValue(group, out var position) ? position : null;
+    public GroupPosition? GetGroupPosition(GroupKey group)
+    {
+        ExpireGroups();
+        return _groups.Get(group);
+    }
 
     /// <inheritdoc />
-    public void SaveGroupPosition(string group, GroupPosition position) => _groups[group] = position;
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
+    {
+        ExpireGroups();
+        return _groups.TrySave(group, position, live ? null : _time.GetUtcNow());
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default) => new(true);
+
+    /// <summary>Removes the positions of groups gone longer than <c>MaxAge</c>; looks at most once a minute.</summary>
+    private void ExpireGroups()
+    {
+        var now = _time.GetUtcNow();
+        var due = Interlocked.Read(ref _nextGroupExpiry);
+        if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextGroupExpiry, (now + GroupExpiryInterval).UtcTicks, due) == due)
+        {
+            _groups.Expire(now - _maxAge);
+        }
+    }
 
     /// <summary>Moves the ring's floor past entries older than <c>MaxAge</c> (cheap: it stops at the first young one).</summary>
     private void TrimByAge()
