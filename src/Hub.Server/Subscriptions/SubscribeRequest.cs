@@ -91,7 +91,8 @@ public sealed class SubscribeRequest
             after = afterValue;
         }
 
-        var maxDemand = OptionalInteger(request, "maxDemand") ?? DemandLimits.DefaultMaxDemand;
+        // Not given: GenStage's default, within the bound (a hub configured with a smaller MaxAsk still takes defaults).
+        var maxDemand = OptionalInteger(request, "maxDemand") ?? Math.Min(DemandLimits.DefaultMaxDemand, maxAsk);
         var minDemand = OptionalInteger(request, "minDemand") ?? DemandLimits.DefaultMinDemand((int)Math.Clamp(maxDemand, 0, int.MaxValue));
         if (maxDemand > maxAsk)
         {

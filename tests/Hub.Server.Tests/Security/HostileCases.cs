@@ -179,7 +179,6 @@ public static class HostileCases
             ["read > (everything)"] = new("GET", "api/events?topic=%3E", grantA, null, null),
             ["read with no pattern (everything)"] = new("GET", "api/events", grantA, null, null),
             ["list subscriptions"] = new("GET", "api/subscriptions", grantA, null, null),
-            ["list groups"] = new("GET", "api/groups", grantA, null, null),
             ["delete a subscription"] = new("DELETE", "api/subscriptions/x", grantA, null, null),
             ["publish with the orders key to payments.card"] = new("POST", "api/events", Credentials.OrdersKey, "{\"topic\":\"payments.card\"}"u8.ToArray()),
             ["read with the orders key (no subscribe grant)"] = new("GET", "api/events?topic=orders.eu", Credentials.OrdersKey, null, null),

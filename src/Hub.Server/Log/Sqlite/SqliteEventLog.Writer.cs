@@ -166,6 +166,7 @@ public sealed partial class SqliteEventLog
         }
 
         _tail.Publish(head);
+        var droppedTopics = _topics.EvictOverflow(); // before the answers: a publisher that asks next sees the bound kept
         Interlocked.Add(ref _pendingEvents, -eventCount);
         AssertInvariants();
         for (var g = 0; g < group.Count; g++)
@@ -174,7 +175,7 @@ public sealed partial class SqliteEventLog
         }
 
         _notifier.Notify();
-        DeleteTopics(_topics.EvictOverflow());
+        DeleteTopics(droppedTopics);
     }
 
     /// <summary>Deletes the rows of topics whose counters were dropped past <c>Hub:Log:MaxTopics</c>.</summary>
