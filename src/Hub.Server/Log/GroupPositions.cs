@@ -3,13 +3,17 @@ namespace Hub.Server.Log;
 /// <summary>
 /// The groups' stored positions as a log keeps them in memory, shared by every log (the SQLite log also writes them to
 /// its file). Group names and topics are client input, so what is kept is bounded twice: a group's position is removed
-/// once the group has been gone (no member) longer than the retention's <c>MaxAge</c> (<see cref="Expire"/>), and a
+/// once the group has been gone (no member) longer than the retention's <c>MaxAge</c> (<see cref="ExpireIfDue"/>), and a
 /// group not stored yet is refused while <c>MaxGroupPositions</c> are kept (<see cref="TrySave"/>).
 /// </summary>
 internal sealed class GroupPositions(int max)
 {
     private readonly Lock _gate = new();
+    /// <summary>How often <see cref="ExpireIfDue"/> looks.</summary>
+    public static readonly TimeSpan ExpiryInterval = TimeSpan.FromMinutes(1);
+
     private readonly Dictionary<GroupKey, Entry> _entries = []; // under _gate
+    private DateTimeOffset _nextExpiry = DateTimeOffset.MinValue; // under _gate
 
     /// <summary>How many positions are kept.</summary>
     public int Count
@@ -62,12 +66,23 @@ internal sealed class GroupPositions(int max)
         }
     }
 
-    /// <summary>Removes the positions of groups gone since before <paramref name="cutoff"/>; returns their keys.</summary>
-    public List<GroupKey> Expire(DateTimeOffset cutoff)
+    /// <summary>
+    /// Removes the positions of groups gone longer than <paramref name="maxAge"/> at <paramref name="now"/>, and returns
+    /// their keys (for a store to delete); looks at most once per <see cref="ExpiryInterval"/>, so it is cheap to call
+    /// often. A group with members (stored without a gone time) never expires.
+    /// </summary>
+    public IReadOnlyList<GroupKey> ExpireIfDue(DateTimeOffset now, TimeSpan maxAge)
     {
-        var expired = new List<GroupKey>();
         lock (_gate)
         {
+            if (now < _nextExpiry)
+            {
+                return [];
+            }
+
+            List<GroupKey> expired = [];
+            _nextExpiry = now + ExpiryInterval;
+            var cutoff = now - maxAge;
             foreach (var (group, entry) in _entries)
             {
                 if (entry.GoneSince is { } gone && gone < cutoff)
@@ -80,9 +95,9 @@ internal sealed class GroupPositions(int max)
             {
                 _entries.Remove(group);
             }
-        }
 
-        return expired;
+            return expired;
+        }
     }
 
     private readonly record struct Entry(GroupPosition Position, DateTimeOffset? GoneSince);

@@ -19,8 +19,6 @@ public sealed class MemoryEventLog : IEventLog
     private readonly TopicCounters _topics;
     private readonly AppendNotifier _notifier = new();
     private readonly GroupPositions _groups;
-    private static readonly TimeSpan GroupExpiryInterval = TimeSpan.FromMinutes(1);
-    private long _nextGroupExpiry; // ticks of the time (GetUtcNow) the next expiry of group positions is due
 
     /// <summary>Creates the log from its options.</summary>
     public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null, ILogger<MemoryEventLog>? logger = null)
@@ -108,30 +106,20 @@ public sealed class MemoryEventLog : IEventLog
     /// <inheritdoc />
     public GroupPosition? GetGroupPosition(GroupKey group)
     {
-        ExpireGroups();
+        _groups.ExpireIfDue(_time.GetUtcNow(), _maxAge);
         return _groups.Get(group);
     }
 
     /// <inheritdoc />
     public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
     {
-        ExpireGroups();
-        return _groups.TrySave(group, position, live ? null : _time.GetUtcNow());
+        var now = _time.GetUtcNow();
+        _groups.ExpireIfDue(now, _maxAge);
+        return _groups.TrySave(group, position, live ? null : now);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default) => new(true);
-
-    /// <summary>Removes the positions of groups gone longer than <c>MaxAge</c>; looks at most once a minute.</summary>
-    private void ExpireGroups()
-    {
-        var now = _time.GetUtcNow();
-        var due = Interlocked.Read(ref _nextGroupExpiry);
-        if (now.UtcTicks >= due && Interlocked.CompareExchange(ref _nextGroupExpiry, (now + GroupExpiryInterval).UtcTicks, due) == due)
-        {
-            _groups.Expire(now - _maxAge);
-        }
-    }
 
     /// <summary>Moves the ring's floor past entries older than <c>MaxAge</c> (cheap: it stops at the first young one).</summary>
     private void TrimByAge()

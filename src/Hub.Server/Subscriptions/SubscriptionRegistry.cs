@@ -120,22 +120,15 @@ public sealed class SubscriptionRegistry
                     }
                 }
 
-                var stored = _log.GetGroupPosition(key);
-                if (stored is null)
+                // Stored at once: a group coming back is live again (its position is not removed while it has members),
+                // and a new group is counted against the bound on stored positions before it exists.
+                var stored = _log.GetGroupPosition(key) ?? new GroupPosition(position, 0);
+                if (!_log.SaveGroupPosition(key, stored))
                 {
-                    // A new group is stored at once, so the bound on stored positions applies before it exists.
-                    stored = new GroupPosition(position, 0);
-                    if (!_log.SaveGroupPosition(key, stored.Value))
-                    {
-                        throw new SubscribeRequestException("group", $"'{key.Name}' would be a new group, and the hub keeps the most group positions it may (Hub:Log:MaxGroupPositions); a group's position is removed once it has been gone longer than Hub:Log:Retention:MaxAge");
-                    }
-                }
-                else
-                {
-                    _log.SaveGroupPosition(key, stored.Value); // live again: its position is not removed while it has members
+                    throw new SubscribeRequestException("group", $"'{key.Name}' would be a new group, and the hub keeps the most group positions it may (Hub:Log:MaxGroupPositions); a group's position is removed once it has been gone longer than Hub:Log:Retention:MaxAge");
                 }
 
-                group = new Group(key, request, request.Dispatch!.Value, stored.Value, _log, _options.MaxBatchBytes, _groupLogger);
+                group = new Group(key, request, request.Dispatch!.Value, stored, _log, _options.MaxBatchBytes, _groupLogger);
                 named.Add(group);
                 _groups[key.Name] = named;
             }

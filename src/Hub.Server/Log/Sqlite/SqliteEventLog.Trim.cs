@@ -83,13 +83,7 @@ public sealed partial class SqliteEventLog
     /// <summary>Removes the positions of groups gone longer than <c>MaxAge</c>, from memory and the file; at most once a minute.</summary>
     private void ExpireGroupPositions(SqliteCommand command, DateTimeOffset now)
     {
-        if (now < _nextGroupExpiry)
-        {
-            return;
-        }
-
-        _nextGroupExpiry = now + GroupExpiryInterval;
-        var expired = _groups.Expire(now - _options.Retention.MaxAge);
+        var expired = _groups.ExpireIfDue(now, _options.Retention.MaxAge);
         if (expired.Count == 0)
         {
             return;

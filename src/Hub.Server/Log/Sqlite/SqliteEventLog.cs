@@ -32,7 +32,6 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private static readonly PendingAppend SavePositions = new([], null);
     private const int TrimChunk = 5_000;
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
-    private static readonly TimeSpan GroupExpiryInterval = TimeSpan.FromMinutes(1);
 
     private readonly EventLogOptions _options;
     private readonly TimeProvider _time;
@@ -55,7 +54,6 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private int _positionsQueued;   // 1 while a write of group positions waits in the writer's queue
     private readonly GroupPositions _groups;
     private readonly ConcurrentDictionary<GroupKey, (GroupPosition Position, DateTimeOffset? Gone)> _unsavedGroups = new();
-    private DateTimeOffset _nextGroupExpiry; // writer task only
 
     /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
     /// path and the setting when the file cannot be opened or is not a usable database.</summary>
