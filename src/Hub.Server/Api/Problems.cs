@@ -40,6 +40,14 @@ internal static class Problems
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "The hub is shutting down.");
 
+    /// <summary>409: the request's position belongs to another log (another epoch, or beyond the head): the log was reset.</summary>
+    public static ProblemHttpResult LogReset(string field, string message, string epoch, long head) =>
+        TypedResults.Problem(
+            detail: $"{field}: {message}",
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The log was reset.",
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["epoch"] = epoch, ["head"] = head });
+
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(detail: what, statusCode: StatusCodes.Status404NotFound, title: "Not found.");
 }

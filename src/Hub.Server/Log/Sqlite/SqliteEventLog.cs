@@ -78,6 +78,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             _writer = Open();
             SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            Epoch = SqliteSchema.ReadOrCreateEpoch(_writer);
             _statements = new SqliteStatements(_writer);
             Load();
         }
@@ -96,6 +97,10 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
 
     /// <summary>The database file.</summary>
     public string Path { get; }
+
+    /// <inheritdoc />
+    /// <remarks>Kept in the file (table <c>meta</c>): a restart keeps it, a new file makes a new one.</remarks>
+    public string Epoch { get; }
 
     /// <inheritdoc />
     public long Head => _tail.Head;
@@ -143,16 +148,17 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             return new ValueTask<LogRead>(new LogRead(after, Truncated: true, first));
         }
 
+        var maxScan = _options.MaxScanEvents;
         if (after + 1 >= _tail.First)
         {
-            var read = _tail.Read(after, filter, maxEvents, maxBytes, into);
+            var read = _tail.Read(after, filter, maxEvents, maxBytes, maxScan, into, cancellationToken);
             if (!read.Truncated)
             {
                 return new ValueTask<LogRead>(read);
             }
         }
 
-        return new ValueTask<LogRead>(ReadFromFile(after, filter, maxEvents, maxBytes, into));
+        return new ValueTask<LogRead>(ReadFromFile(after, filter, maxEvents, maxBytes, maxScan, into, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -290,10 +296,19 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         }
     }
 
-    private LogRead ReadFromFile(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into)
+    /// <summary>
+    /// Reads from the file, in pages of at most <see cref="ReadPage"/> rows, up to where the memory tail begins (the next
+    /// read goes on there), examining at most <paramref name="maxScan"/> rows and checking
+    /// <paramref name="cancellationToken"/> at each one.
+    /// </summary>
+    private LogRead ReadFromFile(long after, IEventFilter? filter, int maxEvents, int maxBytes, int maxScan, List<LogEntry> into, CancellationToken cancellationToken)
     {
-        // Read up to where the memory tail begins; the next read goes on there.
         var upTo = Math.Min(Head, Math.Max(_tail.First - 1, after));
+        if (upTo - after > maxScan)
+        {
+            upTo = after + maxScan;
+        }
+
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT sequence, topic, type, id, key, time, json FROM events WHERE sequence > $after AND sequence <= $upTo ORDER BY sequence LIMIT $page";
@@ -312,6 +327,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             {
                 while (reader.Read())
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     var entry = SqliteStatements.ReadEntry(reader);
                     if (entry.Sequence != position + 1)
                     {
