@@ -171,6 +171,7 @@ public sealed class LogFailureTests : IAsyncLifetime
     [InlineData("UPDATE dedup SET sequence = 'one' WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 'one', not an integer")]
     [InlineData("UPDATE dedup SET sequence = 7 WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 7, outside 1..2")]
     [InlineData("UPDATE dedup SET id = '' WHERE id = 'x'", "dedup (topic 'a', id ''): id is empty")]
+    [InlineData("UPDATE idempotency SET time = 'yesterday' WHERE key = 'k1'", "idempotency (key 'k1'): time is 'yesterday', not an integer")]
     public async Task DamagedStoredRow_StopsTheStartWithExitCode2_NamingTheTableTheKeyAndTheColumn(string damage, string what)
     {
         var hub = await StartAsync(DatabasePath);

@@ -263,7 +263,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             var row = new StoredRow(reader, "dedup", Path, 0, 1);
             while (reader.Read())
             {
-                _dedup.RememberId(row.Text(0), row.Text(1), row.Integer(2, 1, _head), DateTimeOffset.FromUnixTimeMilliseconds(row.Integer(3)));
+                _dedup.RememberId(row.Text(0), row.Text(1), row.Integer(2, 1, _head), row.Time(3));
             }
         }
 
@@ -282,7 +282,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             var row = new StoredRow(reader, "idempotency", Path, 0);
             while (reader.Read())
             {
-                _dedup.RememberAnswer(row.Text(0), ReadAnswer(row, 1), DateTimeOffset.FromUnixTimeMilliseconds(row.Integer(2)));
+                _dedup.RememberAnswer(row.Text(0), ReadAnswer(row, 1), row.Time(2));
             }
         }
     }

@@ -42,6 +42,10 @@ internal sealed class StoredRow(SqliteDataReader reader, string table, string pa
             : throw Damaged(ordinal, string.Create(CultureInfo.InvariantCulture, $"is {value}, outside {min}..{max}"));
     }
 
+    /// <summary>A time stored as Unix milliseconds.</summary>
+    public DateTimeOffset Time(int ordinal) =>
+        DateTimeOffset.FromUnixTimeMilliseconds(Integer(ordinal, 0, DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
+
     /// <summary>The error for a value that is not what the column holds.</summary>
     public HubStartupException Damaged(int ordinal, string problem, Exception? inner = null)
     {
