@@ -63,8 +63,8 @@ public sealed class LogFailureTests : IAsyncLifetime
         await AssertRefusedAsync(http, "after", Why);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
-        Assert.Contains("crit: Hub.Server.Log.Sqlite.SqliteEventLog[3006]", hub.Output, StringComparison.Ordinal);
-        Assert.Contains($"The event log at {DatabasePath} cannot be written until the hub restarts: its writer stopped on SqliteException", hub.Output, StringComparison.Ordinal);
+        await SaidAsync(hub, "crit: Hub.Server.Log.Sqlite.SqliteEventLog[3006]");
+        await SaidAsync(hub, $"The event log at {DatabasePath} cannot be written until the hub restarts: its writer stopped on SqliteException");
         Assert.Equal(new[] { "before" }, (await HubRest.ReadAllAsync(http)).Select(e => e.GetProperty("id").GetString()));
     }
 
@@ -97,11 +97,11 @@ public sealed class LogFailureTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
-        Assert.Contains("fail: Hub.Server.Log.Sqlite.SqliteEventLog[3002]", hub.Output, StringComparison.Ordinal);
+        await SaidAsync(hub, "fail: Hub.Server.Log.Sqlite.SqliteEventLog[3002]");
 
         disk.Free();
         await Eventually.TrueAsync(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK, "ready again once the disk has room", Deadline);
-        Assert.Contains("info: Hub.Server.Log.Sqlite.SqliteEventLog[3009]", hub.Output, StringComparison.Ordinal);
+        await SaidAsync(hub, "info: Hub.Server.Log.Sqlite.SqliteEventLog[3009]");
 
         var after = await HubRest.PublishAsync(http, batch);
         Assert.Equal(Enumerable.Range(4, 20).Select(i => (long)i), after.Select(e => e.GetProperty("sequence").GetInt64()));
@@ -157,7 +157,7 @@ public sealed class LogFailureTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
         await AssertRefusedAsync(http, "later", why);
-        Assert.Contains($"The event log at {DatabasePath} cannot be written until the hub restarts: the database file was {change}", hub.Output, StringComparison.Ordinal);
+        await SaidAsync(hub, $"The event log at {DatabasePath} cannot be written until the hub restarts: the database file was {change}");
         Assert.Equal(change == "deleted", !File.Exists(DatabasePath)); // nothing created a new file at the path behind the hub's back
     }
 
@@ -198,6 +198,11 @@ public sealed class LogFailureTests : IAsyncLifetime
             "Restore the file from a backup, or delete that row (the hub then forgets that publish was made) and start again.";
         Assert.Equal(expected, StartupError(output));
     }
+
+    /// <summary>Waits until the hub has written <paramref name="text"/> (its console logger writes, and the pipe is read,
+    /// after the moment the test observed).</summary>
+    private static Task SaidAsync(HubProcess hub, string text) =>
+        Eventually.TrueAsync(() => hub.Output.Contains(text, StringComparison.Ordinal), $"the hub writes \"{text}\"", Deadline);
 
     /// <summary>The line the hub wrote when it refused to start.</summary>
     internal static string StartupError(string output) =>

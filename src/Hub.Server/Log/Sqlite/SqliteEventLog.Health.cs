@@ -139,8 +139,8 @@ public sealed partial class SqliteEventLog
     private void Recovered()
     {
         var trouble = Volatile.Read(ref _unwritable)!;
-        Volatile.Write(ref _unwritable, null);
         Log.Recovered(_logger, Path, (_time.GetUtcNow() - trouble.Since).TotalSeconds, trouble.Refused);
+        Volatile.Write(ref _unwritable, null);
     }
 
     /// <summary>
