@@ -28,7 +28,7 @@ public sealed partial class SqliteEventLog
     {
         if (Volatile.Read(ref _failure) is { } failure)
         {
-            return new(new LogHealth(LogState.Failed, $"the log cannot be written until the hub restarts: {failure}"));
+            return new(new LogHealth(LogState.Failed, Unrecoverable(failure)));
         }
 
         if (_stopping.IsCancellationRequested || _writerLoop.IsCompleted)
@@ -39,7 +39,7 @@ public sealed partial class SqliteEventLog
         if (FileChanged() is { } change)
         {
             Fail(change, null);
-            return new(new LogHealth(LogState.Failed, $"the log cannot be written until the hub restarts: {change}"));
+            return new(new LogHealth(LogState.Failed, Unrecoverable(change)));
         }
 
         if (Volatile.Read(ref _unwritable) is { } trouble)
@@ -177,7 +177,9 @@ public sealed partial class SqliteEventLog
 
     /// <summary>What an append is told once the log has failed.</summary>
     private static LogUnavailableException Refusal(string failure) =>
-        new($"the log cannot be written until the hub restarts: {failure}", FailureRetryAfter);
+        new(Unrecoverable(failure), FailureRetryAfter);
+
+    private static string Unrecoverable(string failure) => $"the log cannot be written until the hub restarts: {failure}";
 
     /// <summary>Refuses the appends not answered yet, with why the log failed.</summary>
     private void Refuse(List<PendingAppend> appends) => Refuse(appends, Refusal(Volatile.Read(ref _failure)!));
