@@ -30,7 +30,7 @@ public static class HubEndpointRouteBuilderExtensions
             .AnswersProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Hub:Publish:MaxBodyBytes`. Nothing was appended.")
             .AnswersProblem(StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not JSON (`application/json` or `application/*+json`). Nothing was appended.")
             .AnswersProblem(StatusCodes.Status429TooManyRequests, "This client publishes more than it may right now: try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
-            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting, or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
+            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting, its log cannot be written (disk full, I/O error, a failed writer or database file: `/health/ready` says so), or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
             .DisableAntiforgery()
             .RequireAuthorization(HubPolicies.Client).RequireRateLimiting(PublishRateLimiting.Policy);
 
@@ -83,7 +83,7 @@ public static class HubEndpointRouteBuilderExtensions
         endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Client);
         endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Admin);
 
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("Live");
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");
         return endpoints;
     }

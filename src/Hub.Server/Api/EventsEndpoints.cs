@@ -111,8 +111,13 @@ internal static class EventsEndpoints
             }
             catch (LogOverloadedException ex)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                SetRetryAfter(context, ex.RetryAfter);
                 return Problems.Overloaded(ex.Message);
+            }
+            catch (LogUnavailableException ex)
+            {
+                SetRetryAfter(context, ex.RetryAfter);
+                return Problems.Unavailable(ex.Message);
             }
 
             var events = new PublishedEvent[appended.Count];
@@ -198,6 +203,9 @@ internal static class EventsEndpoints
 
         return new EventsPageResult(entries, read.ScannedTo, log.Epoch);
     }
+
+    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) =>
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static bool IsJson(string? contentType)
     {

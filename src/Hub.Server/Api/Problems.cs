@@ -34,6 +34,12 @@ internal static class Problems
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "The hub cannot take more events right now.");
 
+    public static ProblemHttpResult Unavailable(string why) =>
+        TypedResults.Problem(
+            detail: $"log: {why}; nothing was appended, try again after Retry-After seconds",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The hub cannot write events right now.");
+
     public static ProblemHttpResult ShuttingDown() =>
         TypedResults.Problem(
             detail: "the hub is shutting down; nothing was appended, try again after Retry-After seconds",

@@ -195,8 +195,14 @@ public sealed partial class GroupMember : ISubscription
         }
         catch (Exception ex)
         {
-            End("error", notify: false);
+            // Logged, ended (what it held goes to the other members) and told so, if its connection still takes it.
             Log.SendFailed(_logger, ex, Id, ConnectionId);
+            End("error", notify: true);
+            if (Volatile.Read(ref _ending) is { Notify: true } ending
+                && await _channel.TrySendEndedAsync(ConnectionId, Id, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+            {
+                Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
+            }
         }
         finally
         {
@@ -230,7 +236,10 @@ public sealed partial class GroupMember : ISubscription
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Group member {SubscriptionId} on connection {ConnectionId} failed to send; it is ended")]
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Group member {SubscriptionId} on connection {ConnectionId} failed to send; it is ended and its client told ended {{reason: error}}")]
         public static partial void SendFailed(ILogger logger, Exception exception, string subscriptionId, string connectionId);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Group member {SubscriptionId} on connection {ConnectionId}: its ended notice could not be sent")]
+        public static partial void EndedNotSent(ILogger logger, Exception exception, string subscriptionId, string connectionId);
     }
 }

@@ -30,6 +30,8 @@ public interface IEventLog
     /// appends nothing and answers what the first batch with that key was answered.
     /// </summary>
     /// <exception cref="LogOverloadedException">The log cannot take more now; nothing was appended.</exception>
+    /// <exception cref="LogUnavailableException">The log cannot write now (see <see cref="CheckHealthAsync"/>); nothing was
+    /// appended. Never a hang: an append the log cannot write fails at once or with its group commit.</exception>
     ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -61,6 +63,6 @@ public interface IEventLog
     /// <summary>The topics seen, with their counts and last sequences.</summary>
     IReadOnlyList<TopicStats> GetTopics();
 
-    /// <summary>Whether the log can be read and written now (readiness).</summary>
-    ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+    /// <summary>Whether the log can be written now (readiness), and whether it can be again without a restart (liveness).</summary>
+    ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default);
 }

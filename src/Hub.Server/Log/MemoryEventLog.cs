@@ -112,7 +112,7 @@ public sealed class MemoryEventLog : IEventLog
     public void SaveGroupPosition(string group, GroupPosition position) => _groups[group] = position;
 
     /// <inheritdoc />
-    public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default) => new(true);
+    public ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => new(LogHealth.Writable($"in memory, head {Head}"));
 
     /// <summary>Moves the ring's floor past entries older than <c>MaxAge</c> (cheap: it stops at the first young one).</summary>
     private void TrimByAge()

@@ -102,7 +102,7 @@ public abstract class EventLogContractTests : IAsyncLifetime
         var read = await log.ReadAsync(0, null, 10, int.MaxValue, entries);
         Assert.Empty(entries);
         Assert.Equal((0L, false), (read.ScannedTo, read.Truncated));
-        Assert.True(await log.IsReadyAsync());
+        Assert.Equal(LogState.Writable, (await log.CheckHealthAsync()).State);
     }
 
     [Fact]
