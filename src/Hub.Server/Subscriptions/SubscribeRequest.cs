@@ -38,6 +38,9 @@ public sealed class SubscribeRequest
     /// <summary>Replay from after this sequence; <see langword="null"/> for new events only.</summary>
     public long? After { get; private init; }
 
+    /// <summary>The epoch <see cref="After"/> belongs to, when the client sent one: a Subscribe into another epoch fails.</summary>
+    public string? Epoch { get; private init; }
+
     /// <summary>The demand window's size.</summary>
     public int MaxDemand { get; private init; }
 
@@ -91,6 +94,8 @@ public sealed class SubscribeRequest
             after = afterValue;
         }
 
+        var epoch = ParseEpoch(request);
+
         // Not given: GenStage's default, within the bound (a hub configured with a smaller MaxAsk still takes defaults).
         var maxDemand = OptionalInteger(request, "maxDemand") ?? Math.Min(DemandLimits.DefaultMaxDemand, maxAsk);
         var minDemand = OptionalInteger(request, "minDemand") ?? DemandLimits.DefaultMinDemand((int)Math.Clamp(maxDemand, 0, int.MaxValue));
@@ -134,6 +139,7 @@ public sealed class SubscribeRequest
             Patterns = patterns,
             Types = types,
             After = after,
+            Epoch = epoch,
             MaxDemand = (int)maxDemand,
             MinDemand = (int)minDemand,
             Demand = demand,
@@ -165,6 +171,21 @@ public sealed class SubscribeRequest
         Write(types ?? []);
         text.Append(mode == Groups.GroupDispatchMode.Partition ? "partition" : "demand");
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 16));
+    }
+
+    private static string? ParseEpoch(JsonElement request)
+    {
+        if (!request.TryGetProperty("epoch", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 and <= Log.LogEpoch.MaxLength } epoch)
+        {
+            throw new SubscribeRequestException("epoch", $"must be null or the epoch string a Subscribe answer or GET /api/events gave, 1 to {Log.LogEpoch.MaxLength} characters (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return epoch;
     }
 
     private static string? ParseGroup(JsonElement request)

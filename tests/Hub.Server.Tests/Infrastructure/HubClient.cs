@@ -111,7 +111,7 @@ public sealed class HubClient : IAsyncDisposable
         await InvokeAsync("Subscribe", result =>
         {
             var id = result.GetProperty("subscriptionId").GetString()!;
-            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64(), OnBatch = onBatch };
+            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64(), Epoch = result.GetProperty("epoch").GetString(), OnBatch = onBatch };
             if (request is IDemandRequest demand)
             {
                 log.Grant(demand.InitialCredits);

@@ -10,7 +10,8 @@ public sealed record SubscribeArgs(
     string? Demand = null,
     string? Overflow = null,
     string? Group = null,
-    string? Dispatch = null) : IDemandRequest
+    string? Dispatch = null,
+    string? Epoch = null) : IDemandRequest
 {
     public long InitialCredits => Demand == "manual" ? 0 : MaxDemand ?? 1000;
 }

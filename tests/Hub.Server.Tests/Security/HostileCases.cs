@@ -171,8 +171,8 @@ public static class HostileCases
             }
         }
 
-        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b",
-                     "limit=2147483647", "limit=2147483648", "limit=100000", "after=9223372036854775807 (beyond the head)", "after=1000000000 (beyond the head)" })
+        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "after=9223372036854775807", "epoch=another-log", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b",
+                     "limit=2147483647", "limit=2147483648", "limit=100000", "after=1000000000 (beyond the head)" })
         {
             cases.Add($"read: {query}", new("GET", "api/events?" + query.Split(' ')[0], Admin, null, null));
         }
@@ -310,6 +310,8 @@ public static class HostileCases
                      ("minDemand 2147483647 alone", "\"minDemand\":2147483647"), ("minDemand 1000000 with the default maxDemand", "\"minDemand\":1000000"),
                      ("maxDemand 2147483647 in a group", "\"maxDemand\":2147483647,\"group\":\"hoard\""),
                      ("maxDemand 2147483647 in the good tenant's group", $"\"maxDemand\":2147483647,\"group\":\"{GoodGroup}\""),
+                     ("after beyond the head", "\"after\":9223372036854775807"), ("epoch 1", "\"epoch\":1"), ("epoch of another log", "\"epoch\":\"another-log\""),
+                     ("epoch of 200 characters", $"\"epoch\":\"{new string('e', 200)}\""),
                  })
         {
             Invoke(name, "Subscribe", "[{\"topics\":[\"hostile.a\"]," + json + "}]");
