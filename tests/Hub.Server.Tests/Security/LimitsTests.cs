@@ -73,7 +73,7 @@ public sealed class LimitsTests
     }
 
     [Fact]
-    public async Task ReadLimitOverMaxReadEvents_Answers400NamingLimitAndTheSetting_AndAfterBeyondTheHeadNamesAfter()
+    public async Task ReadLimitOverMaxReadEvents_Answers400NamingLimitAndTheSetting_AndTheDefaultIsCappedByIt()
     {
         await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxReadEvents"] = "5" });
         var published = await hub.PublishManyAsync("a", 8);
@@ -87,12 +87,6 @@ public sealed class LimitsTests
         Assert.Equal(published[..5], page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
         var byDefault = await hub.Http.GetFromJsonAsync<JsonElement>("api/events?after=0"); // the default (100) is capped by the bound
         Assert.Equal(published[..5], byDefault.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
-
-        using (var beyond = await hub.Http.GetAsync($"api/events?after={published[^1] + 1}"))
-        {
-            var problem = await AuthTests.AssertProblem(beyond, HttpStatusCode.BadRequest, "after");
-            Assert.Contains($"head {published[^1]}", problem.GetProperty("detail").GetString());
-        }
 
         var atHead = await hub.Http.GetFromJsonAsync<JsonElement>($"api/events?after={published[^1]}");
         Assert.Equal(0, atHead.GetProperty("events").GetArrayLength());
