@@ -1,155 +1,152 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+using System.Text.RegularExpressions;
 
 namespace Hub.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A throwaway PostgreSQL cluster of a test's own (Debian's <c>initdb</c> and <c>pg_ctl</c>, as <c>../shared/RECIPES.md</c>
-/// says: trust authentication, 127.0.0.1 on a free port, its socket and data in a temporary folder, <c>fsync=off</c>), for
-/// the tests that stop and start PostgreSQL under running hubs: stopping the cluster every other test shares would fail
-/// them. Started as the <c>postgres</c> user when the tests run as root (PostgreSQL refuses root). It only ever signals
-/// its own postmaster, through <c>pg_ctl</c> and its data folder, and removes the folder on dispose.
+/// A PostgreSQL cluster started by <c>tests/postgres.sh</c> (a throwaway one, in a temp dir, on 127.0.0.1): the one
+/// test.sh starts for every test (<see cref="Shared"/>, from the <c>HUB_TEST_POSTGRES*</c> variables), or one of a test's
+/// own (<see cref="StartOwnAsync"/>), which the test may stop and start under load without disturbing the others.
 /// </summary>
-public sealed class PostgresCluster : IAsyncDisposable
+/// <remarks>
+/// A test that needs PostgreSQL and finds no <c>HUB_TEST_POSTGRES</c> fails, naming the variable and how to set it: a
+/// test skipped for lack of a server is a failure of the test script, not a pass.
+/// </remarks>
+public sealed partial class PostgresCluster : IAsyncDisposable
 {
-    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
-    private readonly string _directory;
-    private readonly int _port;
+    /// <summary>The connection string (Npgsql syntax) of the shared cluster's <c>postgres</c> database, as superuser.</summary>
+    public const string ConnectionVariable = "HUB_TEST_POSTGRES";
 
-    private PostgresCluster(string directory, int port)
+    /// <summary>The shared cluster's data dir.</summary>
+    public const string DataVariable = "HUB_TEST_POSTGRES_DATA";
+
+    /// <summary>The <c>pg_ctl</c> to stop and start it with.</summary>
+    public const string PgCtlVariable = "HUB_TEST_POSTGRES_PG_CTL";
+
+    /// <summary>The OS user that owns the cluster (its server refuses to run as root).</summary>
+    public const string OsUserVariable = "HUB_TEST_POSTGRES_OS_USER";
+
+    /// <summary>tests/postgres.sh, by its absolute path.</summary>
+    public const string ScriptVariable = "HUB_TEST_POSTGRES_SCRIPT";
+
+    private static readonly TimeSpan ScriptTimeout = TimeSpan.FromMinutes(3);
+    private static readonly Lazy<PostgresCluster> SharedCluster = new(() => new PostgresCluster(FromEnvironment(), owned: false));
+    private readonly IReadOnlyDictionary<string, string> _variables;
+    private readonly bool _owned;
+
+    private PostgresCluster(IReadOnlyDictionary<string, string> variables, bool owned)
     {
-        _directory = directory;
-        _port = port;
+        _variables = variables;
+        _owned = owned;
     }
 
-    /// <summary>Npgsql's connection string to the cluster's <c>postgres</c> database.</summary>
-    public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Pooling=false";
+    /// <summary>The cluster test.sh started (throws, naming the variable, when it did not).</summary>
+    public static PostgresCluster Shared => SharedCluster.Value;
 
-    /// <summary>Whether the server is running (as this object knows it: started and not stopped since).</summary>
-    public bool IsRunning { get; private set; }
+    /// <summary>The connection string of its <c>postgres</c> database, as superuser (Npgsql syntax).</summary>
+    public string ConnectionString => _variables[ConnectionVariable];
 
-    private string DataDirectory => Path.Combine(_directory, "data");
-
-    private string LogFile => Path.Combine(_directory, "server.log");
-
-    /// <summary>Creates a cluster in a fresh temporary folder and starts it.</summary>
-    public static async Task<PostgresCluster> StartNewAsync()
-    {
-        var directory = Directory.CreateTempSubdirectory("hub-pg-").FullName;
-        var cluster = new PostgresCluster(directory, FreePort());
-        try
-        {
-            if (RunningAsRoot)
-            {
-                // The server runs as postgres: it must own its folder (and reach it through the temporary folder's parents).
-                await RunAsync("chown", ["-R", "postgres:postgres", directory], asPostgres: false);
-            }
-
-            await RunAsync(Tool("initdb"), ["-D", cluster.DataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], asPostgres: RunningAsRoot);
-            await cluster.StartAsync();
-            return cluster;
-        }
-        catch
-        {
-            await cluster.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>Starts the server (again) on the same port and data, and waits until it accepts connections.</summary>
-    public async Task StartAsync()
-    {
-        var options = $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200";
-        await RunAsync(Tool("pg_ctl"), ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], asPostgres: RunningAsRoot);
-        IsRunning = true;
-    }
+    /// <summary>Its data dir.</summary>
+    public string DataDirectory => _variables[DataVariable];
 
     /// <summary>
-    /// Stops the server at once (<c>pg_ctl -m immediate</c>: every session is cut as a crash would, no checkpoint), and
-    /// waits until it has exited. What was committed is there when it starts again (crash recovery replays the WAL).
+    /// Starts a cluster of the caller's own (a new temp dir, a free port), for a test that stops and starts PostgreSQL:
+    /// disposing it stops it and removes its dir. About a few seconds.
     /// </summary>
-    public async Task StopAsync()
+    public static async Task<PostgresCluster> StartOwnAsync()
     {
-        await RunAsync(Tool("pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "-t", "60", "stop"], asPostgres: RunningAsRoot);
-        IsRunning = false;
+        var script = FromEnvironment()[ScriptVariable];
+        var output = await RunScriptAsync(script, "start", environment: null);
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match match in ExportLine().Matches(output))
+        {
+            variables[match.Groups[1].Value] = match.Groups[2].Value;
+        }
+
+        foreach (var name in new[] { ConnectionVariable, DataVariable, PgCtlVariable, OsUserVariable })
+        {
+            if (!variables.ContainsKey(name))
+            {
+                throw new InvalidOperationException($"tests/postgres.sh start printed no {name}:\n{output}");
+            }
+        }
+
+        variables[ScriptVariable] = script;
+        return new PostgresCluster(variables, owned: true);
     }
 
-    /// <summary>The server's own log, for a failing test's message.</summary>
-    public string ServerLog => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "(no server log)";
+    /// <summary>Stops the server at once (<c>pg_ctl -m immediate</c>, as a crash would), keeping its data.</summary>
+    public Task StopAsync() => RunScriptAsync(_variables[ScriptVariable], "pause", _variables);
 
+    /// <summary>Starts the stopped server again, on the same port and data.</summary>
+    public Task StartAsync() => RunScriptAsync(_variables[ScriptVariable], "resume", _variables);
+
+    /// <summary>A new database of its own on this cluster, dropped when disposed.</summary>
+    public Task<PostgresDatabase> CreateDatabaseAsync() => PostgresDatabase.CreateAsync(ConnectionString);
+
+    /// <summary>Stops and removes a cluster of the test's own; the shared one is test.sh's to stop.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (_owned)
+        {
+            await RunScriptAsync(_variables[ScriptVariable], "stop", _variables);
+        }
+    }
+
+    private static Dictionary<string, string> FromEnvironment()
+    {
+        var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new[] { ConnectionVariable, DataVariable, PgCtlVariable, OsUserVariable, ScriptVariable })
+        {
+            var value = Environment.GetEnvironmentVariable(name);
+            if (string.IsNullOrEmpty(value))
+            {
+                throw new InvalidOperationException(
+                    $"{name} is not set: the PostgreSQL tests need the cluster tests/postgres.sh starts. Run ./test.sh, or " +
+                    "`eval \"$(tests/postgres.sh start)\"` before `dotnet test` (and `tests/postgres.sh stop` after).");
+            }
+
+            variables[name] = value;
+        }
+
+        return variables;
+    }
+
+    private static async Task<string> RunScriptAsync(string script, string command, IReadOnlyDictionary<string, string>? environment)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(script);
+        start.ArgumentList.Add(command);
+        if (environment is not null)
+        {
+            foreach (var (name, value) in environment)
+            {
+                start.Environment[name] = value;
+            }
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"cannot start bash {script}");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(ScriptTimeout);
         try
         {
-            if (IsRunning)
-            {
-                await StopAsync();
-            }
+            await process.WaitForExitAsync(timeout.Token);
         }
-        finally
+        catch (OperationCanceledException)
         {
-            Directory.Delete(_directory, recursive: true);
-        }
-    }
-
-    private static bool RunningAsRoot => Environment.UserName == "root";
-
-    /// <summary>A PostgreSQL server program: on the PATH, else in Debian's versioned folder (the package does not put the
-    /// server programs on the PATH).</summary>
-    private static string Tool(string name)
-    {
-        foreach (var folder in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (File.Exists(Path.Combine(folder, name)))
-            {
-                return Path.Combine(folder, name);
-            }
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"tests/postgres.sh {command} did not finish within {ScriptTimeout}:\n{await stderr}");
         }
 
-        var debian = Directory.Exists("/usr/lib/postgresql")
-            ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin", name)).Where(File.Exists).Order(StringComparer.Ordinal).LastOrDefault()
-            : null;
-        return debian ?? throw new InvalidOperationException(
-            $"PostgreSQL's {name} is not installed: ./test.sh installs Debian's postgresql package (apt-get install -y postgresql).");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task RunAsync(string program, IReadOnlyList<string> arguments, bool asPostgres)
-    {
-        var info = new ProcessStartInfo(asPostgres ? "runuser" : program)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (asPostgres)
-        {
-            foreach (var argument in new[] { "-u", "postgres", "--", program })
-            {
-                info.ArgumentList.Add(argument);
-            }
-        }
-
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info) ?? throw new InvalidOperationException($"{program} did not start");
-        // pg_ctl start leaves the server holding no handle of ours (its output goes to the log file), so these end.
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(CommandTimeout);
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{await output}\n{await error}");
+            throw new InvalidOperationException($"tests/postgres.sh {command} exited with {process.ExitCode}:\n{await stdout}\n{await stderr}");
         }
+
+        return await stdout;
     }
+
+    [GeneratedRegex("^export (HUB_TEST_POSTGRES[A-Z_]*)='([^']*)'$", RegexOptions.Multiline)]
+    private static partial Regex ExportLine();
 }

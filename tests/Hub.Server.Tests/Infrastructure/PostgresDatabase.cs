@@ -3,64 +3,57 @@ using Npgsql;
 namespace Hub.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A fresh, empty PostgreSQL database for one test class (an xunit class fixture), on the throwaway cluster
-/// <c>./test.sh</c> starts (its connection string in <see cref="ServerVariable"/>), or on a <see cref="PostgresCluster"/>
-/// a test gives it; dropped, with whatever sessions still hold it, when the class is done. Without a server the fixture
-/// fails, naming the variable: a test is never skipped for lack of one.
+/// A database of one test's own on a test cluster (<see cref="PostgresCluster"/>): created empty, dropped (its sessions
+/// ended) when disposed, so that tests running at once never see each other's tables, notifications or advisory locks.
 /// </summary>
-public sealed class PostgresDatabase : IAsyncLifetime
+public sealed class PostgresDatabase : IAsyncDisposable
 {
-    /// <summary>The environment variable with the connection string of the test cluster's maintenance database.</summary>
-    public const string ServerVariable = "HUB_TEST_POSTGRES";
+    private readonly string _server;
 
-    private readonly string? _server;
-    private string? _name;
-
-    /// <summary>On the cluster <c>./test.sh</c> started.</summary>
-    public PostgresDatabase()
+    private PostgresDatabase(string server, string name)
     {
+        _server = server;
+        Name = name;
+        ConnectionString = new NpgsqlConnectionStringBuilder(server) { Database = name }.ConnectionString;
     }
 
-    /// <summary>On the server <paramref name="serverConnectionString"/> names (a maintenance database there); not a
-    /// fixture constructor (xunit wants one public constructor), for a test that makes its own.</summary>
-    internal PostgresDatabase(string serverConnectionString) => _server = serverConnectionString;
+    /// <summary>Its name: <c>hub_test_</c> and 32 hex digits.</summary>
+    public string Name { get; }
 
-    /// <summary>Npgsql's connection string to this database, as the hub nodes get it (<c>Hub:Log:Postgres:ConnectionString</c>).</summary>
-    public string ConnectionString { get; private set; } = "";
+    /// <summary>Its connection string (Npgsql syntax), as a hub's <c>Hub:Log:Postgres:ConnectionString</c>.</summary>
+    public string ConnectionString { get; }
 
-    /// <summary>The database's name (<c>hub_test_…</c>).</summary>
-    public string Name => _name ?? throw new InvalidOperationException("The database is not created yet.");
+    /// <summary>A new database on the cluster test.sh started.</summary>
+    public static Task<PostgresDatabase> CreateAsync() => CreateAsync(PostgresCluster.Shared.ConnectionString);
 
-    private string Server => _server ?? (Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } fromTestScript
-        ? fromTestScript
-        : throw new InvalidOperationException(
-            $"{ServerVariable} is not set: run the tests with ./test.sh, which installs PostgreSQL and starts a throwaway " +
-            $"cluster, or set {ServerVariable} to a connection string of a server where databases may be created and dropped."));
-
-    public async Task InitializeAsync()
+    /// <summary>A new database on the server <paramref name="server"/> connects to.</summary>
+    public static async Task<PostgresDatabase> CreateAsync(string server)
     {
-        _name = "hub_test_" + Guid.NewGuid().ToString("N");
-        await using (var connection = new NpgsqlConnection(Server))
-        {
-            await connection.OpenAsync();
-            await using var create = new NpgsqlCommand($"CREATE DATABASE {_name}", connection);
-            await create.ExecuteNonQueryAsync();
-        }
-
-        ConnectionString = new NpgsqlConnectionStringBuilder(Server) { Database = _name, Pooling = true }.ConnectionString;
+        var database = new PostgresDatabase(server, "hub_test_" + Guid.NewGuid().ToString("N"));
+        await database.ExecuteOnServerAsync($"CREATE DATABASE {database.Name}");
+        return database;
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Runs <paramref name="sql"/> in this database (for a test that looks at, or damages, what a log stored).</summary>
+    public async Task<object?> ScalarAsync(string sql)
     {
-        if (_name is null)
-        {
-            return;
-        }
-
-        NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(Server);
+        await using var connection = new NpgsqlConnection(ConnectionString + ";Pooling=false");
         await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS {_name} WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+
+    /// <summary>Drops the database, ending whatever sessions still use it.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS {Name} WITH (FORCE)");
+    }
+
+    private async Task ExecuteOnServerAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(_server) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 }

@@ -24,13 +24,13 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _cluster = await PostgresCluster.StartNewAsync();
-        _database = new PostgresDatabase(_cluster.ConnectionString);
-        await _database.InitializeAsync();
+        _cluster = await PostgresCluster.StartOwnAsync();
+        _database = await _cluster.CreateDatabaseAsync();
     }
 
     public async Task DisposeAsync()
     {
+        // The database goes with its cluster (stopped and removed), even when a failed test left the server stopped.
         if (_cluster is not null)
         {
             await _cluster.DisposeAsync();
