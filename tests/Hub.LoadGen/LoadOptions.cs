@@ -131,6 +131,7 @@ internal sealed record LoadOptions
           --server-pid PID        read the server's VmRSS/VmHWM from /proc/PID/status
           --label TEXT            carried into the report
           --json                  print only the JSON line
+        Hub.LoadGen --summarize FOLDER | --summarize-nodes FOLDER: the Markdown tables of bench.sh (or bench.sh --nodes)
         """;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
