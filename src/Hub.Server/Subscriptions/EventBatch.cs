@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hub.Server.Log;
+using Hub.Log;
 
 namespace Hub.Server.Subscriptions;
 
