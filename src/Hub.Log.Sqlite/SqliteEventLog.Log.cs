@@ -35,6 +35,9 @@ public sealed partial class SqliteEventLog
         [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "The stored counters of the {Count} topics published to least recently were dropped (Hub:Log:MaxTopics is {Max})")]
         public static partial void TopicsDropped(ILogger logger, int count, int max);
 
+        [LoggerMessage(EventId = 3010, Level = LogLevel.Warning, Message = "Looking for other writers' commits to the event log at {Path} failed; this node learns of them late until a look succeeds (tried at every Hub:Log:Sqlite:PollInterval)")]
+        public static partial void PollFailed(ILogger logger, Exception exception, string path);
+
         [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "The positions of {Count} groups gone longer than the retention (Hub:Log:Retention:MaxAge) were removed")]
         public static partial void GroupPositionsExpired(ILogger logger, int count);
 

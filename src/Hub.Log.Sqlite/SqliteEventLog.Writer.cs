@@ -7,8 +7,9 @@ public sealed partial class SqliteEventLog
 {
     /// <summary>
     /// The one writer: takes every append waiting (up to a group's size) into one transaction, and runs retention when
-    /// the timer asks, between groups, on the same connection: nothing else ever takes the file's write lock, so a
-    /// commit never waits in SQLite's busy handler. An error it does not expect stops it, loudly (see <see cref="Fail"/>):
+    /// the timer asks, between groups, on the same connection: nothing else in this process takes the file's write lock,
+    /// so a commit waits in SQLite's busy handler only for another process writing the same file (see the Shared part).
+    /// An error it does not expect stops it, loudly (see <see cref="Fail"/>):
     /// what it held and everything queued after is refused, never left waiting.
     /// </summary>
     private async Task WriteLoopAsync()
@@ -140,49 +141,69 @@ public sealed partial class SqliteEventLog
         }
     }
 
-    /// <summary>Assigns sequences, writes the group in one transaction, and only then shows it to readers and answers.</summary>
+    /// <summary>
+    /// Decides and writes the group in one transaction, and only then shows it to the node and answers. The transaction
+    /// begins with the file's write lock (<c>BEGIN IMMEDIATE</c>), so what it reads (the head, stored ids and keys) is what
+    /// it writes over: two processes on one file agree on every sequence, duplicate and answer.
+    /// </summary>
     private void Commit(List<PendingAppend> group, int eventCount)
     {
         var now = _time.GetUtcNow();
         _dedup.Expire(now);
-        var head = _head;
         var answers = new IReadOnlyList<AppendedEvent>[group.Count];
         var entries = new List<LogEntry>(eventCount);
         var newIds = new List<(string Topic, string Id)>();
         var newKeys = new List<(IdempotencyKey Key, AppendedEvent[] Answer)>();
-        for (var g = 0; g < group.Count; g++)
+        long head, before = _writtenHead;
+        SqliteTransaction? transaction = null;
+        try
         {
-            var append = group[g];
-            if (append.IdempotencyKey is { } key && _dedup.TryGetAnswer(key, out var earlier))
+            transaction = _writer.BeginTransaction(deferred: false);
+            _statements.Enlist(transaction);
+            head = SeeOtherWriters();
+            for (var g = 0; g < group.Count; g++)
             {
-                answers[g] = earlier;
-                continue;
+                var append = group[g];
+                if (append.IdempotencyKey is { } key && TryGetAnswer(key, now, out var earlier))
+                {
+                    answers[g] = earlier;
+                    continue;
+                }
+
+                if (_shared)
+                {
+                    LearnStoredIds(append.Events, now);
+                }
+
+                var results = SequenceAssigner.Assign(append.Events, ref head, _dedup, now, entries, newIds);
+                if (append.IdempotencyKey is { } newKey)
+                {
+                    _dedup.RememberAnswer(newKey, results, now);
+                    newKeys.Add((newKey, results));
+                }
+
+                answers[g] = results;
             }
 
-            var results = SequenceAssigner.Assign(append.Events, ref head, _dedup, now, entries, newIds);
-            if (append.IdempotencyKey is { } newKey)
-            {
-                _dedup.RememberAnswer(newKey, results, now);
-                newKeys.Add((newKey, results));
-            }
-
-            answers[g] = results;
-        }
-
-        if (entries.Count > 0 || newKeys.Count > 0)
-        {
-            try
+            if (entries.Count > 0 || newKeys.Count > 0)
             {
                 Write(entries, newIds, newKeys, now);
             }
-            catch (Exception ex) when (IsTransient(ex))
-            {
-                // Nothing of the group was committed (the disk is full, an I/O error): forget what it made dedup remember,
-                // and refuse it whole. The log is unwritable until a write succeeds again.
-                Forget(newIds, newKeys);
-                Refuse(group, WriteFailed(ex, group.Count, eventCount));
-                return;
-            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            // Nothing of the group was committed (the disk is full, an I/O error, the lock not had): forget what it made dedup
+            // remember, and refuse it whole. The log is unwritable until a write succeeds again.
+            Forget(newIds, newKeys);
+            Refuse(group, WriteFailed(ex, group.Count, eventCount));
+            return;
+        }
+        finally
+        {
+            transaction?.Dispose();
+            _statements.Enlist(null);
         }
 
         if (FileChanged() is { } change)
@@ -199,8 +220,14 @@ public sealed partial class SqliteEventLog
             Recovered();
         }
 
-        // Committed: now the node may see it, in order, and then the publishers get their answers.
-        Volatile.Write(ref _head, head);
+        // Committed: now the node may see it, in order (other writers' rows before it first), then the publishers are answered.
+        _writtenHead = head;
+        RaiseHead(head);
+        if (head - entries.Count > before)
+        {
+            _feed!.HeadMoved(head - entries.Count);
+        }
+
         if (entries.Count > 0)
         {
             _feed!.Committed(entries);
@@ -227,11 +254,10 @@ public sealed partial class SqliteEventLog
         _dedup.Forget(newIds, null);
     }
 
+    /// <summary>Writes the group's rows in the writer's open transaction.</summary>
     private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(IdempotencyKey Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)
     {
         var at = now.ToUnixTimeMilliseconds();
-        using var transaction = _writer.BeginTransaction();
-        _statements.Enlist(transaction);
         var perTopic = new Dictionary<string, (long Count, long Last)>(StringComparer.Ordinal);
         foreach (var entry in entries)
         {
@@ -254,7 +280,5 @@ public sealed partial class SqliteEventLog
         {
             _statements.UpsertTopic(topic, count, last);
         }
-
-        transaction.Commit();
     }
 }

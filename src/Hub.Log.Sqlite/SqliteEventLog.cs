@@ -48,7 +48,7 @@ public sealed partial class SqliteEventLog : IEventStore
     private readonly Task _writerLoop;
     private readonly Task _trimLoop;
     private long _pendingEvents;
-    private long _head;      // committed head (written by the writer task; read with Volatile by others)
+    private long _head;      // the file's head as this instance knows it: raised by its writer and by the poll (RaiseHead)
     private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
     private int _maintenanceQueued; // 1 while a retention pass waits in the writer's queue
     private int _positionsQueued;   // 1 while a write of group positions waits in the writer's queue
@@ -103,6 +103,8 @@ public sealed partial class SqliteEventLog : IEventStore
                 "(set Hub:Log:Sqlite:Path to a writable file, or Hub:Log:Kind to Memory)", ex);
         }
 
+        _writtenHead = _head;
+        _dataVersion = _statements.DataVersion();
         Log.Opened(_logger, Path, _head, _trimmedTo);
         _writerLoop = Task.Run(WriteLoopAsync);
         _trimLoop = Task.Run(TrimLoopAsync);
@@ -135,6 +137,7 @@ public sealed partial class SqliteEventLog : IEventStore
 
         // Nothing is appended before the node attaches, so what was loaded is the snapshot at the head.
         var topics = Interlocked.Exchange(ref _storedTopics, null) ?? [];
+        _pollLoop = Task.Run(PollLoopAsync);
         return new StoreSnapshot(Head, topics);
     }
 
@@ -221,6 +224,7 @@ public sealed partial class SqliteEventLog : IEventStore
         await _writerLoop.ConfigureAwait(false);
         _stopping.Cancel();
         await _trimLoop.ConfigureAwait(false);
+        await _pollLoop.ConfigureAwait(false);
         _statements.Dispose();
         _writer.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));

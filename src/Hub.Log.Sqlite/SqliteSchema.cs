@@ -19,6 +19,9 @@ internal static class SqliteSchema
     public static SchemaMigration Apply(SqliteConnection connection, string synchronous)
     {
         using var command = connection.CreateCommand();
+        // First: another process may hold the file's lock (a second hub on the same file); wait for it, up to 10 s.
+        command.CommandText = "PRAGMA busy_timeout = 10000";
+        command.ExecuteNonQuery();
         command.CommandText = "PRAGMA journal_mode = WAL";
         var mode = command.ExecuteScalar() as string;
         if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
@@ -28,7 +31,6 @@ internal static class SqliteSchema
 
         command.CommandText = $"""
             PRAGMA synchronous = {(string.Equals(synchronous, "Normal", StringComparison.OrdinalIgnoreCase) ? "NORMAL" : "FULL")};
-            PRAGMA busy_timeout = 10000;
             """;
         command.ExecuteNonQuery();
 
@@ -163,11 +165,10 @@ internal static class SqliteSchema
             return epoch;
         }
 
-        epoch = LogEpoch.New();
-        command.CommandText = "INSERT INTO meta (key, value) VALUES ('epoch', $epoch)";
-        command.Parameters.AddWithValue("$epoch", epoch);
-        command.ExecuteNonQuery();
-        return epoch;
+        // Two processes opening a new file at once: the first insert wins, and both read the one that won.
+        command.CommandText = "INSERT OR IGNORE INTO meta (key, value) VALUES ('epoch', $epoch); SELECT value FROM meta WHERE key = 'epoch'";
+        command.Parameters.AddWithValue("$epoch", LogEpoch.New());
+        return (string)command.ExecuteScalar()!;
     }
 }
 

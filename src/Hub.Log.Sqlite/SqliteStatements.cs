@@ -9,6 +9,10 @@ internal sealed class SqliteStatements : IDisposable
     private readonly SqliteCommand _insertDedup;
     private readonly SqliteCommand _insertIdempotency;
     private readonly SqliteCommand _upsertTopic;
+    private readonly SqliteCommand _storedId;
+    private readonly SqliteCommand _storedAnswer;
+    private readonly SqliteCommand _storedHead;
+    private readonly SqliteCommand _dataVersion;
 
     public SqliteStatements(SqliteConnection connection)
     {
@@ -20,15 +24,50 @@ internal sealed class SqliteStatements : IDisposable
             "$subject", "$key", "$answer", "$time");
         _upsertTopic = Create(connection, "INSERT INTO topics (topic, count, last_sequence) VALUES ($topic, $count, $last) ON CONFLICT (topic) DO UPDATE SET count = count + excluded.count, last_sequence = excluded.last_sequence",
             "$topic", "$count", "$last");
+        _storedId = Create(connection, "SELECT sequence FROM dedup WHERE topic = $topic AND id = $id AND time >= $since", "$topic", "$id", "$since");
+        _storedAnswer = Create(connection, "SELECT answer FROM idempotency WHERE subject = $subject AND key = $key AND time >= $since", "$subject", "$key", "$since");
+        // The head survives retention deleting every row: the topics keep the last sequence (only ever read when events is empty).
+        _storedHead = Create(connection, "SELECT coalesce((SELECT max(sequence) FROM events), (SELECT max(last_sequence) FROM topics), 0)");
+        _dataVersion = Create(connection, "PRAGMA data_version");
     }
 
-    public void Enlist(SqliteTransaction transaction)
+    public void Enlist(SqliteTransaction? transaction)
     {
         _insertEvent.Transaction = transaction;
         _insertDedup.Transaction = transaction;
         _insertIdempotency.Transaction = transaction;
         _upsertTopic.Transaction = transaction;
+        _storedId.Transaction = transaction;
+        _storedAnswer.Transaction = transaction;
+        _storedHead.Transaction = transaction;
+        _dataVersion.Transaction = transaction;
     }
+
+    /// <summary>The sequence stored for <c>(topic, id)</c> since <paramref name="since"/>, by any writer of the file.</summary>
+    public long? StoredId(string topic, string id, long since)
+    {
+        var p = _storedId.Parameters;
+        p[0].Value = topic;
+        p[1].Value = id;
+        p[2].Value = since;
+        return _storedId.ExecuteScalar() is long sequence ? sequence : null;
+    }
+
+    /// <summary>The answer stored for an idempotency key since <paramref name="since"/>, by any writer of the file.</summary>
+    public string? StoredAnswer(IdempotencyKey key, long since)
+    {
+        var p = _storedAnswer.Parameters;
+        p[0].Value = key.Subject;
+        p[1].Value = key.Key;
+        p[2].Value = since;
+        return _storedAnswer.ExecuteScalar() as string;
+    }
+
+    /// <summary>The file's head: the last sequence any writer committed.</summary>
+    public long StoredHead() => Convert.ToInt64(_storedHead.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>SQLite's <c>data_version</c> for this connection: it changes when another connection commits.</summary>
+    public long DataVersion() => Convert.ToInt64(_dataVersion.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
 
     public void InsertEvent(LogEntry entry)
     {
@@ -88,6 +127,10 @@ internal sealed class SqliteStatements : IDisposable
         _insertDedup.Dispose();
         _insertIdempotency.Dispose();
         _upsertTopic.Dispose();
+        _storedId.Dispose();
+        _storedAnswer.Dispose();
+        _storedHead.Dispose();
+        _dataVersion.Dispose();
     }
 
     private static SqliteCommand Create(SqliteConnection connection, string sql, params string[] parameters)

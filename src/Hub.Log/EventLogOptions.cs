@@ -114,6 +114,15 @@ public sealed class EventLogOptions
         [Range(1, 100_000_000, ErrorMessage = "Hub:Log:Sqlite:MaxPendingEvents must be between 1 and 100000000.")]
         public int MaxPendingEvents { get; set; } = 100_000;
 
+        /// <summary>
+        /// How often a hub looks whether another process committed to the same file (one <c>PRAGMA data_version</c>), so
+        /// that its subscribers receive those events too; the longest such an event waits before it is seen. Default 20 ms.
+        /// </summary>
+        [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00", ErrorMessage = "Hub:Log:Sqlite:PollInterval must be between 00:00:00.001 and 00:01:00.")]
+        public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+        internal static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(20);
+
         /// <summary>The most events one group commit (one transaction) takes. Default 10,000.</summary>
         [Range(1, 1_000_000, ErrorMessage = "Hub:Log:Sqlite:MaxGroupEvents must be between 1 and 1000000.")]
         public int MaxGroupEvents { get; set; } = 10_000;
