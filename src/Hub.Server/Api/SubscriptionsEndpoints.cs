@@ -52,6 +52,7 @@ internal static class SubscriptionsEndpoints
 
     internal static SubscriptionInfo Describe(ISubscription s) => new(
         s.Id,
+        s.WireId,
         s.ConnectionId,
         s.Request.Topics,
         s.Request.Types,

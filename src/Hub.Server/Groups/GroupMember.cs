@@ -30,10 +30,11 @@ public sealed partial class GroupMember : ISubscription
     private long _dropped;
     private int _buffered;
 
-    internal GroupMember(string id, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
+    internal GroupMember(string id, string wireId, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
     {
         _leave = leave;
         Id = id;
+        WireId = wireId;
         ConnectionId = connectionId;
         Request = request;
         _group = group;
@@ -46,6 +47,9 @@ public sealed partial class GroupMember : ISubscription
 
     /// <inheritdoc />
     public string Id { get; }
+
+    /// <inheritdoc />
+    public string WireId { get; }
 
     /// <inheritdoc />
     public string ConnectionId { get; }
@@ -144,7 +148,7 @@ public sealed partial class GroupMember : ISubscription
             {
                 if (item is GapNotice gap)
                 {
-                    await _channel.SendGapAsync(ConnectionId, Id, gap, token).ConfigureAwait(false);
+                    await _channel.SendGapAsync(ConnectionId, WireId, gap, token).ConfigureAwait(false);
                     Interlocked.Add(ref _dropped, gap.To - gap.From + 1);
                     _metrics.RecordDropped(gap.To - gap.From + 1, gap.Reason);
                     continue;
@@ -163,7 +167,7 @@ public sealed partial class GroupMember : ISubscription
                     entries.Add(groupItem.Redelivered ? MarkRedelivered(groupItem.Entry) : groupItem.Entry);
                 }
 
-                await _channel.SendEventsAsync(ConnectionId, Id, entries, token).ConfigureAwait(false);
+                await _channel.SendEventsAsync(ConnectionId, WireId, entries, token).ConfigureAwait(false);
                 Interlocked.Add(ref _delivered, batch.Count);
                 Interlocked.Add(ref _buffered, -batch.Count);
                 _metrics.RecordDelivered(batch.Count);
@@ -171,7 +175,7 @@ public sealed partial class GroupMember : ISubscription
 
             if (Volatile.Read(ref _ending) is { Notify: true } ending)
             {
-                await _channel.SendEndedAsync(ConnectionId, Id, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
+                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)

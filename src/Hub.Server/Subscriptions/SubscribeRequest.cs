@@ -23,6 +23,13 @@ public sealed class SubscribeRequest
     {
     }
 
+    /// <summary>The longest subscription id a client may choose.</summary>
+    public const int MaxIdLength = 64;
+
+    /// <summary>The subscription id the client chose (unique among its connection's live subscriptions), or
+    /// <see langword="null"/> for one chosen by the hub.</summary>
+    public string? Id { get; private init; }
+
     /// <summary>The topic patterns as written.</summary>
     public IReadOnlyList<string> Topics { get; private init; } = [];
 
@@ -64,6 +71,7 @@ public sealed class SubscribeRequest
             throw new SubscribeRequestException("request", $"must be an object (got {PublishRequestParser.Describe(request.ValueKind)})");
         }
 
+        var id = ParseId(request);
         var (topics, patterns) = ParseTopics(request);
         var types = ParseTypes(request);
 
@@ -110,6 +118,7 @@ public sealed class SubscribeRequest
 
         return new SubscribeRequest
         {
+            Id = id,
             Topics = topics,
             Patterns = patterns,
             Types = types,
@@ -122,6 +131,25 @@ public sealed class SubscribeRequest
             Dispatch = group is null ? null : dispatch == "partition" ? Groups.GroupDispatchMode.Partition : Groups.GroupDispatchMode.Demand,
         };
     }
+
+    private static string? ParseId(JsonElement request)
+    {
+        if (!request.TryGetProperty("id", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { } id || !IsValidId(id))
+        {
+            throw new SubscribeRequestException("id", $"must be null or 1 to {MaxIdLength} characters of [A-Za-z0-9_.:-] (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return id;
+    }
+
+    /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>.</summary>
+    internal static bool IsValidId(string id) =>
+        id.Length is > 0 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
 
     private static string? ParseGroup(JsonElement request)
     {
