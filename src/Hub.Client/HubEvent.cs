@@ -9,7 +9,7 @@ namespace Hub.Client;
 /// <param name="Id">The publisher's id, if any.</param>
 /// <param name="Key">The partition key, if any.</param>
 /// <param name="Time">When the hub accepted it.</param>
-/// <param name="Data">The payload as published (<see cref="JsonValueKind.Undefined"/> when there was none).</param>
+/// <param name="Data">The payload as published (<see cref="JsonValueKind.Null"/> when there was none).</param>
 /// <param name="Headers">String metadata, if any.</param>
 /// <param name="Redelivered">In a group: it was in flight to a member that left, and may have been handled there.</param>
 public sealed record HubEvent(
@@ -24,5 +24,5 @@ public sealed record HubEvent(
     bool Redelivered) : HubMessage
 {
     /// <summary>The payload as <typeparamref name="T"/> (camelCase JSON names).</summary>
-    public T? DataAs<T>() => Data.ValueKind == JsonValueKind.Undefined ? default : Data.Deserialize<T>(HubJson.Options);
+    public T? DataAs<T>() => Data.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null ? default : Data.Deserialize<T>(HubJson.Options);
 }

@@ -303,6 +303,8 @@ public sealed class HubSubscription : IAsyncDisposable
                     }
 
                     _epoch = answer.Epoch ?? _epoch;
+                    // The stream starts after the answer's position: a resume before any event was taken starts there.
+                    _resumeAfter ??= _grouped ? null : answer.Position;
                     waiter = SupersedeLocked(establishment);
                     if (Request.Demand == DemandMode.Manual && _phase == Phase.Active && _credits > 0)
                     {
