@@ -97,3 +97,10 @@ test('hub-client.js over MessagePack: automatic demand, every event once and in 
     await client.stop();
   }
 });
+
+test('the hub serves the browser build of the MessagePack protocol beside signalr.min.js', async () => {
+  const response = await fetch(`${hub.url}/lib/signalr-protocol-msgpack.min.js`);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type'), /javascript/);
+  assert.match(await response.text(), /MessagePackHubProtocol/);
+});
