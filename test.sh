@@ -26,48 +26,68 @@ passed=0
 failed=0
 status=0
 
+# A suite is honest only if it printed its summary, ran at least one test, skipped none and failed none; anything
+# else fails the run (and counts as one failure when the suite printed no count of its own).
+refuse() { echo "test.sh: $1" >&2; status=1; }
+
 echo "== .NET tests"
 set +e
 dotnet test Hub.sln -c Release --no-build 2>&1 | tee "$log_dir/dotnet.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+[ "${PIPESTATUS[0]}" -eq 0 ] || refuse "dotnet test exited non-zero"
 set -e
-while read -r f p; do
+# Every test project (IsTestProject) must print its own "Passed!/Failed! - Failed: f, Passed: p, Skipped: s, Total: t … - Name.dll" line.
+for project in $(grep -l '<IsTestProject>true</IsTestProject>' tests/*/*.csproj); do
+  assembly=$(basename "$project" .csproj)
+  summary=$(grep -E "(Passed|Failed)!.* - ${assembly}\.dll" "$log_dir/dotnet.log" | tail -n 1 || true)
+  if [ -z "$summary" ]; then
+    refuse "$assembly printed no test summary"; failed=$((failed + 1)); continue
+  fi
+  read -r f p s t < <(sed -nE 's/.*Failed:\s+([0-9]+),\s+Passed:\s+([0-9]+),\s+Skipped:\s+([0-9]+),\s+Total:\s+([0-9]+).*/\1 \2 \3 \4/p' <<<"$summary")
+  if [ -z "${t:-}" ]; then refuse "$assembly: unreadable summary: $summary"; failed=$((failed + 1)); continue; fi
+  [ "$t" -gt 0 ] || refuse "$assembly ran zero tests"
+  [ "$s" -eq 0 ] || refuse "$assembly skipped $s tests"
+  [ "$f" -eq 0 ] || refuse "$assembly: $f failed"
   passed=$((passed + p)); failed=$((failed + f))
-done < <(sed -nE 's/.*(Passed|Failed)!\s+-\s+Failed:\s+([0-9]+),\s+Passed:\s+([0-9]+).*/\2 \3/p' "$log_dir/dotnet.log")
+done
+
+hub_dll="$PWD/src/Hub.Server/bin/Release/net10.0/Hub.Server.dll"
+# node --test prints "# tests N", "# pass N", "# fail N", "# skipped N", "# todo N" at the end of a run.
+node_suite() {
+  local name=$1 dir=$2; shift 2
+  local log="$log_dir/$name.log"
+  set +e
+  (cd "$dir" && HUB_DLL="$hub_dll" "$@" 2>&1) | tee "$log"
+  [ "${PIPESTATUS[0]}" -eq 0 ] || refuse "$name exited non-zero"
+  set -e
+  local t p f s d
+  t=$(sed -nE 's/^# tests ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  s=$(sed -nE 's/^# skipped ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  d=$(sed -nE 's/^# todo ([0-9]+)$/\1/p' "$log" | tail -n 1)
+  if [ -z "$t" ] || [ -z "$p" ] || [ -z "$f" ]; then
+    refuse "$name printed no test summary"; failed=$((failed + 1)); return
+  fi
+  [ "$t" -gt 0 ] || refuse "$name ran zero tests"
+  [ "${s:-0}" -eq 0 ] || refuse "$name skipped $s tests"
+  [ "${d:-0}" -eq 0 ] || refuse "$name has $d todo tests"
+  [ "$f" -eq 0 ] || refuse "$name: $f failed"
+  passed=$((passed + p)); failed=$((failed + f))
+}
 
 echo "== contract tests (official @microsoft/signalr client, plain HTTP)"
-set +e
-(cd tests/contract && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/contract.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-set -e
+node_suite contract tests/contract npm test
 
 echo "== page tests (headless Chromium: dashboard, demo, hub-client.js in the browser)"
 export SCREENSHOT_DIR="${SCREENSHOT_DIR:-$PWD/tests/browser/screenshots/$(date -u +%Y%m%dT%H%M%SZ)}"
-set +e
-(cd tests/browser && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/browser.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-set -e
+node_suite browser tests/browser npm test
 echo "screenshots: $SCREENSHOT_DIR"
 
-
 echo "== generated TypeScript client (@hey-api/openapi-ts, from the build-time OpenAPI document, against a real hub process)"
-set +e
-(cd tests/clients && HUB_DLL="$PWD/../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll" npm test 2>&1) | tee "$log_dir/clients.log"
-[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-set -e
+node_suite clients tests/clients npm test
 
-for node_log in "$log_dir/contract.log" "$log_dir/browser.log" "$log_dir/clients.log"; do
-  p=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
-  f=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$node_log" | tail -n 1)
-  # A suite that printed no count (it did not run) counts as one failure.
-  [ -n "$p$f" ] || f=1
-  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
-done
-
-if [ "$passed" -eq 0 ]; then
-  echo "no test ran" >&2
-  status=1
-fi
+[ "$passed" -gt 0 ] || refuse "no test ran"
+[ "$failed" -eq 0 ] || status=1
 
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -278,6 +278,7 @@ public class ConsumerSupervisorTests
         supervisor.Stop(StageExitReason.Shutdown);
 
         Assert.Same(StageExitReason.Shutdown, await Wait.For(supervisor.Completion));
+        Assert.Equal(3, children.Attempts.Length); // the three running children, each cancelled by the shutdown
         Assert.All(children.Attempts, attempt => Assert.True(attempt.IsCanceled));
         Assert.DoesNotContain(_diagnostics, d => d.Kind == StageDiagnosticKind.ChildFailed);
         Assert.Same(StageExitReason.Shutdown, await Wait.For(subscription.Ended));

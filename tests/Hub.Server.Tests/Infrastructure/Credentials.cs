@@ -47,7 +47,7 @@ public static class Credentials
 
     /// <summary>A token (HS256 unless told) for <paramref name="subject"/> with the given grants.</summary>
     public static string Token(string subject, string[]? subscribe = null, string[]? publish = null, bool admin = false,
-        DateTime? expires = null, string signingKey = SigningKey)
+        DateTime? expires = null, string signingKey = SigningKey, string? issuer = null, string? audience = null)
     {
         var claims = new Dictionary<string, object> { ["sub"] = subject };
         if (subscribe is not null)
@@ -72,6 +72,8 @@ public static class Credentials
             IssuedAt = until.AddHours(-1),
             NotBefore = until.AddHours(-1),
             Expires = until,
+            Issuer = issuer,
+            Audience = audience,
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)), SecurityAlgorithms.HmacSha256),
         });
     }
