@@ -30,17 +30,18 @@ public static class HubEndpointRouteBuilderExtensions
             .AnswersProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Hub:Publish:MaxBodyBytes`. Nothing was appended.")
             .AnswersProblem(StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not JSON (`application/json` or `application/*+json`). Nothing was appended.")
             .AnswersProblem(StatusCodes.Status429TooManyRequests, "This client publishes more than it may right now: try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
-            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting, or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
+            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting, its log cannot be written (disk full, I/O error, a failed writer or database file: `/health/ready` says so), or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
             .DisableAntiforgery()
             .RequireAuthorization(HubPolicies.Client).RequireRateLimiting(PublishRateLimiting.Policy);
 
         api.MapGet("/events", EventsEndpoints.ReadAsync)
             .WithName("ReadEvents")
             .WithSummary("Read the log after a sequence")
-            .WithDescription("Reads up to `limit` events after sequence `after` whose topic matches the pattern `topic` (default `>`, every topic). Events older than the retention are gone: a page then starts at the oldest retained event.")
-            .Answers<EventsPage>(StatusCodes.Status200OK, "The matching events after `after`, in sequence order, and `next`: pass it as `after` to read on.")
+            .WithDescription("Reads up to `limit` events after sequence `after` whose topic matches the pattern `topic` (default `>`, every topic). Events older than the retention are gone: a page then starts at the oldest retained event. Each call examines at most `Hub:Log:MaxScanEvents` events and answers at most `Hub:Log:MaxPageBytes` of them, so a page may hold fewer than `limit`, or none, while `next` moves on: read until `next` stops moving. The answer's `epoch` names the log; pass it back as `epoch` with `after`, so that a log that was reset (a new or emptied one) answers 409 instead of a page that is not what came after yours.")
+            .Answers<EventsPage>(StatusCodes.Status200OK, "The matching events after `after`, in sequence order, `next` (pass it as `after` to read on) and the log's `epoch`.")
             .AnswersValidationProblem("A bad `topic` pattern, `after` or `limit`: `errors` names it.")
             .AnswersAuthProblems("The credentials may not read this topic.")
+            .AnswersProblem(StatusCodes.Status409Conflict, "The log was reset: `epoch` is not the log's, or `after` is beyond its head (`field` names which; `epoch` and `head` say where the log is now). Read again from `after=0`.")
             .RequireAuthorization(HubPolicies.Client);
 
         api.MapGet("/topics", SubscriptionsEndpoints.ListTopics)
@@ -82,7 +83,7 @@ public static class HubEndpointRouteBuilderExtensions
         endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Client);
         endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Admin);
 
-        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false }).WithName("Live");
+        endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");
         return endpoints;
     }

@@ -81,7 +81,9 @@ public static class HubServiceCollectionExtensions
         services.AddHubOpenApi();
         services.AddHubSecurity(configuration);
         services.AddHubLimits(configuration);
-        services.AddHealthChecks().AddCheck<EventLogHealthCheck>("log", tags: ["ready"]);
+        services.AddHealthChecks()
+            .Add(new(EventLogHealthCheck.ReadinessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: false), null, ["ready"]))
+            .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
         return services;
     }

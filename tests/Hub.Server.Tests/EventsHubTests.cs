@@ -151,12 +151,18 @@ public sealed class EventsHubTests
     }
 
     [Fact]
-    public async Task Subscribe_AfterBeyondTheHead_StartsAtTheHead()
+    public async Task Subscribe_AfterBeyondTheHead_FailsNamingAfter_SaysTheLogWasReset_AndCreatesNothing()
     {
         await using var hub = await TestHub.StartAsync();
         await hub.PublishManyAsync("x", 3);
         await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 1000));
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs([">"], After: 1000)));
+        Assert.Contains("after: 1000 is beyond the head of this hub's log (3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("the log was reset", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await hub.GetSubscriptionsAsync());
+
+        // At the head is not beyond it.
+        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 3));
         Assert.Equal(3, log.Position);
         await hub.PublishManyAsync("x", 1);
         await log.WaitForCountAsync(1);

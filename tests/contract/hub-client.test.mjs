@@ -131,8 +131,7 @@ test('automatic demand: max 10 / min 5 asks 5 after 5 HANDLED, never holds more 
   assert.deepEqual(seen, published, 'every event once, in order');
   assert.equal(sub.lastSequence, published.at(-1));
   assert.deepEqual(violations, [], 'queued ≤ maxDemand and credits + queued ≤ maxDemand in every handler call');
-  assert.ok(asks.every(([id, n]) => id === sub.id && n === 5), JSON.stringify(asks));
-  assert.equal(asks.length, 20, 'one ask of 5 per 5 events handled');
+  assert.deepEqual(asks, Array.from({ length: 20 }, () => [sub.id, 5]), 'one ask of 5 per 5 events handled');
   const maxCredits = await stopWatching();
   assert.ok(maxCredits <= 10, `the hub held ${maxCredits} credits`);
   assert.ok(maxCredits > 0, 'the watch saw the subscription');
@@ -439,11 +438,112 @@ test('resume after a hub restart (SIGTERM → ended "shutdown"): nothing lost, n
   await until(() => sub.handled >= 400, 'all 400 handled');
   assert.deepEqual(seen, [...first, ...second], 'each event exactly once, in order');
   assert.ok(queuedAtStop > 1, `events were waiting in the client (${queuedAtStop})`);
-  // The hub's notice is usually there; when events have just flowed it sometimes is not (the connection closes
-  // first): either way nothing is lost, and a shutdown never ends the subscription.
-  assert.ok(endedOnWire.every((reason) => reason === 'shutdown'), endedOnWire.join(','));
+  // The hub writes its `ended {reason: "shutdown"}` before SignalR closes the connection, but SignalR closes connections
+  // at shutdown without draining what is still in their pipes (HttpConnectionManager.CloseConnections), so the notice is
+  // now and then lost with the connection; the client's side of it is checked every time by the proxy test above. What
+  // holds every time: the hub ends it for no other reason, nothing is lost, and a shutdown never ends the subscription.
+  assert.deepEqual(endedOnWire.filter((reason) => reason !== 'shutdown'), [], 'no ended reason but shutdown');
   assert.deepEqual(onEnded, [], 'a shutdown is not the end of the subscription');
   assert.equal(client.state, 'connected');
+});
+
+async function epochOf(baseUrl) {
+  const page = await (await fetch(`${baseUrl}/api/events?limit=1`)).json();
+  assert.match(page.epoch, /^[0-9a-f]{32}$/);
+  return page.epoch;
+}
+
+test('a log replaced by an empty one under a resuming client: onReset, then the new log from its start, none of its events skipped', async () => {
+  const replaced = await startHub();
+  cleanups.push(() => replaced.stop());
+  const client = await connect(replaced.url);
+  const topic = uniqueTopic('reset');
+  const seen = [];
+  const resets = [];
+  const onEnded = [];
+  const sub = await client.subscribe({ topics: [topic], maxDemand: 10 }, (event, s) => { seen.push([s.epoch, event.sequence, event.data.n]); },
+    { onReset: (info, s) => { resets.push({ ...info, handled: s.handled }); }, onEnded: (info) => { onEnded.push(info); } });
+  const oldEpoch = sub.epoch;
+  assert.equal(oldEpoch, await epochOf(replaced.url));
+  const first = await publish(replaced.url, many(topic, 30));
+  await until(() => sub.handled === 30, 'the first 30 handled');
+
+  // The hub comes back on a fresh file: a new log, whose sequences start at 1 again, below the client's lastSequence.
+  await replaced.restart({ fresh: true });
+  const newEpoch = await epochOf(replaced.url);
+  assert.notEqual(newEpoch, oldEpoch);
+  const second = await publish(replaced.url, many(topic, 10, 30));
+  assert.deepEqual(second, first.slice(0, 10), 'the new log reuses the old sequences');
+  await until(() => sub.handled === 40, 'the 10 events of the new log handled');
+
+  assert.deepEqual(seen, [
+    ...first.map((sequence, i) => [oldEpoch, sequence, i]),
+    ...second.map((sequence, i) => [newEpoch, sequence, 30 + i]),
+  ]);
+  assert.equal(resets.length, 1, JSON.stringify(resets));
+  assert.deepEqual({ ...resets[0], message: undefined }, { message: undefined, epoch: oldEpoch, lastSequence: first.at(-1), handled: 30 });
+  assert.match(resets[0].message, /epoch: '[0-9a-f]{32}' is not the epoch of this hub's log .*the log was reset/);
+  assert.equal(sub.epoch, newEpoch);
+  assert.equal(sub.lastSequence, second.at(-1));
+  assert.deepEqual(onEnded, []);
+  assert.equal(client.state, 'connected');
+});
+
+test('onReset chooses where the new log is read from: after a sequence, or the subscription ends', async () => {
+  const replaced = await startHub();
+  cleanups.push(() => replaced.stop());
+  const proxy = new TcpProxy({ port: replaced.port });
+  const port = await proxy.start();
+  cleanups.push(() => proxy.close());
+  const client = await connect(`http://127.0.0.1:${port}`);
+  const [kept, stopped] = [uniqueTopic('chosen'), uniqueTopic('stopped')];
+  const seen = [];
+  const ended = [];
+  const sub = await client.subscribe({ topics: [kept] }, (event) => { seen.push([event.sequence, event.data.n]); }, { onReset: () => 3 });
+  const ends = await client.subscribe({ topics: [stopped] }, () => {}, { onReset: () => false, onEnded: (info) => { ended.push(info.reason); } });
+  const first = await publish(replaced.url, many(kept, 5));
+  await until(() => sub.handled === 5, 'the first 5 handled');
+
+  // The client cannot reach the hub while it is replaced, so the new log holds these 6 events before it comes back.
+  proxy.blocked = true;
+  proxy.cutAll();
+  await until(() => client.state === 'reconnecting', 'the client to notice the drop');
+  await replaced.restart({ fresh: true });
+  const second = await publish(replaced.url, many(kept, 6, 100));
+  proxy.blocked = false;
+  await until(() => sub.handled === 8, 'the events of the new log after 3');
+  await until(() => ended.length === 1, 'the other subscription to end');
+
+  assert.deepEqual(seen, [...first.map((sequence, i) => [sequence, i]), ...second.slice(3).map((sequence, i) => [sequence, 103 + i])]);
+  assert.deepEqual(ended, ['reset']);
+  assert.equal(ends.closed, true);
+  assert.deepEqual((await serverView(replaced.url)).map((s) => s.topics), [[kept]]);
+});
+
+test('the duplicate guard starts at the position the hub answered, and a resume with nothing handled starts there too', async () => {
+  const proxy = new TcpProxy({ port: hub.port });
+  const port = await proxy.start();
+  cleanups.push(() => proxy.close());
+  const client = await connect(`http://127.0.0.1:${port}`, { skipNegotiation: true, transport: signalR.HttpTransportType.WebSockets });
+  const topic = uniqueTopic('position');
+  const before = await publish(hub.url, many(topic, 3));
+  const seen = [];
+  const sub = await client.subscribe({ topics: [topic] }, (event) => { seen.push(event.sequence); }); // after: null
+  const position = (await serverView(hub.url, sub.id)).position;
+  assert.ok(position >= before.at(-1), `the stream starts after ${position}`);
+
+  // An event at or below the answered position is not this stream's: it is dropped, never handled.
+  const stray = JSON.stringify({ type: 1, target: 'events', arguments: [sub.id, [{ sequence: position, topic, data: { n: -1 } }]] }) + '\u001e';
+  assert.equal(proxy.injectToClients(webSocketTextFrame(stray)), 1);
+
+  // Nothing handled yet when the network drops; what is published meanwhile comes after the answered position.
+  proxy.blocked = true;
+  proxy.cutAll();
+  await until(() => client.state === 'reconnecting', 'the client to notice the drop');
+  const during = await publish(hub.url, many(topic, 4));
+  proxy.blocked = false;
+  await until(() => sub.handled === 4, 'the 4 published while the client was away');
+  assert.deepEqual(seen, during);
 });
 
 test('start, subscribe and stop: errors say what to do; stop() ends the subscriptions, here and on the hub', async () => {

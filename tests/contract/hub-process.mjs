@@ -1,6 +1,6 @@
 // Starts a real hub process on 127.0.0.1 (a free port) for the contract tests, and stops it by its PID.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const defaultDll = path.resolve(here, '../../src/Hub.Server/bin/Release/net10.0/Hub.Server.dll');
 
-// restart() stops it gracefully (SIGTERM) and starts it again on the same port with the same SQLite file.
+// restart() stops it gracefully (SIGTERM) and starts it again on the same port with the same SQLite file;
+// restart({ fresh: true }) removes the file first (with its -wal and -shm), as if the log were replaced by an empty one.
 export async function startHub(settings = {}) {
   const dll = process.env.HUB_DLL ?? defaultDll;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'hub-contract-'));
@@ -35,8 +36,11 @@ export async function startHub(settings = {}) {
       await terminate();
       rmSync(dataDir, { recursive: true, force: true });
     },
-    async restart() {
+    async restart({ fresh = false } = {}) {
       await terminate();
+      if (fresh) {
+        for (const name of readdirSync(dataDir)) if (name.startsWith('hub.db')) rmSync(path.join(dataDir, name), { force: true });
+      }
       ({ child, url } = await launch(args(url), dataDir));
     },
   };

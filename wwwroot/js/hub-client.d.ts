@@ -48,6 +48,12 @@ export interface SubscribeRequest {
   types?: string[] | null;
   /** `null` (default): new events only; a sequence: replay the log after it. A resume replaces it with `lastSequence`. */
   after?: number | null;
+  /**
+   * The epoch of the log `after` belongs to (as `Subscription.epoch` or `GET /api/events` gave it), when resuming from a
+   * position kept elsewhere: if the hub's log is another one, `onReset` is called instead of reading from the wrong
+   * place. A resume replaces it with the epoch the hub answered.
+   */
+  epoch?: string | null;
   /** The demand window. Default 1000. */
   maxDemand?: number;
   /** The client re-asks `maxDemand - minDemand` after that many events handled. Default `Math.floor(maxDemand / 2)`. */
@@ -88,13 +94,30 @@ export interface Gap {
 /**
  * Why a subscription is over. From the hub: `'deleted'` (`DELETE /api/subscriptions/{id}`), `'overflow'` or
  * `'retention'` (behind the retention with `overflow: 'disconnect'`), or another reason it may add. From the client:
- * `'rejected'` when the hub refused to resume it (with `message`). `'shutdown'` is never passed: the client resumes.
+ * `'rejected'` when the hub refused to resume it (with `message`); `'reset'` when the hub's log was reset and `onReset`
+ * answered `false`. `'shutdown'` is never passed: the client resumes.
  */
 export interface EndedInfo {
-  reason: 'deleted' | 'overflow' | 'retention' | 'rejected' | string;
+  reason: 'deleted' | 'overflow' | 'retention' | 'rejected' | 'reset' | string;
   /** The hub's error, for `'rejected'`. */
   message?: string;
 }
+
+/** What `onReset` is told: the hub's log is not the one the subscription's position belongs to. */
+export interface ResetInfo {
+  /** The hub's error (it names `epoch` or `after` and says the log was reset). */
+  message: string;
+  /** The epoch of the old log (`null` if the hub never answered one, e.g. an `after` given with no `epoch`). */
+  epoch: string | null;
+  /** The last sequence handled (or passed by a gap) in the old log; `null` if none. */
+  lastSequence: number | null;
+}
+
+/**
+ * Where to go on in the new log: `undefined` (the default) from its start, a sequence to read after it, `null` for new
+ * events only, `false` to end the subscription (`onEnded` with reason `'reset'`).
+ */
+export type ResetChoice = undefined | null | false | number;
 
 /** Awaited once per event, one at a time per subscription, in sequence order. A throw goes to `onError`. */
 export type EventHandler<TData = unknown> = (event: HubEvent<TData>, subscription: Subscription) => void | Promise<void>;
@@ -106,6 +129,12 @@ export interface SubscriptionCallbacks {
   onEnded?: (info: EndedInfo, subscription: Subscription) => void;
   /** A handler or callback threw, or the hub refused an `Ask`. Without it, errors go to `console.error`. */
   onError?: (error: unknown, subscription: Subscription) => void;
+  /**
+   * The hub's log was reset (a new or emptied log: its sequences are not the old ones), found when (re)subscribing:
+   * awaited before the subscription goes on, with no handler running; its answer says where. Without it, the new log
+   * is read from its start.
+   */
+  onReset?: (info: ResetInfo, subscription: Subscription) => ResetChoice | Promise<ResetChoice>;
 }
 
 /** One subscription, created by `HubClient.subscribe`. */
@@ -114,8 +143,10 @@ export declare class Subscription {
   /** The current subscription id, chosen by the client (`s1`, `s2`, …, unique on its connection; `GET /api/subscriptions`
    * shows it as `subscriptionId`); it changes at each resume and is `null` while resuming or once closed. */
   readonly id: string | null;
-  /** The request as sent, defaults filled in (`after` as first given). */
+  /** The request as sent, defaults filled in (`after` and `epoch` as first given). */
   readonly request: Readonly<SubscribeRequest> & { maxDemand: number; minDemand: number; demand: 'auto' | 'manual'; after: number | null };
+  /** The epoch of the hub's log that `lastSequence` belongs to, as the hub answered it; `null` before the first answer. */
+  readonly epoch: string | null;
   /** The sequence of the last event handled (or the `to` of the last gap passed); `null` before any. */
   readonly lastSequence: number | null;
   /** Events handled so far (those whose handler threw included). */

@@ -11,7 +11,10 @@
  *  - the client chooses each subscription's id (`Subscribe({id})`), so what the hub sends for it is routed from the
  *    first batch, even when that batch arrives in the same read as the answer;
  *  - reconnects forever (exponential backoff with jitter) until `stop()`, and then resumes each subscription after
- *    the last sequence it handled, so a network blip or a hub restart loses nothing and repeats nothing.
+ *    the last sequence it handled, so a network blip or a hub restart loses nothing and repeats nothing;
+ *  - keeps the log's `epoch` with that sequence and sends both on a resume: a hub whose log was reset (a new or
+ *    emptied log, whose sequences are not the old ones) refuses them, and the client calls `onReset` and subscribes
+ *    again from the start of the new log (or where `onReset` says), instead of skipping the new log's events.
  *
  * In a page (the hub serves both files):
  *
@@ -50,6 +53,9 @@ const fromHub = (error) => / on the server\./.test(String(error?.message));
 
 /** The hub's answer when a subscription id is no longer live on this connection. */
 const notLive = (error) => /subscriptionId: no live subscription/.test(String(error?.message));
+
+/** The hub's answer when the position sent (`epoch`, or `after` beyond its head) belongs to a log that was reset. */
+const logWasReset = (error) => fromHub(error) && /\b(epoch|after): .*the log was reset/.test(String(error?.message));
 
 /**
  * The delay before reconnect attempt number `attempt` (0 for the first): exponential backoff from `initialDelayMs`,
@@ -187,7 +193,11 @@ export class HubClient {
    * @param {object} request as `Subscribe(request)` on the wire: topics, types, after, maxDemand, minDemand, demand
    *   ('auto' | 'manual'), overflow, group, dispatch
    * @param {(event: object, sub: Subscription) => (void | Promise<void>)} handler awaited, one event at a time
-   * @param {{onGap?: Function, onEnded?: Function, onError?: Function}} [callbacks]
+   * @param {{onGap?: Function, onEnded?: Function, onError?: Function, onReset?: Function}} [callbacks] `onReset(info, sub)`
+   *   is awaited when the hub's log was reset (`info`: `{message, epoch, lastSequence}`, the old epoch and the last
+   *   sequence of the old log); it answers where to go on in the new log: nothing (the default) for its start, a
+   *   sequence to read after it, `null` for new events only, or `false` to end the subscription (`onEnded` with reason
+   *   `'reset'`).
    * @returns {Promise<Subscription>}
    */
   async subscribe(request, handler, callbacks = {}) {
@@ -280,12 +290,15 @@ export class Subscription {
     this._chain = Promise.resolve();
     this._phase = 'pending'; // 'pending' (no server subscription) | 'active' | 'ending' (ended received) | 'ended'
     this._id = null;
-    this._epoch = 0; // bumped at each (re)subscribe: what was queued before belongs to an older epoch
+    this._epoch = 0; // bumped at each (re)subscribe: what was queued before belongs to an older round (not the log's epoch)
     this._queue = []; // { kind, payload, epoch }
     this._draining = null; // the drain loop's latest promise (settled when it is not running)
     this._drainRunning = false;
     this._busy = false; // an event's handler is running
-    this._highWater = null; // the highest sequence accepted in this epoch (the duplicate guard)
+    this._highWater = null; // the highest sequence accepted in this round (the duplicate guard), from the answered position
+    this._logEpoch = request.epoch ?? null; // the epoch of the hub's log that lastSequence and position belong to
+    this._position = null; // the position the hub answered: the stream starts after it
+    this._reset = null; // after a reset: { after } to subscribe with once, in the new log
     // A group member's events are its share: per key in order, redelivered ones may come again, and the group keeps the
     // position; so no duplicate guard and no `after` of its own on a resume.
     this._grouped = request.group !== undefined && request.group !== null;
@@ -299,8 +312,11 @@ export class Subscription {
   /** The current server subscription id (null while it is being resumed). */
   get id() { return this._id; }
 
-  /** The request as sent (with defaults filled in), except `after`, which a resume replaces. */
+  /** The request as sent (with defaults filled in), except `after` and `epoch`, which a resume replaces. */
   get request() { return this._request; }
+
+  /** The epoch of the hub's log that `lastSequence` belongs to (as `Subscribe` answered it); null before the first answer. */
+  get epoch() { return this._logEpoch; }
 
   /** True once the subscription is over (ended by the hub, unsubscribed, or the client stopped). */
   get closed() { return this._phase === 'ended'; }
@@ -372,25 +388,38 @@ export class Subscription {
     await this._draining; // the handler in progress, if any
     if (this._phase !== 'pending' || generation !== client._generation) return;
 
-    const after = this._grouped ? this._request.after : this.lastSequence ?? this._request.after ?? null;
+    // Resume after the last sequence handled, or else the position the hub answered last time (nothing handled since);
+    // with the epoch they belong to. After a reset, where onReset said, in the new log.
+    const reset = this._reset;
+    const after = reset ? reset.after
+      : this._grouped ? this._request.after : this.lastSequence ?? this._position ?? this._request.after ?? null;
+    const epoch = reset ? null : this._logEpoch;
     // The id is routed before Subscribe is sent: what the hub sends for it is received from its first batch on.
     const id = client._nextId();
     const owed = this._request.demand === 'manual' ? this.credits : 0;
     this._id = id;
     this._phase = 'active';
-    this._highWater = after;
+    this._highWater = this._grouped ? null : after; // nothing at or below it belongs to this stream
     this._sinceAsk = 0;
     if (this._request.demand !== 'manual') this.credits = this._request.maxDemand;
     client._byId.set(id, this);
+    let wasReset = null;
     try {
-      await client._connection.invoke('Subscribe', wireRequest(this._request, after, id));
+      const answer = await client._connection.invoke('Subscribe', wireRequest(this._request, after, epoch, id));
       // Unsubscribed (or the client stopped) while the hub was answering: unsubscribe() has undone it there too.
       if (generation !== client._generation || this._id !== id) return; // that connection is gone: the newer one resumes it
+      this._reset = null;
+      this._logEpoch = answer.epoch ?? null;
+      this._position = answer.position;
+      // The stream starts after the answered position (the hub's, not the `after` asked for).
+      if (!this._grouped) this._highWater = Math.max(this._highWater ?? answer.position, answer.position);
       if (owed > 0) this._sendAsk(owed);
     } catch (error) {
       client._byId.delete(id);
       if (this._id === id) this._detach();
-      if (fromHub(error)) {
+      if (logWasReset(error) && !reset) {
+        wasReset = error; // handled once this Subscribe is over
+      } else if (fromHub(error)) {
         // The hub refused the request itself: nothing to resume.
         client._live.delete(this);
         if (!this._first.settled) {
@@ -402,9 +431,56 @@ export class Subscription {
         }
       }
       // Otherwise the connection dropped meanwhile; the next one schedules this subscription again.
+      if (!wasReset) return;
+    }
+    if (wasReset) {
+      await this._onLogReset(wasReset, generation);
       return;
     }
     this._first.resolve();
+  }
+
+  /**
+   * The hub's log is not the one lastSequence belongs to: its sequences mean other events. Forget the old position, ask
+   * onReset where to go on in the new log, and subscribe there (on this connection, if it is still the current one).
+   */
+  async _onLogReset(error, generation) {
+    const info = { message: String(error?.message ?? error), epoch: this._logEpoch, lastSequence: this.lastSequence };
+    this.lastSequence = null;
+    this._position = null;
+    this._logEpoch = null;
+    this._highWater = null;
+    let choice;
+    if (this._callbacks.onReset) {
+      try {
+        choice = await this._callbacks.onReset(info, this);
+      } catch (thrown) {
+        this._client._report(thrown, this, this._callbacks.onError);
+        choice = undefined;
+      }
+    }
+    if (this._phase !== 'pending') {
+      // Unsubscribed (or the client stopped) inside onReset.
+      this._first.reject(new Error('HubClient: the subscription was closed while the log was reset'));
+      return;
+    }
+    if (choice === false) {
+      this._client._live.delete(this);
+      if (!this._first.settled) {
+        this._close(error);
+      } else {
+        this._close(null);
+        this._callEnded({ reason: 'reset', message: info.message });
+      }
+      return;
+    }
+    if (choice !== undefined && choice !== null && !(Number.isInteger(choice) && choice >= 0)) {
+      this._client._report(new RangeError(`HubClient: onReset must answer nothing, null, false or a sequence ≥ 0 (got ${choice}); the new log is read from its start`), this, this._callbacks.onError);
+      choice = undefined;
+    }
+    this._reset = { after: choice === undefined ? 0 : choice };
+    if (generation === this._client._generation) await this._establish(generation);
+    // Otherwise the connection is gone: the next one resumes with this._reset.
   }
 
   _dropQueue() {
@@ -529,12 +605,13 @@ function normalize(request) {
   return Object.freeze({ ...request, after: request.after ?? null, maxDemand, minDemand, demand });
 }
 
-/** The Subscribe argument: the request with the client's `id` and `after`, and nothing undefined. */
-function wireRequest(request, after, id) {
+/** The Subscribe argument: the request with the client's `id`, and `after` and `epoch` replaced, and nothing undefined. */
+function wireRequest(request, after, epoch, id) {
   const wire = {};
-  for (const [key, value] of Object.entries(request)) if (value !== undefined) wire[key] = value;
+  for (const [key, value] of Object.entries(request)) if (value !== undefined && key !== 'epoch') wire[key] = value;
   wire.id = id;
   wire.after = after;
+  if (epoch !== null && epoch !== undefined) wire.epoch = epoch;
   return wire;
 }
 

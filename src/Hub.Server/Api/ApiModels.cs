@@ -37,9 +37,10 @@ public sealed record PublishedEvent(long Sequence, string Topic, string? Id, boo
 public sealed record EventEnvelope(long Sequence, string Topic, string? Type, string? Id, string? Key, DateTimeOffset Time, JsonElement? Data, IReadOnlyDictionary<string, string>? Headers);
 
 /// <summary>A page of the log.</summary>
-/// <param name="Events">The matching events after <c>after</c>, in sequence order.</param>
-/// <param name="Next">Pass this as <c>after</c> to read on: the last sequence this page examined.</param>
-public sealed record EventsPage(IReadOnlyList<EventEnvelope> Events, long Next);
+/// <param name="Events">The matching events after <c>after</c>, in sequence order. Possibly fewer than <c>limit</c>, or none, when the read examined <c>Hub:Log:MaxScanEvents</c> entries or the page reached <c>Hub:Log:MaxPageBytes</c>: read on from <c>next</c>.</param>
+/// <param name="Next">Pass this as <c>after</c> to read on: the last sequence this page examined (the head once everything is read).</param>
+/// <param name="Epoch">The log's epoch: sequences belong to it. Pass it as <c>epoch</c> with <c>after</c>, so that a reset log answers 409 instead of a page of another log.</param>
+public sealed record EventsPage(IReadOnlyList<EventEnvelope> Events, long Next, string Epoch);
 
 /// <summary>A topic seen by the hub.</summary>
 /// <param name="Topic">The topic.</param>

@@ -111,8 +111,13 @@ internal static class EventsEndpoints
             }
             catch (LogOverloadedException ex)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                SetRetryAfter(context, ex.RetryAfter);
                 return Problems.Overloaded(ex.Message);
+            }
+            catch (LogUnavailableException ex)
+            {
+                SetRetryAfter(context, ex.RetryAfter);
+                return Problems.Unavailable(ex.Message);
             }
 
             var events = new PublishedEvent[appended.Count];
@@ -145,8 +150,10 @@ internal static class EventsEndpoints
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>
     /// <param name="after">Read events after this sequence (integer ≥ 0; default 0, from the oldest retained).</param>
     /// <param name="limit">The most events to return (1 to 1000; default 100).</param>
+    /// <param name="epoch">The epoch `after` belongs to (as a previous page answered it): when it is not the log's, the log was reset and the call answers 409.</param>
     /// <param name="access">Who may read what.</param>
-    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, TopicAccess access)
+    /// <param name="options">The log's read bounds.</param>
+    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, string? epoch, TopicAccess access, IOptions<EventLogOptions> options)
     {
         var pattern = TopicPattern.TryParse(string.IsNullOrEmpty(topic) ? ">" : topic, out var patternError);
         if (pattern is null)
@@ -171,17 +178,34 @@ internal static class EventsEndpoints
             return Problems.Invalid("limit", $"must be an integer from 1 to {MaxReadLimit} (got '{TopicName.Shorten(limit)}')");
         }
 
+        // A position from another log is refused, never read from: the same sequence there is another event.
+        if (!string.IsNullOrEmpty(epoch) && !string.Equals(epoch, log.Epoch, StringComparison.Ordinal))
+        {
+            return Problems.LogReset("epoch", $"'{TopicName.Shorten(epoch)}' is not the epoch of this hub's log: the log was reset, and its sequences are not those of the old one; read again without epoch from after=0", log.Epoch, log.Head);
+        }
+
+        if (afterValue > log.Head)
+        {
+            return Problems.LogReset("after", $"{afterValue} is beyond the head of this hub's log ({log.Head}): the log was reset, and its sequences are not those of the old one; read again from after=0", log.Epoch, log.Head);
+        }
+
+        // Bounded work per call: at most Hub:Log:MaxScanEvents entries examined (the log's own bound) and a page of at
+        // most Hub:Log:MaxPageBytes; `next` says where the scan stopped, so a pattern that matches nothing still moves on.
+        var maxBytes = options.Value.MaxPageBytes;
         var entries = new List<LogEntry>(Math.Min(limitValue, 64));
         var filter = new TopicFilter(pattern);
-        var read = await log.ReadAsync(afterValue, filter, limitValue, int.MaxValue, entries, context.RequestAborted).ConfigureAwait(false);
+        var read = await log.ReadAsync(afterValue, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
         if (read.Truncated)
         {
             // The caller asked for more than is kept: read from the oldest retained event (a page has no gap marker).
-            read = await log.ReadAsync(read.FirstRetained - 1, filter, limitValue, int.MaxValue, entries, context.RequestAborted).ConfigureAwait(false);
+            read = await log.ReadAsync(read.FirstRetained - 1, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
         }
 
-        return new EventsPageResult(entries, read.ScannedTo);
+        return new EventsPageResult(entries, read.ScannedTo, log.Epoch);
     }
+
+    private static void SetRetryAfter(HttpContext context, TimeSpan retryAfter) =>
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static bool IsJson(string? contentType)
     {
@@ -207,8 +231,8 @@ internal static class EventsEndpoints
         public bool Matches(LogEntry entry) => pattern.Matches(entry.Topic);
     }
 
-    /// <summary>Writes <c>{"events":[…],"next":N}</c> from the entries' stored JSON.</summary>
-    private sealed class EventsPageResult(List<LogEntry> entries, long next) : IResult
+    /// <summary>Writes <c>{"events":[…],"next":N,"epoch":"…"}</c> from the entries' stored JSON.</summary>
+    private sealed class EventsPageResult(List<LogEntry> entries, long next, string epoch) : IResult
     {
         public async Task ExecuteAsync(HttpContext httpContext)
         {
@@ -225,6 +249,7 @@ internal static class EventsEndpoints
 
                 writer.WriteEndArray();
                 writer.WriteNumber("next", next);
+                writer.WriteString("epoch", epoch);
                 writer.WriteEndObject();
             }
 

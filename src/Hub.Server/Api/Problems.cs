@@ -34,11 +34,25 @@ internal static class Problems
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "The hub cannot take more events right now.");
 
+    public static ProblemHttpResult Unavailable(string why) =>
+        TypedResults.Problem(
+            detail: $"log: {why}; nothing was appended, try again after Retry-After seconds",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "The hub cannot write events right now.");
+
     public static ProblemHttpResult ShuttingDown() =>
         TypedResults.Problem(
             detail: "the hub is shutting down; nothing was appended, try again after Retry-After seconds",
             statusCode: StatusCodes.Status503ServiceUnavailable,
             title: "The hub is shutting down.");
+
+    /// <summary>409: the request's position belongs to another log (another epoch, or beyond the head): the log was reset.</summary>
+    public static ProblemHttpResult LogReset(string field, string message, string epoch, long head) =>
+        TypedResults.Problem(
+            detail: $"{field}: {message}",
+            statusCode: StatusCodes.Status409Conflict,
+            title: "The log was reset.",
+            extensions: new Dictionary<string, object?> { ["field"] = field, ["epoch"] = epoch, ["head"] = head });
 
     public static ProblemHttpResult NotFound(string what) =>
         TypedResults.Problem(detail: what, statusCode: StatusCodes.Status404NotFound, title: "Not found.");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Hub.Server.Log;
 using Hub.Server.Subscriptions;
+using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Logging;
 
 namespace Hub.Server.Groups;
@@ -16,6 +17,11 @@ namespace Hub.Server.Groups;
 /// Batches go to each member's outbox, which only that member's sender drains, so a stalled member holds no one else.
 /// The group reads ahead of its members' credits by at most <see cref="MaxQueued"/> events (what waits for a
 /// partition whose owner has no credits); past that it waits.
+/// <para><b>Behind the retention.</b> When the log no longer holds what comes after the group's cursor, each member is
+/// told by its own overflow policy, as a subscriber would be: <c>dropOldest</c> gets <c>gap {from, to, reason}</c>,
+/// <c>disconnect</c> gets <c>ended {reason}</c> (and leaves); the reason is <c>retention</c> when the group started
+/// (from its stored position or a member's <c>after</c>) before what the log keeps, <c>overflow</c> when it fell behind
+/// later. The group then goes on from the oldest retained event: every member of the moment was told of the loss.</para>
 /// </remarks>
 internal sealed partial class Group : IAppendListener
 {
@@ -30,12 +36,14 @@ internal sealed partial class Group : IAppendListener
     private readonly int _maxBatchBytes;
     private readonly ILogger _logger;
     private readonly AsyncSignal _signal = new();
+    private readonly CancellationTokenSource _closing = new(); // cancelled when the last member leaves: a read in progress stops
     private readonly long _handedBefore;
     private long _cursor;
     private long _position;
     private GroupPosition _saved;
     private int _listening;
     private bool _closed;
+    private bool _started; // false only while a group that began behind the retention has not read yet
     private Task? _pump;
 
     public Group(string name, SubscribeRequest template, GroupDispatchMode mode, long start, GroupPosition? stored, IEventLog log, int maxBatchBytes, ILogger logger)
@@ -43,7 +51,7 @@ internal sealed partial class Group : IAppendListener
         Name = name;
         Template = template;
         Mode = mode;
-        _dispatcher = new GroupDispatcher(mode);
+        _dispatcher = new GroupDispatcher(mode, maxBatchBytes);
         _log = log;
         _filter = new EventFilter(template.Patterns, template.Types);
         _maxBatchBytes = maxBatchBytes;
@@ -52,7 +60,12 @@ internal sealed partial class Group : IAppendListener
         _position = _cursor;
         _handedBefore = stored?.Handed ?? 0;
         _saved = stored ?? default;
+        _started = _cursor + 1 >= log.FirstRetained;
     }
+
+    /// <summary>A batch to a member stops growing at this many bytes of events, and a member holding this many unsent
+    /// takes no more (<c>Hub:Subscriptions:MaxBatchBytes</c>).</summary>
+    public int MaxBatchBytes => _maxBatchBytes;
 
     /// <summary>The group's name.</summary>
     public string Name { get; }
@@ -163,6 +176,11 @@ internal sealed partial class Group : IAppendListener
             }
         }
 
+        if (last)
+        {
+            _closing.Cancel();
+        }
+
         if (returned > 0)
         {
             Log.Redelivering(_logger, Name, member.Id, returned);
@@ -183,6 +201,9 @@ internal sealed partial class Group : IAppendListener
         _signal.Set();
     }
 
+    /// <summary>A member's write completed: it may take more, and the group may have held events back for it.</summary>
+    public void MemberHasRoom() => _signal.Set();
+
     /// <summary>Completes when the pump has stopped (after the last member left).</summary>
     public Task Completion => _pump ?? Task.CompletedTask;
 
@@ -196,6 +217,7 @@ internal sealed partial class Group : IAppendListener
     private async Task PumpAsync()
     {
         var read = new List<LogEntry>();
+        var closing = _closing.Token;
         try
         {
             while (true)
@@ -208,7 +230,7 @@ internal sealed partial class Group : IAppendListener
                         break;
                     }
 
-                    _dispatcher.Dispatch((id, batch) => _members[id].Post(batch));
+                    _dispatcher.Dispatch((id, batch) => _members[id].Post(batch), id => _members[id].HasRoom);
                     budget = Math.Min(_dispatcher.TotalCredits, MaxQueued - _dispatcher.Queued);
                     Volatile.Write(ref _position, _dispatcher.AcknowledgedPosition(_cursor));
                 }
@@ -236,12 +258,14 @@ internal sealed partial class Group : IAppendListener
                 }
 
                 read.Clear();
-                var result = await _log.ReadAsync(_cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read).ConfigureAwait(false);
+                var result = await _log.ReadAsync(_cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read, closing).ConfigureAwait(false);
                 if (result.Truncated)
                 {
                     FellBehind(result.FirstRetained);
                     continue;
                 }
+
+                _started = true;
 
                 lock (_gate)
                 {
@@ -254,6 +278,10 @@ internal sealed partial class Group : IAppendListener
                     Volatile.Write(ref _cursor, result.ScannedTo);
                 }
             }
+        }
+        catch (OperationCanceledException) when (closing.IsCancellationRequested)
+        {
+            // The last member left during a read: nothing more to do.
         }
         catch (Exception ex)
         {
@@ -272,19 +300,39 @@ internal sealed partial class Group : IAppendListener
         }
     }
 
-    /// <summary>The log no longer holds what comes after the cursor: every member is told with a gap, and the group moves on.</summary>
+    /// <summary>
+    /// The log no longer holds what comes after the cursor: each member is told by its overflow policy (a gap, or ended),
+    /// and the group moves on to the oldest retained event.
+    /// </summary>
     private void FellBehind(long firstRetained)
     {
-        var gap = new GapNotice(_cursor + 1, firstRetained - 1, "overflow");
-        Log.FellBehind(_logger, Name, gap.From, gap.To);
+        // Behind from the very start means the group began before what is kept; later, it fell behind.
+        var reason = _started ? "overflow" : "retention";
+        _started = true;
+        var gap = new GapNotice(_cursor + 1, firstRetained - 1, reason);
+        Log.FellBehind(_logger, Name, gap.From, gap.To, reason);
+        List<GroupMember>? ending = null;
         lock (_gate)
         {
             foreach (var member in _members.Values)
             {
-                member.PostGap(gap);
+                if (member.Request.Overflow == OverflowPolicy.Disconnect)
+                {
+                    (ending ??= []).Add(member);
+                }
+                else
+                {
+                    member.PostGap(gap);
+                }
             }
 
             Volatile.Write(ref _cursor, firstRetained - 1);
+        }
+
+        // Outside the lock: ending a member takes it out of the group (the registry's lock, then this one).
+        foreach (var member in ending ?? [])
+        {
+            member.End(reason, notify: true);
         }
     }
 

@@ -19,6 +19,9 @@ namespace Hub.Server.Groups;
 /// <para>Each handed event uses one credit and stays in the member's in-flight list until acknowledged:
 /// <see cref="Ask"/> acknowledges the member's n oldest. When a member leaves, its in-flight events go back to the front
 /// of their queues, marked redelivered, in sequence order.</para>
+/// <para>A batch stops growing once its events' JSON reaches <c>maxBatchBytes</c> (it holds at least one event), and a
+/// member the owner says cannot take more now (its outbox still holds a batch's worth of bytes unsent) is passed over
+/// as if it had no credits: what a member holds unsent is bounded by its credits and by bytes.</para>
 /// </remarks>
 internal sealed class GroupDispatcher
 {
@@ -26,6 +29,7 @@ internal sealed class GroupDispatcher
     public const int PartitionCount = 64;
 
     private readonly GroupDispatchMode _mode;
+    private readonly int _maxBatchBytes;
     private readonly List<Member> _members = [];
     private readonly Dictionary<string, Member> _byId = new(StringComparer.Ordinal);
     private readonly ItemQueue[] _queues;
@@ -35,9 +39,11 @@ internal sealed class GroupDispatcher
     private long _queued;
     private int _nextPartition;              // where the next partition pass starts, so no partition is always last
 
-    public GroupDispatcher(GroupDispatchMode mode)
+    public GroupDispatcher(GroupDispatchMode mode, int maxBatchBytes = int.MaxValue)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchBytes, 1);
         _mode = mode;
+        _maxBatchBytes = maxBatchBytes;
         var queues = mode == GroupDispatchMode.Partition ? PartitionCount : 1;
         _queues = new ItemQueue[queues];
         for (var i = 0; i < queues; i++)
@@ -172,12 +178,14 @@ internal sealed class GroupDispatcher
     }
 
     /// <summary>
-    /// Hands queued events to members with credits; <paramref name="deliver"/> gets each member's batch (in sequence order
-    /// within a queue). Returns how many were handed out.
+    /// Hands queued events to members with credits that <paramref name="canTake"/> (all, when null); <paramref name="deliver"/>
+    /// gets each member's batch (in sequence order within a queue, at most a batch's worth of bytes). Returns how many were
+    /// handed out.
     /// </summary>
-    public int Dispatch(Action<string, List<GroupItem>> deliver)
+    public int Dispatch(Action<string, List<GroupItem>> deliver, Func<string, bool>? canTake = null)
     {
-        var handed = _mode == GroupDispatchMode.Demand ? DispatchByDemand(deliver) : DispatchByPartition(deliver);
+        canTake ??= static _ => true;
+        var handed = _mode == GroupDispatchMode.Demand ? DispatchByDemand(deliver, canTake) : DispatchByPartition(deliver, canTake);
         AssertInvariants();
         return handed;
     }
@@ -212,7 +220,7 @@ internal sealed class GroupDispatcher
     public (long Credits, int InFlight) Describe(string memberId) =>
         _byId.TryGetValue(memberId, out var member) ? (member.Credits, member.InFlight.Count) : (0, 0);
 
-    private int DispatchByDemand(Action<string, List<GroupItem>> deliver)
+    private int DispatchByDemand(Action<string, List<GroupItem>> deliver, Func<string, bool> canTake)
     {
         var queue = _queues[0];
         var handed = 0;
@@ -221,7 +229,7 @@ internal sealed class GroupDispatcher
             Member? best = null;
             foreach (var member in _members)
             {
-                if (member.Credits > 0 && (best is null || member.Credits > best.Credits))
+                if (member.Credits > 0 && (best is null || member.Credits > best.Credits) && canTake(member.Id))
                 {
                     best = member;
                 }
@@ -232,17 +240,21 @@ internal sealed class GroupDispatcher
                 break;
             }
 
-            handed += Hand(best, queue, (int)Math.Min(best.Credits, queue.Count), deliver);
+            var batch = new List<GroupItem>((int)Math.Min(best.Credits, Math.Min(queue.Count, 1024)));
+            var bytes = 0;
+            handed += Take(best, queue, (int)Math.Min(best.Credits, queue.Count), batch, ref bytes);
+            deliver(best.Id, batch);
         }
 
-        Debug.Assert(queue.Count == 0 || _members.All(m => m.Credits == 0), "no idle credit while events wait");
+        Debug.Assert(queue.Count == 0 || _members.All(m => m.Credits == 0 || !canTake(m.Id)), "no idle credit while events wait");
         return handed;
     }
 
-    private int DispatchByPartition(Action<string, List<GroupItem>> deliver)
+    private int DispatchByPartition(Action<string, List<GroupItem>> deliver, Func<string, bool> canTake)
     {
-        // One batch per member per pass, merged over its partitions and sorted, so every batch is in sequence order.
-        Dictionary<Member, List<GroupItem>>? batches = null;
+        // One batch per member per pass, merged over its partitions (up to a batch's worth of bytes) and sorted, so every
+        // batch is in sequence order.
+        Dictionary<Member, PassBatch>? batches = null;
         var handed = 0;
         var start = _nextPartition;
         _nextPartition = (_nextPartition + 1) % PartitionCount;
@@ -264,11 +276,20 @@ internal sealed class GroupDispatcher
             batches ??= [];
             if (!batches.TryGetValue(owner, out var batch))
             {
-                batches[owner] = batch = [];
+                if (!canTake(owner.Id))
+                {
+                    continue; // its outbox is full: the partition waits for it, as for credits
+                }
+
+                batches[owner] = batch = new PassBatch();
             }
 
-            var count = (int)Math.Min(owner.Credits, queue.Count);
-            Take(owner, queue, count, batch);
+            if (batch.Bytes >= _maxBatchBytes)
+            {
+                continue; // this pass's batch for the owner is full; the next pass goes on
+            }
+
+            var count = Take(owner, queue, (int)Math.Min(owner.Credits, queue.Count), batch.Items, ref batch.Bytes);
             _holders[p] = owner;
             _heldCounts[p] += count;
             handed += count;
@@ -278,35 +299,35 @@ internal sealed class GroupDispatcher
         {
             foreach (var (member, batch) in batches)
             {
-                batch.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
-                deliver(member.Id, batch);
+                batch.Items.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
+                deliver(member.Id, batch.Items);
             }
         }
 
         return handed;
     }
 
-    private int Hand(Member member, ItemQueue queue, int count, Action<string, List<GroupItem>> deliver)
+    /// <summary>
+    /// Moves up to <paramref name="count"/> events from the front of a queue to a member's in-flight list and batch,
+    /// stopping once the batch's bytes (<paramref name="bytes"/>, counted on) reach a batch's worth. Takes at least one
+    /// when <paramref name="bytes"/> is below that. Returns how many it took.
+    /// </summary>
+    private int Take(Member member, ItemQueue queue, int count, List<GroupItem> batch, ref int bytes)
     {
-        var batch = new List<GroupItem>(count);
-        Take(member, queue, count, batch);
-        deliver(member.Id, batch);
-        return count;
-    }
-
-    /// <summary>Moves <paramref name="count"/> events from the front of a queue to a member's in-flight list and batch.</summary>
-    private void Take(Member member, ItemQueue queue, int count, List<GroupItem> batch)
-    {
-        for (var i = 0; i < count; i++)
+        var taken = 0;
+        while (taken < count && bytes < _maxBatchBytes)
         {
             var item = queue.PopFront();
             batch.Add(item);
             member.InFlight.Enqueue(item);
             HighestHanded = Math.Max(HighestHanded, item.Sequence);
+            bytes = (int)Math.Min(int.MaxValue, (long)bytes + item.Entry.Json.Length);
+            taken++;
         }
 
-        member.Credits -= count;
-        _queued -= count;
+        member.Credits -= taken;
+        _queued -= taken;
+        return taken;
     }
 
     private void Rebalance()
@@ -331,6 +352,14 @@ internal sealed class GroupDispatcher
         {
             Debug.Assert(_holders[p] is null == (_heldCounts[p] == 0), "a partition has a holder exactly while some of its events are held");
         }
+    }
+
+    /// <summary>One member's batch in a partition pass, and its bytes so far.</summary>
+    private sealed class PassBatch
+    {
+        public List<GroupItem> Items { get; } = [];
+
+        public int Bytes;
     }
 
     private sealed class Member(string id)

@@ -13,6 +13,13 @@ namespace Hub.Server.Groups;
 /// within its credits; <see cref="Ask"/> also acknowledges its oldest events in flight. It writes to its own connection
 /// from its own outbox, so a member whose socket is slow holds only itself (and, in a partition group, its partitions).
 /// </summary>
+/// <remarks>
+/// The outbox is bounded by the member's credits (each event in it used one) and by bytes: the group hands it no more
+/// while what it holds unsent reaches <c>Hub:Subscriptions:MaxBatchBytes</c> (<see cref="HasRoom"/>), and each batch
+/// stops growing at that size. A member whose socket stops taking data is blocked in a write; with
+/// <c>overflow: "disconnect"</c> the <see cref="StalledSubscriptionSweeper"/> ends it as it ends any subscriber, and what
+/// it held goes to the other members.
+/// </remarks>
 public sealed partial class GroupMember : ISubscription
 {
     private static readonly byte[] RedeliveredSuffix = Encoding.UTF8.GetBytes(",\"redelivered\":true}");
@@ -29,6 +36,7 @@ public sealed partial class GroupMember : ISubscription
     private long _delivered;
     private long _dropped;
     private int _buffered;
+    private long _unsentBytes; // the JSON of the events posted to the outbox and not yet written
 
     internal GroupMember(string id, string wireId, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
     {
@@ -128,10 +136,14 @@ public sealed partial class GroupMember : ISubscription
         _outbox.Writer.TryComplete();
     }
 
+    /// <summary>Whether the group may hand this member more now: what its outbox holds unsent is under a batch's worth of bytes.</summary>
+    internal bool HasRoom => Volatile.Read(ref _unsentBytes) < _group.MaxBatchBytes;
+
     /// <summary>Queues a batch the dispatcher handed to this member (called under the group's lock; never blocks).</summary>
     internal void Post(List<GroupItem> batch)
     {
         Interlocked.Add(ref _buffered, batch.Count);
+        Interlocked.Add(ref _unsentBytes, BytesOf(batch));
         _outbox.Writer.TryWrite(batch);
     }
 
@@ -158,6 +170,7 @@ public sealed partial class GroupMember : ISubscription
                 if (Volatile.Read(ref _ending) is not null)
                 {
                     Interlocked.Add(ref _buffered, -batch.Count); // already handed back to the group
+                    Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
                     continue;
                 }
 
@@ -170,7 +183,9 @@ public sealed partial class GroupMember : ISubscription
                 await _channel.SendEventsAsync(ConnectionId, WireId, entries, token).ConfigureAwait(false);
                 Interlocked.Add(ref _delivered, batch.Count);
                 Interlocked.Add(ref _buffered, -batch.Count);
+                Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
                 _metrics.RecordDelivered(batch.Count);
+                _group.MemberHasRoom(); // the group may have held events back for this member
             }
 
             if (Volatile.Read(ref _ending) is { Notify: true } ending)
@@ -184,14 +199,31 @@ public sealed partial class GroupMember : ISubscription
         }
         catch (Exception ex)
         {
-            End("error", notify: false);
+            // Logged, ended (what it held goes to the other members) and told so, if its connection still takes it.
             Log.SendFailed(_logger, ex, Id, ConnectionId);
+            End("error", notify: true);
+            if (Volatile.Read(ref _ending) is { Notify: true } ending
+                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+            {
+                Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
+            }
         }
         finally
         {
             _onStopped(this);
             _stopped.TrySetResult();
         }
+    }
+
+    private static long BytesOf(List<GroupItem> batch)
+    {
+        long bytes = 0;
+        foreach (var item in batch)
+        {
+            bytes += item.Entry.Json.Length;
+        }
+
+        return bytes;
     }
 
     /// <summary>The envelope with <c>"redelivered": true</c> added (a copy: the log's bytes are shared by every reader).</summary>
@@ -208,7 +240,10 @@ public sealed partial class GroupMember : ISubscription
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Group member {SubscriptionId} on connection {ConnectionId} failed to send; it is ended")]
+        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Group member {SubscriptionId} on connection {ConnectionId} failed to send; it is ended and its client told ended {{reason: error}}")]
         public static partial void SendFailed(ILogger logger, Exception exception, string subscriptionId, string connectionId);
+
+        [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Group member {SubscriptionId} on connection {ConnectionId}: its ended notice could not be sent")]
+        public static partial void EndedNotSent(ILogger logger, Exception exception, string subscriptionId, string connectionId);
     }
 }

@@ -10,6 +10,8 @@ public sealed class EventLogOptions
     public const string Section = "Hub:Log";
 
     internal const int DefaultMaxEvents = 1_000_000;
+    internal const int DefaultMaxScanEvents = 10_000;
+    internal const int DefaultMaxPageBytes = 1024 * 1024;
     internal static readonly TimeSpan DefaultDedupWindow = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan DefaultMaxAge = TimeSpan.FromDays(7);
 
@@ -33,6 +35,22 @@ public sealed class EventLogOptions
     /// <summary>How long a published <c>(topic, id)</c> is remembered for idempotent publish. Default 10 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00", ErrorMessage = "Hub:Log:DedupWindow must be between 00:00:00 and 365.00:00:00.")]
     public TimeSpan DedupWindow { get; set; } = DefaultDedupWindow;
+
+    /// <summary>
+    /// The most log entries one read examines, matching or not: a page of <c>GET /api/events</c>, or one step of a
+    /// subscriber's or a group's catch-up. A read that reaches it answers what it found (possibly nothing) with the last
+    /// sequence it examined, and the reader goes on from there, so a pattern that matches nothing in a long log costs
+    /// each call a bounded amount of work. Default 10,000.
+    /// </summary>
+    [Range(100, 10_000_000, ErrorMessage = "Hub:Log:MaxScanEvents must be between 100 and 10000000.")]
+    public int MaxScanEvents { get; set; } = DefaultMaxScanEvents;
+
+    /// <summary>
+    /// A page of <c>GET /api/events</c> stops growing once its events' JSON reaches this many bytes (it always holds at
+    /// least one event when one matches). Default 1 MiB.
+    /// </summary>
+    [Range(1024, 64 * 1024 * 1024, ErrorMessage = "Hub:Log:MaxPageBytes must be between 1024 and 67108864.")]
+    public int MaxPageBytes { get; set; } = DefaultMaxPageBytes;
 
     /// <summary>The SQLite log's settings.</summary>
     public sealed class SqliteOptions

@@ -63,9 +63,10 @@ internal sealed class EventRing
 
     /// <summary>
     /// Reads the entries after <paramref name="after"/> that <paramref name="filter"/> selects into <paramref name="into"/>
-    /// (see <see cref="IEventLog.ReadAsync"/>). Truncated when <paramref name="after"/> is below what the ring holds.
+    /// (see <see cref="IEventLog.ReadAsync"/>), examining at most <paramref name="maxScan"/> entries. Truncated when
+    /// <paramref name="after"/> is below what the ring holds.
     /// </summary>
-    public LogRead Read(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into)
+    public LogRead Read(long after, IEventFilter? filter, int maxEvents, int maxBytes, int maxScan, List<LogEntry> into, CancellationToken cancellationToken)
     {
         var head = Head;
         var first = First;
@@ -77,8 +78,10 @@ internal sealed class EventRing
         var bytes = 0;
         var taken = 0;
         var position = after;
-        while (position < head && taken < maxEvents && (taken == 0 || bytes < maxBytes))
+        var end = head - after <= maxScan ? head : after + maxScan; // (no overflow for any after)
+        while (position < end && taken < maxEvents && (taken == 0 || bytes < maxBytes))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var entry = Volatile.Read(ref _slots[(position + 1) % _slots.Length]);
             if (entry is null || entry.Sequence != position + 1)
             {

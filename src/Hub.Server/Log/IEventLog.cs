@@ -18,19 +18,31 @@ public interface IEventLog
     long FirstRetained { get; }
 
     /// <summary>
+    /// The log's epoch: an opaque string fixed when the log is created. A new, empty or restored log has a new one; the
+    /// same log opened again keeps it. Sequences are only comparable within one epoch (see <see cref="LogEpoch"/>).
+    /// </summary>
+    string Epoch { get; }
+
+    /// <summary>
     /// Appends a batch atomically, all or nothing, and answers each event's sequence in order, once the batch is as
     /// durable as the log is. An event whose <c>(topic, id)</c> was appended within the dedup window is not appended
     /// again: it answers the first sequence. A batch with an <paramref name="idempotencyKey"/> seen within the window
     /// appends nothing and answers what the first batch with that key was answered.
     /// </summary>
     /// <exception cref="LogOverloadedException">The log cannot take more now; nothing was appended.</exception>
+    /// <exception cref="LogUnavailableException">The log cannot write now (see <see cref="CheckHealthAsync"/>); nothing was
+    /// appended. Never a hang: an append the log cannot write fails at once or with its group commit.</exception>
     ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reads the entries after <paramref name="after"/> that <paramref name="filter"/> selects, in sequence order, into
-    /// <paramref name="into"/>: at most <paramref name="maxEvents"/>, and stopping once their JSON exceeds
-    /// <paramref name="maxBytes"/> (at least one is read when one matches).
+    /// <paramref name="into"/>: at most <paramref name="maxEvents"/>, and stopping once their JSON reaches
+    /// <paramref name="maxBytes"/> (at least one is read when one matches). One read examines at most
+    /// <c>Hub:Log:MaxScanEvents</c> entries, matching or not: it may answer fewer events than asked, or none, with
+    /// <see cref="LogRead.ScannedTo"/> moved forward, and the reader goes on from there.
     /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled: the read stops
+    /// where it is (checked at every entry examined), and what it added to <paramref name="into"/> is to be ignored.</exception>
     ValueTask<LogRead> ReadAsync(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -51,6 +63,6 @@ public interface IEventLog
     /// <summary>The topics seen, with their counts and last sequences.</summary>
     IReadOnlyList<TopicStats> GetTopics();
 
-    /// <summary>Whether the log can be read and written now (readiness).</summary>
-    ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default);
+    /// <summary>Whether the log can be written now (readiness), and whether it can be again without a restart (liveness).</summary>
+    ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default);
 }

@@ -12,6 +12,7 @@ public sealed class MemoryEventLog : IEventLog
 {
     private readonly EventRing _ring;
     private readonly TimeSpan _maxAge;
+    private readonly int _maxScan;
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Deduplicator _dedup;
@@ -25,12 +26,17 @@ public sealed class MemoryEventLog : IEventLog
         var o = options.Value;
         _ring = new EventRing(o.Retention.MaxEvents);
         _maxAge = o.Retention.MaxAge;
+        _maxScan = o.MaxScanEvents;
         _dedup = new Deduplicator(o.DedupWindow);
         _time = time ?? TimeProvider.System;
     }
 
     /// <inheritdoc />
     public long Head => _ring.Head;
+
+    /// <inheritdoc />
+    /// <remarks>A new one per instance: nothing of this log outlives it.</remarks>
+    public string Epoch { get; } = LogEpoch.New();
 
     /// <inheritdoc />
     public long FirstRetained
@@ -90,7 +96,7 @@ public sealed class MemoryEventLog : IEventLog
         ArgumentOutOfRangeException.ThrowIfNegative(after);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
         TrimByAge();
-        return new ValueTask<LogRead>(_ring.Read(after, filter, maxEvents, maxBytes, into));
+        return new ValueTask<LogRead>(_ring.Read(after, filter, maxEvents, maxBytes, _maxScan, into, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -106,7 +112,7 @@ public sealed class MemoryEventLog : IEventLog
     public void SaveGroupPosition(string group, GroupPosition position) => _groups[group] = position;
 
     /// <inheritdoc />
-    public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default) => new(true);
+    public ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => new(LogHealth.Writable($"in memory, head {Head}"));
 
     /// <summary>Moves the ring's floor past entries older than <c>MaxAge</c> (cheap: it stops at the first young one).</summary>
     private void TrimByAge()

@@ -34,9 +34,12 @@ internal static class ApiExamples
               {"sequence": 1, "topic": "orders.eu", "type": "order.created", "id": "o-1", "key": "customer-7", "time": "2026-11-22T09:30:00.1234567Z", "data": {"total": 42}, "headers": {"trace": "t-1"}},
               {"sequence": 2, "topic": "orders.us", "type": "order.created", "id": "o-2", "key": null, "time": "2026-11-22T09:30:01.5000000Z", "data": {"total": 7}, "headers": null}
             ],
-            "next": 2}
+            "next": 2,
+            "epoch": "9f1c2b7d0e4a4c6b8d3e5f7a1b2c3d4e"}
             """),
         ("ReadEvents", 400) => Invalid("after", "must be a sequence ≥ 0 (got '-1')"),
+        ("ReadEvents", 409) => Problem(409, "The log was reset.", "after: 5000 is beyond the head of this hub's log (2): the log was reset, and its sequences are not those of the old one; read again from after=0",
+            ("field", "after"), ("epoch", "9f1c2b7d0e4a4c6b8d3e5f7a1b2c3d4e"), ("head", 2)),
         ("ListTopics", 200) => Parse("""
             [{"topic": "orders.eu", "count": 1, "lastSequence": 1}, {"topic": "orders.us", "count": 1, "lastSequence": 2}]
             """),
@@ -98,6 +101,7 @@ internal static class ApiExamples
         401 => "https://tools.ietf.org/html/rfc9110#section-15.5.2",
         403 => "https://tools.ietf.org/html/rfc9110#section-15.5.4",
         404 => "https://tools.ietf.org/html/rfc9110#section-15.5.5",
+        409 => "https://tools.ietf.org/html/rfc9110#section-15.5.10",
         413 => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
         415 => "https://tools.ietf.org/html/rfc9110#section-15.5.16",
         503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",

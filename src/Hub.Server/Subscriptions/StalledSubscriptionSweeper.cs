@@ -12,12 +12,19 @@ namespace Hub.Server.Subscriptions;
 /// has been so for <see cref="Patience"/>, the sweeper ends the subscription and closes its connection (which
 /// releases the pending write). One timer for the whole hub, not one per subscription.
 /// </summary>
+/// <remarks>
+/// Group members are swept the same way: a member blocked in a write holds its events unacknowledged, so its group's
+/// position (its <see cref="ISubscription.Cursor"/>) stays where it is while the log moves on; once that position is
+/// behind the retention, a member with <c>disconnect</c> that has sent nothing for <see cref="Patience"/> is ended and its
+/// connection closed, and what it held goes to the other members. Progress is the cursor and the count delivered
+/// together, so a member is never taken for stalled because another member holds the group's position back.
+/// </remarks>
 internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry registry, IEventLog log, TimeProvider time, ILogger<StalledSubscriptionSweeper> logger, DispatchHeartbeat? heartbeat = null) : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
 
-    private readonly Dictionary<string, (long Cursor, DateTimeOffset Since)> _suspects = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ((long Cursor, long Delivered) Progress, DateTimeOffset Since)> _suspects = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,16 +54,16 @@ internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry re
         foreach (var subscription in registry.All)
         {
             var cursor = subscription.Cursor;
-            // Group members share their group's position; a group that falls behind tells its members with a gap.
-            if (subscription is not Subscription || subscription.Request.Overflow != OverflowPolicy.Disconnect || subscription.Buffered == 0 || cursor + 1 >= firstRetained)
+            if (subscription.Request.Overflow != OverflowPolicy.Disconnect || subscription.Buffered == 0 || cursor + 1 >= firstRetained)
             {
                 continue;
             }
 
             seen.Add(subscription.Id);
-            if (!_suspects.TryGetValue(subscription.Id, out var suspect) || suspect.Cursor != cursor)
+            var progress = (cursor, subscription.Delivered);
+            if (!_suspects.TryGetValue(subscription.Id, out var suspect) || suspect.Progress != progress)
             {
-                _suspects[subscription.Id] = (cursor, now);
+                _suspects[subscription.Id] = (progress, now);
                 continue;
             }
 

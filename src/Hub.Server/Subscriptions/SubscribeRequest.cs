@@ -42,6 +42,9 @@ public sealed class SubscribeRequest
     /// <summary>Replay from after this sequence; <see langword="null"/> for new events only.</summary>
     public long? After { get; private init; }
 
+    /// <summary>The epoch <see cref="After"/> belongs to, when the client sent one: a Subscribe into another epoch fails.</summary>
+    public string? Epoch { get; private init; }
+
     /// <summary>The demand window's size.</summary>
     public int MaxDemand { get; private init; }
 
@@ -86,6 +89,8 @@ public sealed class SubscribeRequest
             after = afterValue;
         }
 
+        var epoch = ParseEpoch(request);
+
         var maxDemand = OptionalInteger(request, "maxDemand") ?? DemandLimits.DefaultMaxDemand;
         var minDemand = OptionalInteger(request, "minDemand") ?? DemandLimits.DefaultMinDemand((int)Math.Clamp(maxDemand, 0, int.MaxValue));
         if (DemandLimits.Validate(maxDemand, minDemand) is { } demandError)
@@ -123,6 +128,7 @@ public sealed class SubscribeRequest
             Patterns = patterns,
             Types = types,
             After = after,
+            Epoch = epoch,
             MaxDemand = (int)maxDemand,
             MinDemand = (int)minDemand,
             Demand = demand,
@@ -150,6 +156,21 @@ public sealed class SubscribeRequest
     /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>.</summary>
     internal static bool IsValidId(string id) =>
         id.Length is > 0 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
+
+    private static string? ParseEpoch(JsonElement request)
+    {
+        if (!request.TryGetProperty("epoch", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { Length: > 0 and <= Log.LogEpoch.MaxLength } epoch)
+        {
+            throw new SubscribeRequestException("epoch", $"must be null or the epoch string a Subscribe answer or GET /api/events gave, 1 to {Log.LogEpoch.MaxLength} characters (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return epoch;
+    }
 
     private static string? ParseGroup(JsonElement request)
     {

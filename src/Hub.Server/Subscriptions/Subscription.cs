@@ -206,9 +206,14 @@ public sealed partial class Subscription : ISubscription, IAppendListener
         }
         catch (Exception ex)
         {
-            // One failing subscriber is logged and ended; it never reaches the publisher or another subscriber.
-            End("error", notify: false);
+            // One failing subscriber is logged, ended and told so; it never reaches the publisher or another subscriber.
             Log.PumpFailed(_logger, ex, Id, ConnectionId);
+            End("error", notify: true);
+            if (Volatile.Read(ref _ending) is { Notify: true } ending
+                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+            {
+                Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
+            }
         }
         finally
         {

@@ -48,9 +48,14 @@ public sealed class SubscriptionRegistry
     /// <summary>How many subscriptions are live.</summary>
     public int Count => _byId.Count;
 
+    /// <summary>The log's epoch, which <c>Subscribe</c> answers.</summary>
+    public string Epoch => _log.Epoch;
+
     /// <summary>
-    /// Creates a subscription for <paramref name="connectionId"/>, positioned after <c>request.After</c> (clamped to the
-    /// head) or at the head. Its pump starts with <see cref="Subscription.Start"/>, once the client has the id.
+    /// Creates a subscription for <paramref name="connectionId"/>, positioned after <c>request.After</c> or at the head. Its
+    /// pump starts with <see cref="Subscription.Start"/>, once the client has the id. A request whose <c>epoch</c> is not
+    /// the log's, or whose <c>after</c> is beyond the head, comes from another log: it fails (see
+    /// <see cref="CheckSameLog"/>) and never starts somewhere else.
     /// </summary>
     /// <remarks>
     /// Every subscription gets a hub-wide <see cref="ISubscription.Id"/> (<c>sub_</c> and 20 hex digits, random); its id
@@ -74,6 +79,8 @@ public sealed class SubscriptionRegistry
                 throw new SubscribeRequestException("id", $"'{chosen}' is the id of a live subscription on this connection; choose another (an id may be used again once its subscription has ended)");
             }
 
+            var head = _log.Head;
+            CheckSameLog(request, head);
             WatchShutdown();
             var id = NewId();
             while (_byId.ContainsKey(id) || mine.Live.ContainsKey(id))
@@ -82,14 +89,33 @@ public sealed class SubscriptionRegistry
             }
 
             var wireId = request.Id ?? id;
-            var head = _log.Head;
-            var position = request.After is { } after ? Math.Min(after, head) : head;
+            var position = request.After ?? head;
             ISubscription subscription = request.Group is null
                 ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
                 : JoinGroup(id, wireId, connectionId, request, position);
             _byId[subscription.Id] = subscription;
             mine.Live[wireId] = subscription;
             return subscription;
+        }
+    }
+
+    /// <summary>
+    /// Fails when the request's position belongs to another log: its <c>epoch</c> is not this log's, or its <c>after</c> is
+    /// beyond <paramref name="head"/> (a head never moves back within an epoch, so no reader of this log can hold such a
+    /// sequence). Either way the log was reset (a new or emptied file, a restored backup, a memory log restarted).
+    /// </summary>
+    private void CheckSameLog(SubscribeRequest request, long head)
+    {
+        if (request.Epoch is { } epoch && !string.Equals(epoch, _log.Epoch, StringComparison.Ordinal))
+        {
+            throw new SubscribeRequestException("epoch", $"'{Topics.TopicName.Shorten(epoch)}' is not the epoch of this hub's log ('{_log.Epoch}'): the log was reset, and its " +
+                "sequences are not those of the old one; subscribe again without epoch and after (or after: 0 to read the new log from its start)");
+        }
+
+        if (request.After is { } after && after > head)
+        {
+            throw new SubscribeRequestException("after", $"{after} is beyond the head of this hub's log ({head}, epoch '{_log.Epoch}'): the log was reset, and its " +
+                "sequences are not those of the old one; subscribe again without after (or after: 0 to read the new log from its start)");
         }
     }
 

@@ -125,6 +125,7 @@ public sealed class HubClient : IAsyncDisposable
                 var id = result.GetProperty("subscriptionId").GetString()!;
                 log ??= NewLog(id);
                 log.Position = result.GetProperty("position").GetInt64();
+                log.Epoch = result.GetProperty("epoch").GetString();
             }, request);
         }
         catch when (chosen is not null)

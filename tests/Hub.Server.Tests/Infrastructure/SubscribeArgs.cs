@@ -12,6 +12,7 @@ public sealed record SubscribeArgs(
     string? Overflow = null,
     string? Group = null,
     string? Dispatch = null,
+    string? Epoch = null,
     string? Id = null) : IDemandRequest
 {
     public long InitialCredits => Demand == "manual" ? 0 : MaxDemand ?? 1000;

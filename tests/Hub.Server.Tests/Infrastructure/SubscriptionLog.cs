@@ -25,6 +25,9 @@ public sealed class SubscriptionLog(string id)
     /// <summary>The position Subscribe answered.</summary>
     public long Position { get; set; }
 
+    /// <summary>The log's epoch, as the answer to Subscribe gave it.</summary>
+    public string? Epoch { get; set; }
+
     /// <summary>Keep each event's envelope and sequence (default), or only count them and check their order (for load
     /// tests, so the test's own memory stays flat).</summary>
     public bool RecordEvents { get; set; } = true;

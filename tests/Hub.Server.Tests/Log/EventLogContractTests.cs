@@ -45,12 +45,13 @@ public abstract class EventLogContractTests : IAsyncLifetime
     }
 
     /// <summary>Creates a log through <see cref="CreateLog"/> and disposes it after the test.</summary>
-    protected IEventLog Create(int maxEvents = 1000, TimeSpan? dedupWindow = null, TimeProvider? time = null)
+    protected IEventLog Create(int maxEvents = 1000, TimeSpan? dedupWindow = null, TimeProvider? time = null, int maxScanEvents = EventLogOptions.DefaultMaxScanEvents)
     {
         var options = new EventLogOptions
         {
             Retention = new() { MaxEvents = maxEvents },
             DedupWindow = dedupWindow ?? EventLogOptions.DefaultDedupWindow,
+            MaxScanEvents = maxScanEvents,
         };
         var log = CreateLog(options, time ?? TimeProvider.System);
         _logs.Add(log);
@@ -101,7 +102,7 @@ public abstract class EventLogContractTests : IAsyncLifetime
         var read = await log.ReadAsync(0, null, 10, int.MaxValue, entries);
         Assert.Empty(entries);
         Assert.Equal((0L, false), (read.ScannedTo, read.Truncated));
-        Assert.True(await log.IsReadyAsync());
+        Assert.Equal(LogState.Writable, (await log.CheckHealthAsync()).State);
     }
 
     [Fact]
@@ -458,9 +459,131 @@ public abstract class EventLogContractTests : IAsyncLifetime
         Assert.Single(answers, a => !a.Duplicate);
     }
 
+    [Fact]
+    public async Task Read_ExaminesAtMostMaxScanEvents_AndAnswersWhereItStopped_EvenWithNothingFound()
+    {
+        var log = Create(maxScanEvents: 100);
+        await log.AppendAsync(Drafts(350));
+        var filter = new CountingFilter(new TopicIs("none"));
+        var entries = new List<LogEntry>();
+
+        var read = await log.ReadAsync(0, filter, 10, int.MaxValue, entries);
+        Assert.Empty(entries);
+        Assert.Equal((100L, false), (read.ScannedTo, read.Truncated));
+        Assert.Equal(100, filter.Calls); // each entry examined once, none past the bound
+
+        var stops = new List<long>();
+        for (var after = read.ScannedTo; after < log.Head && stops.Count < 10;)
+        {
+            after = (await log.ReadAsync(after, filter, 10, int.MaxValue, entries)).ScannedTo;
+            stops.Add(after);
+        }
+
+        Assert.Equal([200L, 300L, 350L], stops);
+        Assert.Equal(350, filter.Calls);
+        Assert.Empty(entries);
+    }
+
+    [Fact]
+    public async Task Read_ScanBound_AnswersTheMatchesFoundWithinIt_AndTheNextReadFindsTheRest()
+    {
+        var log = Create(maxScanEvents: 100);
+        var topics = Enumerable.Range(1, 300).Select(i => i is 50 or 150 or 151 ? "b" : "a");
+        await log.AppendAsync(topics.Select(t => Draft(t)).ToArray());
+        var entries = new List<LogEntry>();
+
+        var read = await log.ReadAsync(0, new TopicIs("b"), 10, int.MaxValue, entries);
+        Assert.Equal([50L], entries.Select(e => e.Sequence));
+        Assert.Equal(100, read.ScannedTo);
+
+        entries.Clear();
+        read = await log.ReadAsync(read.ScannedTo, new TopicIs("b"), 10, int.MaxValue, entries);
+        Assert.Equal([150L, 151L], entries.Select(e => e.Sequence));
+        Assert.Equal(200, read.ScannedTo);
+    }
+
+    [Fact]
+    public async Task Read_ANonMatchingPatternOverALargeLog_AnswersEmptyPagesWhoseNextAdvancesByTheBound_UntilTheHead()
+    {
+        // 100,000 events, appended in batches; only the last one matches.
+        const int total = 100_000, batch = 5_000;
+        var log = Create(maxEvents: 200_000);
+        for (var appended = 0; appended < total - batch; appended += batch)
+        {
+            await log.AppendAsync(Drafts(batch, "noise"));
+        }
+
+        await log.AppendAsync([.. Drafts(batch - 1, "noise"), Draft("needle", marker: "found")]);
+        Assert.Equal(total, log.Head);
+
+        var stops = new List<long>();
+        var found = new List<LogEntry>();
+        long after = 0;
+        for (var calls = 0; calls < 100 && after < log.Head; calls++)
+        {
+            var entries = new List<LogEntry>();
+            var read = await log.ReadAsync(after, new TopicIs("needle"), 100, int.MaxValue, entries);
+            Assert.False(read.Truncated);
+            found.AddRange(entries);
+            stops.Add(after = read.ScannedTo);
+        }
+
+        var bound = EventLogOptions.DefaultMaxScanEvents;
+        Assert.Equal(Enumerable.Range(1, total / bound).Select(i => (long)i * bound), stops);
+        Assert.Equal(["found"], found.Select(Marker));
+        Assert.Equal(total, Assert.Single(found).Sequence);
+    }
+
+    [Fact]
+    public async Task Read_StopsAtTheEntryItIsExaminingWhenCancelled()
+    {
+        var log = Create();
+        await log.AppendAsync(Drafts(500));
+        using var cancel = new CancellationTokenSource();
+        var filter = new CountingFilter(new TopicIs("none"), cancelAt: 10, cancel);
+        var entries = new List<LogEntry>();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.ReadAsync(0, filter, 100, int.MaxValue, entries, cancel.Token));
+        Assert.Equal(10, filter.Calls);
+
+        // Cancelled before it starts: nothing is examined.
+        var idle = new CountingFilter(null);
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.ReadAsync(0, idle, 100, int.MaxValue, entries, cancel.Token));
+        Assert.Equal(0, idle.Calls);
+    }
+
+    [Fact]
+    public async Task Epoch_IsFixedForTheLog_AndAnotherLogHasAnother()
+    {
+        var first = Create();
+        var epoch = first.Epoch;
+        Assert.False(string.IsNullOrWhiteSpace(epoch));
+        Assert.True(epoch.Length <= LogEpoch.MaxLength, epoch);
+        await first.AppendAsync(Drafts(3));
+        Assert.Equal(epoch, first.Epoch);
+
+        var second = Create();
+        Assert.NotEqual(epoch, second.Epoch);
+    }
+
     private sealed class TopicIs(string topic) : IEventFilter
     {
         public bool Matches(LogEntry entry) => entry.Topic == topic;
+    }
+
+    /// <summary>Counts the entries a read examines; cancels <paramref name="cancel"/> at the <paramref name="cancelAt"/>th.</summary>
+    protected sealed class CountingFilter(IEventFilter? inner, int cancelAt = 0, CancellationTokenSource? cancel = null) : IEventFilter
+    {
+        public int Calls { get; private set; }
+
+        public bool Matches(LogEntry entry)
+        {
+            if (++Calls == cancelAt)
+            {
+                cancel?.Cancel();
+            }
+
+            return inner?.Matches(entry) ?? true;
+        }
     }
 
     private sealed class CountingListener : IAppendListener

@@ -79,6 +79,78 @@ public sealed class SqliteEventLogContractTests : EventLogContractTests
     }
 
     [Fact]
+    public async Task Epoch_IsKeptInTheFile_AReopenKeepsIt_AndANewFileHasAnother()
+    {
+        var options = OptionsOnOneFile();
+        var first = Open(options, TimeProvider.System);
+        var epoch = first.Epoch;
+        await first.AppendAsync([Draft("a")]);
+        await CloseAsync(first);
+
+        var again = Open(options, TimeProvider.System);
+        try
+        {
+            Assert.Equal(epoch, again.Epoch);
+        }
+        finally
+        {
+            await CloseAsync(again);
+        }
+
+        // The same path, the file gone (replaced by an empty one): another log, another epoch.
+        File.Delete(options.Sqlite.Path);
+        var fresh = Open(options, TimeProvider.System);
+        try
+        {
+            Assert.Equal(0, fresh.Head);
+            Assert.NotEqual(epoch, fresh.Epoch);
+        }
+        finally
+        {
+            await CloseAsync(fresh);
+        }
+    }
+
+    [Fact]
+    public async Task ReadFromTheFile_ExaminesAtMostMaxScanEvents_AndStopsAtTheRowItIsExaminingWhenCancelled()
+    {
+        // A tail of 16 in memory: reads after 0 go to the file.
+        var options = OptionsOnOneFile(maxEvents: 10_000);
+        options.Sqlite.TailEvents = 16;
+        options.MaxScanEvents = 700;
+        var log = Open(options, TimeProvider.System);
+        try
+        {
+            await log.AppendAsync(Drafts(2_000));
+            var scanning = new CountingFilter(null);
+            var entries = new List<LogEntry>();
+            var read = await log.ReadAsync(0, new NoneOf(scanning), 10, int.MaxValue, entries);
+            Assert.Empty(entries);
+            Assert.Equal((700L, false), (read.ScannedTo, read.Truncated));
+            Assert.Equal(700, scanning.Calls); // more than one page of the file (512 rows), and no row past the bound
+
+            using var cancel = new CancellationTokenSource();
+            var cancelling = new CountingFilter(null, cancelAt: 600, cancel);
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await log.ReadAsync(0, new NoneOf(cancelling), 10, int.MaxValue, entries, cancel.Token));
+            Assert.Equal(600, cancelling.Calls);
+        }
+        finally
+        {
+            await CloseAsync(log);
+        }
+    }
+
+    /// <summary>Examines every entry through <paramref name="inner"/> and keeps none.</summary>
+    private sealed class NoneOf(IEventFilter inner) : IEventFilter
+    {
+        public bool Matches(LogEntry entry)
+        {
+            inner.Matches(entry);
+            return false;
+        }
+    }
+
+    [Fact]
     public async Task Reopen_RemembersIdsWithinTheDedupWindow_AndForgetsThemAfter()
     {
         var time = new ManualTimeProvider();

@@ -112,7 +112,7 @@ public static class HostileCases
             }
         }
 
-        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b" })
+        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "after=9223372036854775807", "epoch=another-log", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b" })
         {
             cases.Add($"read: {query}", new("GET", "api/events?" + query, Admin, null, null));
         }
@@ -245,6 +245,8 @@ public static class HostileCases
                      ("broadcast in a group", "\"group\":\"g\",\"dispatch\":\"broadcast\""), ("after -1", "\"after\":-1"), ("after as a string", "\"after\":\"0\""),
                      ("after 1.5", "\"after\":1.5"), ("after {}", "\"after\":{}"), ("types x", "\"types\":\"x\""), ("types [1]", "\"types\":[1]"),
                      ("types [\"\"]", "\"types\":[\"\"]"), ("65 types", "\"types\":[" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"t{i}\"")) + "]"),
+                     ("after beyond the head", "\"after\":9223372036854775807"), ("epoch 1", "\"epoch\":1"), ("epoch of another log", "\"epoch\":\"another-log\""),
+                     ("epoch of 200 characters", $"\"epoch\":\"{new string('e', 200)}\""),
                  })
         {
             Invoke(name, "Subscribe", "[{\"topics\":[\"hostile.a\"]," + json + "}]");

@@ -9,8 +9,8 @@ public sealed partial class SqliteEventLog
         [LoggerMessage(EventId = 3001, Level = LogLevel.Information, Message = "Event log opened at {Path}: head {Head}, first retained {First}")]
         public static partial void Opened(ILogger logger, string path, long head, long first);
 
-        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Writing {Appends} appends ({Events} events) to the event log failed; they were refused")]
-        public static partial void WriteFailed(ILogger logger, Exception exception, int appends, int events);
+        [LoggerMessage(EventId = 3002, Level = LogLevel.Error, Message = "Writing {Appends} appends ({Events} events) to the event log at {Path} failed; they were refused. Publishes are refused (503) and /health/ready fails until a write succeeds again (tried every second)")]
+        public static partial void WriteFailed(ILogger logger, Exception exception, int appends, int events, string path);
 
         [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Retention deleted {Count} events; the log now starts at {First}")]
         public static partial void Trimmed(ILogger logger, int count, long first);
@@ -20,5 +20,17 @@ public sealed partial class SqliteEventLog
 
         [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "Writing group positions failed; they will be written with the next change")]
         public static partial void GroupPositionsFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3006, Level = LogLevel.Critical, Message = "The event log at {Path} cannot be written until the hub restarts: {Reason}. Every publish is refused (503); /health/live and /health/ready fail")]
+        public static partial void Failed(ILogger logger, Exception? exception, string path, string reason);
+
+        [LoggerMessage(EventId = 3007, Level = LogLevel.Debug, Message = "The event log is still unwritable: {Appends} appends ({Events} events) refused ({Error})")]
+        public static partial void StillUnwritable(ILogger logger, int appends, int events, string error);
+
+        [LoggerMessage(EventId = 3008, Level = LogLevel.Debug, Message = "The event log is still unwritable: the probe write failed ({Error})")]
+        public static partial void ProbeFailed(ILogger logger, string error);
+
+        [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "The event log at {Path} can be written again after {Seconds:0.#} s; {Refused} appends were refused meanwhile")]
+        public static partial void Recovered(ILogger logger, string path, double seconds, int refused);
     }
 }

@@ -8,59 +8,98 @@ public sealed partial class SqliteEventLog
     /// <summary>
     /// The one writer: takes every append waiting (up to a group's size) into one transaction, and runs retention when
     /// the timer asks, between groups, on the same connection: nothing else ever takes the file's write lock, so a
-    /// commit never waits in SQLite's busy handler.
+    /// commit never waits in SQLite's busy handler. An error it does not expect stops it, loudly (see <see cref="Fail"/>):
+    /// what it held and everything queued after is refused, never left waiting.
     /// </summary>
     private async Task WriteLoopAsync()
     {
         var group = new List<PendingAppend>();
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        try
         {
-            group.Clear();
-            var events = 0;
-            var maintain = false;
-            var positions = false;
-            while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
-                if (ReferenceEquals(append, Maintenance))
+                group.Clear();
+                var events = 0;
+                var maintain = false;
+                var positions = false;
+                while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
                 {
-                    maintain = true;
+                    if (ReferenceEquals(append, Maintenance))
+                    {
+                        maintain = true;
+                        continue;
+                    }
+
+                    if (ReferenceEquals(append, SavePositions))
+                    {
+                        positions = true;
+                        continue;
+                    }
+
+                    group.Add(append);
+                    events += append.Events.Count;
+                }
+
+                if (Volatile.Read(ref _failure) is not null)
+                {
+                    // Failed (the file was replaced) while these waited: refused, not written.
+                    Refuse(group);
                     continue;
                 }
 
-                if (ReferenceEquals(append, SavePositions))
+                if (group.Count > 0)
                 {
-                    positions = true;
-                    continue;
+                    Commit(group, events);
                 }
 
-                group.Add(append);
-                events += append.Events.Count;
-            }
-
-            if (group.Count > 0)
-            {
-                Commit(group, events);
-            }
-
-            if (positions)
-            {
-                Volatile.Write(ref _positionsQueued, 0);
-                WriteGroupPositions();
-            }
-
-            if (maintain)
-            {
-                Volatile.Write(ref _maintenanceQueued, 0);
-                try
+                if (positions)
                 {
-                    Trim();
+                    Volatile.Write(ref _positionsQueued, 0);
+                    WriteGroupPositions();
                 }
-                catch (SqliteException ex)
+
+                if (maintain)
                 {
-                    Log.TrimFailed(_logger, ex);
+                    Volatile.Write(ref _maintenanceQueued, 0);
+                    Maintain();
                 }
             }
+        }
+        catch (Exception ex)
+        {
+            // A bug, or a file broken under us (a table gone, a corrupt page): a restart is what can help.
+            Fail($"its writer stopped on {ex.GetType().Name}: {ex.Message}", ex);
+            Refuse(group);
+            var rest = new List<PendingAppend>();
+            while (reader.TryRead(out var append))
+            {
+                if (!ReferenceEquals(append, Maintenance) && !ReferenceEquals(append, SavePositions))
+                {
+                    rest.Add(append);
+                }
+            }
+
+            Refuse(rest);
+        }
+    }
+
+    /// <summary>Retention, and while writes fail, a probe of whether they succeed again (so the hub recovers with no publisher
+    /// retrying, and readiness says so).</summary>
+    private void Maintain()
+    {
+        try
+        {
+            Trim();
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            Log.TrimFailed(_logger, ex);
+        }
+
+        if (Volatile.Read(ref _unwritable) is not null)
+        {
+            ProbeWrite();
         }
     }
 
@@ -90,7 +129,7 @@ public sealed partial class SqliteEventLog
 
             transaction.Commit();
         }
-        catch (SqliteException ex)
+        catch (Exception ex) when (IsTransient(ex))
         {
             // A position not written only makes the group read acknowledged events again after a restart.
             Log.GroupPositionsFailed(_logger, ex);
@@ -132,25 +171,28 @@ public sealed partial class SqliteEventLog
             {
                 Write(entries, newIds, newKeys, now);
             }
-            catch (Exception ex) when (ex is SqliteException or IOException or InvalidOperationException)
+            catch (Exception ex) when (IsTransient(ex))
             {
-                // Nothing of the group was committed: forget what it made dedup remember, and refuse it whole.
-                foreach (var (key, _) in newKeys)
-                {
-                    _dedup.Forget([], key);
-                }
-
-                _dedup.Forget(newIds, null);
-                Log.WriteFailed(_logger, ex, group.Count, eventCount);
-                Interlocked.Add(ref _pendingEvents, -eventCount);
-                var failure = new LogOverloadedException($"the log could not be written: {ex.Message}", TimeSpan.FromSeconds(1));
-                foreach (var append in group)
-                {
-                    append.Done.TrySetException(failure);
-                }
-
+                // Nothing of the group was committed (the disk is full, an I/O error): forget what it made dedup remember,
+                // and refuse it whole. The log is unwritable until a write succeeds again.
+                Forget(newIds, newKeys);
+                Refuse(group, WriteFailed(ex, group.Count, eventCount));
                 return;
             }
+        }
+
+        if (FileChanged() is { } change)
+        {
+            // Committed into a file that is no longer the log's (deleted or replaced): nobody will ever read it there.
+            Forget(newIds, newKeys);
+            Fail(change, null);
+            Refuse(group);
+            return;
+        }
+
+        if (Volatile.Read(ref _unwritable) is not null)
+        {
+            Recovered();
         }
 
         // Committed: now readers may see it, in order, and the publishers get their answers.
@@ -162,14 +204,27 @@ public sealed partial class SqliteEventLog
         }
 
         _tail.Publish(head);
-        Interlocked.Add(ref _pendingEvents, -eventCount);
         AssertInvariants();
         for (var g = 0; g < group.Count; g++)
         {
-            group[g].Done.TrySetResult(answers[g]);
+            if (group[g].Done.TrySetResult(answers[g]))
+            {
+                Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
+            }
         }
 
         _notifier.Notify();
+    }
+
+    /// <summary>Undoes what a group that was not committed made dedup remember.</summary>
+    private void Forget(List<(string Topic, string Id)> newIds, List<(string Key, AppendedEvent[] Answer)> newKeys)
+    {
+        foreach (var (key, _) in newKeys)
+        {
+            _dedup.Forget([], key);
+        }
+
+        _dedup.Forget(newIds, null);
     }
 
     private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(string Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
@@ -36,7 +37,8 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private readonly EventLogOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly string _connectionString;
+    private readonly string _connectionString;       // the writer's: creates the file if it is not there
+    private readonly string _readerConnectionString; // readers': never create a file (one deleted under the hub stays gone)
     private readonly SqliteConnection _writer;
     private readonly SqliteStatements _statements;
     private readonly EventRing _tail;
@@ -72,14 +74,23 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             Pooling = true,
             DefaultTimeout = 30,
         }.ToString();
+        _readerConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Mode = SqliteOpenMode.ReadWrite }.ToString();
 
         try
         {
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            _writer = Open();
+            _writer = new SqliteConnection(_connectionString);
+            _writer.Open();
             SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            Epoch = SqliteSchema.ReadOrCreateEpoch(_writer);
             _statements = new SqliteStatements(_writer);
             Load();
+            _identity = FileIdentity.Of(Path) ?? throw new IOException($"'{Path}' is gone right after it was opened");
+        }
+        catch (HubStartupException)
+        {
+            _writer?.Dispose();
+            throw;
         }
         catch (Exception ex) when (ex is SqliteException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {
@@ -98,6 +109,10 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     public string Path { get; }
 
     /// <inheritdoc />
+    /// <remarks>Kept in the file (table <c>meta</c>): a restart keeps it, a new file makes a new one.</remarks>
+    public string Epoch { get; }
+
+    /// <inheritdoc />
     public long Head => _tail.Head;
 
     /// <inheritdoc />
@@ -113,6 +128,11 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
+        if (Volatile.Read(ref _failure) is { } failure)
+        {
+            throw Refusal(failure);
+        }
+
         var count = events.Count;
         var pending = Interlocked.Add(ref _pendingEvents, count);
         if (pending > _options.Sqlite.MaxPendingEvents && pending != count)
@@ -125,7 +145,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         if (!_queue.Writer.TryWrite(append))
         {
             Interlocked.Add(ref _pendingEvents, -count);
-            throw new ObjectDisposedException(nameof(SqliteEventLog));
+            throw Volatile.Read(ref _failure) is { } failed ? Refusal(failed) : new ObjectDisposedException(nameof(SqliteEventLog));
         }
 
         // Not cancelled with the request: once queued, the append happens; the caller may stop waiting for it.
@@ -143,16 +163,17 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             return new ValueTask<LogRead>(new LogRead(after, Truncated: true, first));
         }
 
+        var maxScan = _options.MaxScanEvents;
         if (after + 1 >= _tail.First)
         {
-            var read = _tail.Read(after, filter, maxEvents, maxBytes, into);
+            var read = _tail.Read(after, filter, maxEvents, maxBytes, maxScan, into, cancellationToken);
             if (!read.Truncated)
             {
                 return new ValueTask<LogRead>(read);
             }
         }
 
-        return new ValueTask<LogRead>(ReadFromFile(after, filter, maxEvents, maxBytes, into));
+        return new ValueTask<LogRead>(ReadFromFile(after, filter, maxEvents, maxBytes, maxScan, into, cancellationToken));
     }
 
     /// <inheritdoc />
@@ -175,27 +196,6 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     /// <inheritdoc />
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
 
-    /// <inheritdoc />
-    public ValueTask<bool> IsReadyAsync(CancellationToken cancellationToken = default)
-    {
-        if (_writerLoop.IsCompleted || _stopping.IsCancellationRequested)
-        {
-            return new(false);
-        }
-
-        try
-        {
-            using var connection = Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1";
-            return new(Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 1);
-        }
-        catch (SqliteException)
-        {
-            return new(false);
-        }
-    }
-
     /// <summary>Writes what is queued, stops the background tasks and closes the file.</summary>
     public async ValueTask DisposeAsync()
     {
@@ -211,12 +211,14 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         _statements.Dispose();
         _writer.Dispose();
         SqliteConnection.ClearPool(new SqliteConnection(_connectionString));
+        SqliteConnection.ClearPool(new SqliteConnection(_readerConnectionString));
         _stopping.Dispose();
     }
 
+    /// <summary>A connection for reading (pooled).</summary>
     private SqliteConnection Open()
     {
-        var connection = new SqliteConnection(_connectionString);
+        var connection = new SqliteConnection(_readerConnectionString);
         connection.Open();
         return connection;
     }
@@ -264,9 +266,10 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         command.CommandText = "SELECT topic, id, sequence, time FROM dedup WHERE time >= $since ORDER BY time";
         using (var reader = command.ExecuteReader())
         {
+            var row = new StoredRow(reader, "dedup", Path, 0, 1);
             while (reader.Read())
             {
-                _dedup.RememberId(reader.GetString(0), reader.GetString(1), reader.GetInt64(2), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(3)));
+                _dedup.RememberId(row.Text(0), row.Text(1), row.Integer(2, 1, _head), row.Time(3));
             }
         }
 
@@ -282,18 +285,58 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         command.CommandText = "SELECT key, answer, time FROM idempotency WHERE time >= $since ORDER BY time";
         using (var reader = command.ExecuteReader())
         {
+            var row = new StoredRow(reader, "idempotency", Path, 0);
             while (reader.Read())
             {
-                var answer = JsonSerializer.Deserialize(reader.GetString(1), SqliteJson.Default.AppendedEventArray)!;
-                _dedup.RememberAnswer(reader.GetString(0), answer, DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)));
+                _dedup.RememberAnswer(row.Text(0), ReadAnswer(row, 1), row.Time(2));
             }
         }
     }
 
-    private LogRead ReadFromFile(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into)
+    /// <summary>A stored idempotency answer: the JSON array of what each event of the batch was answered.</summary>
+    private AppendedEvent[] ReadAnswer(StoredRow row, int ordinal)
     {
-        // Read up to where the memory tail begins; the next read goes on there.
+        AppendedEvent[]? answer;
+        try
+        {
+            answer = JsonSerializer.Deserialize(row.Text(ordinal), SqliteJson.Default.AppendedEventArray);
+        }
+        catch (JsonException ex)
+        {
+            throw row.Damaged(ordinal, $"is not JSON of the stored answer ({ex.Message})", ex);
+        }
+
+        if (answer is not { Length: > 0 })
+        {
+            throw row.Damaged(ordinal, "holds no answer (an empty array or null)");
+        }
+
+        for (var i = 0; i < answer.Length; i++)
+        {
+            var (sequence, topic, _, _) = answer[i];
+            if (sequence < 1 || sequence > _head || string.IsNullOrEmpty(topic))
+            {
+                throw row.Damaged(ordinal, string.Create(CultureInfo.InvariantCulture,
+                    $"is not a stored answer: event {i} has sequence {sequence} (the log's are 1..{_head}) and topic '{topic}'"));
+            }
+        }
+
+        return answer;
+    }
+
+    /// <summary>
+    /// Reads from the file, in pages of at most <see cref="ReadPage"/> rows, up to where the memory tail begins (the next
+    /// read goes on there), examining at most <paramref name="maxScan"/> rows and checking
+    /// <paramref name="cancellationToken"/> at each one.
+    /// </summary>
+    private LogRead ReadFromFile(long after, IEventFilter? filter, int maxEvents, int maxBytes, int maxScan, List<LogEntry> into, CancellationToken cancellationToken)
+    {
         var upTo = Math.Min(Head, Math.Max(_tail.First - 1, after));
+        if (upTo - after > maxScan)
+        {
+            upTo = after + maxScan;
+        }
+
         using var connection = Open();
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT sequence, topic, type, id, key, time, json FROM events WHERE sequence > $after AND sequence <= $upTo ORDER BY sequence LIMIT $page";
@@ -312,6 +355,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             {
                 while (reader.Read())
                 {
+                    cancellationToken.ThrowIfCancellationRequested();
                     var entry = SqliteStatements.ReadEntry(reader);
                     if (entry.Sequence != position + 1)
                     {

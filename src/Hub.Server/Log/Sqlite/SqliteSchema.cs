@@ -40,11 +40,34 @@ internal static class SqliteSchema
                 topic TEXT PRIMARY KEY,
                 count INTEGER NOT NULL,
                 last_sequence INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS meta (
+                key TEXT PRIMARY KEY,
+                value TEXT NOT NULL) WITHOUT ROWID;
             CREATE TABLE IF NOT EXISTS group_positions (
                 name TEXT PRIMARY KEY,
                 acknowledged INTEGER NOT NULL,
                 handed INTEGER NOT NULL) WITHOUT ROWID;
             """;
         command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// The log's epoch, kept in the file: read when it has one; made and written when it has none (a new file, or one
+    /// written before epochs existed), so every restart of the same file answers the same epoch and a new file a new one.
+    /// </summary>
+    public static string ReadOrCreateEpoch(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT value FROM meta WHERE key = 'epoch'";
+        if (command.ExecuteScalar() is string { Length: > 0 } epoch)
+        {
+            return epoch;
+        }
+
+        epoch = LogEpoch.New();
+        command.CommandText = "INSERT INTO meta (key, value) VALUES ('epoch', $epoch)";
+        command.Parameters.AddWithValue("$epoch", epoch);
+        command.ExecuteNonQuery();
+        return epoch;
     }
 }

@@ -1,0 +1,239 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Hub.Server.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
+
+namespace Hub.Server.Tests;
+
+/// <summary>
+/// Failures are loud (issue 13), on a real hub process with a real SQLite file: a writer that stopped, a full disk, a
+/// database file deleted or replaced under the running hub, a damaged stored row at start-up. What a publisher sees
+/// (503, Retry-After, problem+json), what an orchestrator sees (<c>/health/live</c>, <c>/health/ready</c>), what the log
+/// says, and that no 202 is ever given for an event that is not in the log.
+/// </summary>
+public sealed class LogFailureTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hub-log-failure-" + Guid.NewGuid().ToString("N"));
+    private readonly List<HubProcess> _processes = [];
+
+    private string DatabasePath => Path.Combine(_directory, "hub.db");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in _processes)
+        {
+            await process.DisposeAsync();
+        }
+
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>
+    /// The writer stops on an error it does not expect (here: a table dropped under the running hub by another program):
+    /// the publish that met it answers 503, the next ones 503 at once; liveness and readiness answer 503, so an
+    /// orchestrator restarts the hub; the log says why, at Critical.
+    /// </summary>
+    [Fact]
+    public async Task WriterStopped_PublishesAnswer503_AndLiveAndReadyAnswer503_AndTheLogSaysWhy()
+    {
+        var hub = await StartAsync(DatabasePath);
+        using var http = Http(hub);
+        await HubRest.PublishAsync(http, new[] { new { topic = "a", id = "before" } });
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+
+        using (var other = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        {
+            other.Open();
+            using var drop = other.CreateCommand();
+            drop.CommandText = "DROP TABLE topics";
+            drop.ExecuteNonQuery();
+        }
+
+        const string Why = "log: the log cannot be written until the hub restarts: its writer stopped on SqliteException: SQLite Error 1: 'no such table: topics'.; nothing was appended, try again after Retry-After seconds";
+        await AssertRefusedAsync(http, "met", Why);
+        await AssertRefusedAsync(http, "after", Why);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
+        await SaidAsync(hub, "crit: Hub.Server.Log.Sqlite.SqliteEventLog[3006]");
+        await SaidAsync(hub, $"The event log at {DatabasePath} cannot be written until the hub restarts: its writer stopped on SqliteException");
+        Assert.Equal(new[] { "before" }, (await HubRest.ReadAllAsync(http)).Select(e => e.GetProperty("id").GetString()));
+    }
+
+    /// <summary>
+    /// A real full disk (a small tmpfs the test mounts and fills): a publish answers 503 with Retry-After and appends
+    /// nothing; the hub is not ready but alive (a restart would not help); once the room is given back, readiness
+    /// returns by itself with no publisher retrying, the refused batch published again appends normally (its ids were
+    /// not remembered), and everything acknowledged is there after a restart.
+    /// </summary>
+    [Fact]
+    public async Task DiskFull_Answers503WithRetryAfter_NotReadyButAlive_ThenRecoversByItselfWhenRoomReturns()
+    {
+        using var disk = SmallDisk.Mount(megabytes: 16);
+        var database = Path.Combine(disk.Path, "hub.db");
+        var hub = await StartAsync(database);
+        using var http = Http(hub);
+        var before = await HubRest.PublishAsync(http, Events("before", 3, padding: 0));
+
+        disk.Fill();
+        var batch = Events("full", 20, padding: 2048);
+        using (var refused = await http.PostAsync("api/events", TestHub.Json(batch)))
+        {
+            var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.True(refused.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)refused.StatusCode}: {problem}\n{hub.Output}");
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+            Assert.Equal(TimeSpan.FromSeconds(5), refused.Headers.RetryAfter?.Delta);
+            Assert.Equal("The hub cannot write events right now.", problem.GetProperty("title").GetString());
+            Assert.StartsWith("log: the log cannot be written now: the disk is full (SQLite Error 13: 'database or disk is full'", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
+        await SaidAsync(hub, "fail: Hub.Server.Log.Sqlite.SqliteEventLog[3002]");
+
+        disk.Free();
+        await Eventually.TrueAsync(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK, "ready again once the disk has room", Deadline);
+        await SaidAsync(hub, "info: Hub.Server.Log.Sqlite.SqliteEventLog[3009]");
+
+        var after = await HubRest.PublishAsync(http, batch);
+        Assert.Equal(Enumerable.Range(4, 20).Select(i => (long)i), after.Select(e => e.GetProperty("sequence").GetInt64()));
+        Assert.All(after, e => Assert.False(e.GetProperty("duplicate").GetBoolean()));
+
+        Assert.True(await hub.StopAsync(Deadline), hub.Output);
+        var restarted = await StartAsync(database);
+        using var http2 = Http(restarted);
+        var expected = before.Concat(after).Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("id").GetString())).ToList();
+        Assert.Equal(expected, (await HubRest.ReadAllAsync(http2)).Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("id").GetString())));
+        Assert.True(await restarted.StopAsync(Deadline), restarted.Output);
+    }
+
+    /// <summary>
+    /// The database file deleted, or replaced by another database, under the running hub: SQLite would go on writing into
+    /// the file it holds open, which nobody will read again; the hub sees the path no longer names that file and never
+    /// answers 202 for it. Noticed by the next group commit or by the next health check, whichever comes first.
+    /// </summary>
+    [Theory]
+    [InlineData("deleted", true)]
+    [InlineData("replaced", true)]
+    [InlineData("deleted", false)]
+    public async Task DatabaseFileDeletedOrReplaced_NoPublishIsAcknowledged_AndLiveAndReadyAnswer503(string change, bool publishFirst)
+    {
+        var hub = await StartAsync(DatabasePath);
+        using var http = Http(hub);
+        await HubRest.PublishAsync(http, new[] { new { topic = "a", id = "before" } });
+
+        if (change == "deleted")
+        {
+            File.Delete(DatabasePath);
+        }
+        else
+        {
+            var other = Path.Combine(_directory, "other.db");
+            using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = other, Pooling = false }.ToString()))
+            {
+                connection.Open();
+                using var create = connection.CreateCommand();
+                create.CommandText = "CREATE TABLE t (x)";
+                create.ExecuteNonQuery();
+            }
+
+            File.Move(other, DatabasePath, overwrite: true);
+        }
+
+        var why = $"log: the log cannot be written until the hub restarts: the database file was {change}; nothing was appended, try again after Retry-After seconds";
+        if (publishFirst)
+        {
+            await AssertRefusedAsync(http, "first", why);
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/live")).StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
+        await AssertRefusedAsync(http, "later", why);
+        await SaidAsync(hub, $"The event log at {DatabasePath} cannot be written until the hub restarts: the database file was {change}");
+        Assert.Equal(change == "deleted", !File.Exists(DatabasePath)); // nothing created a new file at the path behind the hub's back
+    }
+
+    /// <summary>A stored dedup row or idempotency answer damaged on disk stops the start: exit code 2, and the message
+    /// names the file, the table, the row's key and the column, and what to do.</summary>
+    [Theory]
+    [InlineData("UPDATE idempotency SET answer = 'not json' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not JSON of the stored answer ('not json' is an invalid JSON literal. Expected the literal 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.)")]
+    [InlineData("UPDATE idempotency SET answer = '[{\"Sequence\":99,\"Topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not a stored answer: event 0 has sequence 99 (the log's are 1..2) and topic 'b'")]
+    [InlineData("UPDATE idempotency SET answer = '[{\"sequence\":2,\"topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not a stored answer: event 0 has sequence 0 (the log's are 1..2) and topic ''")]
+    [InlineData("UPDATE idempotency SET answer = '[]' WHERE key = 'k1'", "idempotency (key 'k1'): answer holds no answer (an empty array or null)")]
+    [InlineData("UPDATE dedup SET sequence = 'one' WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 'one', not an integer")]
+    [InlineData("UPDATE dedup SET sequence = 7 WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 7, outside 1..2")]
+    [InlineData("UPDATE dedup SET id = '' WHERE id = 'x'", "dedup (topic 'a', id ''): id is empty")]
+    [InlineData("UPDATE idempotency SET time = 'yesterday' WHERE key = 'k1'", "idempotency (key 'k1'): time is 'yesterday', not an integer")]
+    public async Task DamagedStoredRow_StopsTheStartWithExitCode2_NamingTheTableTheKeyAndTheColumn(string damage, string what)
+    {
+        var hub = await StartAsync(DatabasePath);
+        using (var http = Http(hub))
+        {
+            await HubRest.PublishAsync(http, new[] { new { topic = "a", id = "x" } });
+            using var keyed = new HttpRequestMessage(HttpMethod.Post, "api/events") { Content = TestHub.Json(new { topic = "b" }) };
+            keyed.Headers.Add("Idempotency-Key", "k1");
+            Assert.Equal(HttpStatusCode.Accepted, (await http.SendAsync(keyed)).StatusCode);
+        }
+
+        Assert.True(await hub.StopAsync(Deadline), hub.Output);
+        using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString()))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = damage;
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+
+        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_directory, Settings(DatabasePath), Deadline);
+        Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
+        var expected = $"Hub cannot start: Hub:Log:Sqlite:Path: the event log '{DatabasePath}' has a damaged row in table {what}. " +
+            "Restore the file from a backup, or delete that row (the hub then forgets that publish was made) and start again.";
+        Assert.Equal(expected, StartupError(output));
+    }
+
+    /// <summary>Waits until the hub has written <paramref name="text"/> (its console logger writes, and the pipe is read,
+    /// after the moment the test observed).</summary>
+    private static Task SaidAsync(HubProcess hub, string text) =>
+        Eventually.TrueAsync(() => hub.Output.Contains(text, StringComparison.Ordinal), $"the hub writes \"{text}\"", Deadline);
+
+    /// <summary>The line the hub wrote when it refused to start.</summary>
+    internal static string StartupError(string output) =>
+        Assert.Single(output.Split('\n').Select(l => l.TrimEnd('\r')), l => l.StartsWith("Hub cannot start: ", StringComparison.Ordinal));
+
+    private static async Task AssertRefusedAsync(HttpClient http, string id, string detail)
+    {
+        using var response = await http.PostAsync("api/events", TestHub.Json(new[] { new { topic = "a", id } }));
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}");
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        var problem = JsonDocument.Parse(body).RootElement;
+        Assert.Equal("The hub cannot write events right now.", problem.GetProperty("title").GetString());
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+    }
+
+    private static object[] Events(string prefix, int count, int padding) =>
+        Enumerable.Range(0, count).Select(i => (object)new { topic = "t", id = $"{prefix}-{i}", data = new string('x', padding) }).ToArray();
+
+    private static Dictionary<string, string> Settings(string path) => new()
+    {
+        ["Hub:Log:Kind"] = "Sqlite",
+        ["Hub:Log:Sqlite:Path"] = path,
+    };
+
+    private async Task<HubProcess> StartAsync(string path)
+    {
+        var hub = await HubProcess.StartAsync(_directory, Settings(path), Deadline);
+        _processes.Add(hub);
+        return hub;
+    }
+
+    private static HttpClient Http(HubProcess hub) => new() { BaseAddress = hub.Address, Timeout = Deadline };
+}
