@@ -132,4 +132,80 @@ public sealed class ResumeTests
         Assert.Equal(0, (await hub.FindSubscriptionAsync(subscription.Id!))!.Value.GetProperty("credits").GetInt64());
         Assert.Equal(0, subscription.Queued);
     }
+
+    [Fact]
+    public async Task HubRestartedOnAFreshLog_TheResetIsSurfaced_WhatWasReceivedIsKept_AndReadingGoesOnFromTheNewLogsStart()
+    {
+        await using var hub = await RunningHub.StartAsync();
+        await using var client = new HubClient(hub.Address, ClientOptions.Fast());
+        using var timeout = new CancellationTokenSource(Deadline);
+        var old = await hub.PublishManyAsync("reset.t", 10);
+        await using var subscription = await client.OpenAsync(new SubscribeRequest("reset.t") { After = 0, MaxDemand = 10 }, timeout.Token);
+        var oldEpoch = subscription.Epoch;
+        Assert.NotNull(oldEpoch);
+        var messages = new List<HubMessage>();
+        await using var reader = subscription.ReadMessagesAsync(timeout.Token).GetAsyncEnumerator(timeout.Token);
+        while (messages.Count < 5 && await reader.MoveNextAsync())
+        {
+            messages.Add(reader.Current);
+        }
+
+        // Ten received, five taken, when the hub comes back on an empty file.
+        await Eventually.TrueAsync(() => subscription.Queued == 5, "the other five received");
+        await hub.KillAndRestartAsync(freshLog: true);
+        var fresh = await hub.PublishManyAsync("reset.t", 3);
+        // The reader waits until the client has met the new log and subscribed again: the five it had not taken are kept.
+        await Eventually.TrueAsync(() => subscription.Epoch is { } epoch && epoch != oldEpoch, "subscribed to the new log");
+        while (messages.Count < 14 && await reader.MoveNextAsync())
+        {
+            messages.Add(reader.Current);
+        }
+
+        // The old log's events already received come first (they will not come again), then the reset, then the new log
+        // from its start.
+        Assert.Equal(old, messages.Take(10).Select(m => Assert.IsType<HubEvent>(m).Sequence));
+        var reset = Assert.IsType<HubReset>(messages[10]);
+        Assert.Equal(oldEpoch, reset.Epoch);
+        Assert.Equal(old[4], reset.After);
+        Assert.StartsWith("epoch:", reset.Message, StringComparison.Ordinal);
+        Assert.Contains("the log was reset", reset.Message, StringComparison.Ordinal);
+        Assert.Equal(fresh, messages.Skip(11).Select(m => Assert.IsType<HubEvent>(m).Sequence));
+        Assert.NotNull(subscription.Epoch);
+        Assert.NotEqual(oldEpoch, subscription.Epoch);
+        Assert.Equal(fresh[^1], subscription.LastSequence);
+    }
+
+    [Fact]
+    public async Task ARequestCarryingAnotherLogsEpoch_StartsFromTheNewLogsStart_AfterAReset()
+    {
+        await using var hub = await RunningHub.StartAsync();
+        await using var client = new HubClient(hub.Address, ClientOptions.Fast());
+        using var timeout = new CancellationTokenSource(Deadline);
+        var published = await hub.PublishManyAsync("epoch.t", 4);
+        var resets = new List<HubReset>();
+        var seen = new List<long>();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var subscription = await client.SubscribeAsync(new SubscribeRequest("epoch.t") { After = 2, Epoch = "not-this-log" },
+            (e, _) =>
+            {
+                seen.Add(e.Sequence);
+                if (seen.Count == published.Length)
+                {
+                    done.SetResult();
+                }
+
+                return ValueTask.CompletedTask;
+            },
+            onReset: reset =>
+            {
+                resets.Add(reset);
+                return ValueTask.CompletedTask;
+            },
+            cancellationToken: timeout.Token);
+        await done.Task.WaitAsync(timeout.Token);
+        var reset = Assert.Single(resets);
+        Assert.Equal("not-this-log", reset.Epoch);
+        Assert.Equal(2, reset.After);
+        Assert.Equal(published, seen);
+    }
 }

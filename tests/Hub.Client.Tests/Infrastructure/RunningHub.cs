@@ -47,11 +47,17 @@ public sealed class RunningHub : IAsyncDisposable
         return new RunningHub(directory, all, process);
     }
 
-    /// <summary>Kills the process (SIGKILL, a crash) and starts another on the same address and log.</summary>
-    public async Task KillAndRestartAsync()
+    /// <summary>Kills the process (SIGKILL, a crash) and starts another on the same address, on the same log or (with
+    /// <paramref name="freshLog"/>) on a new, empty file: a log with another epoch, as after a lost volume.</summary>
+    public async Task KillAndRestartAsync(bool freshLog = false)
     {
         await Process.KillAsync();
         await Process.DisposeAsync();
+        if (freshLog)
+        {
+            _settings["Hub:Log:Sqlite:Path"] = Path.Combine(_directory, $"hub-{Guid.NewGuid():N}.db");
+        }
+
         var settings = new Dictionary<string, string>(_settings) { ["urls"] = Address.GetLeftPart(UriPartial.Authority) };
         Process = await HubProcess.StartAsync(_directory, settings, Deadline);
         Assert.Equal(Address, Process.Address);
