@@ -305,6 +305,12 @@ public sealed class HubSubscription : IAsyncDisposable
                     _epoch = answer.Epoch ?? _epoch;
                     // The stream starts after the answer's position: a resume before any event was taken starts there.
                     _resumeAfter ??= _grouped ? null : answer.Position;
+                    if (!_grouped)
+                    {
+                        // Nothing at or below the answered position belongs to this stream (the hub's, not the after asked for).
+                        _highWater = Math.Max(_highWater ?? answer.Position, answer.Position);
+                    }
+
                     waiter = SupersedeLocked(establishment);
                     if (Request.Demand == DemandMode.Manual && _phase == Phase.Active && _credits > 0)
                     {
