@@ -63,10 +63,10 @@ public static class HubEndpointRouteBuilderExtensions
         api.MapGet("/groups", SubscriptionsEndpoints.ListGroups)
             .WithName("ListGroups")
             .WithSummary("The live groups: members, acknowledged position and lag, the laggards first")
-            .WithDescription("Lists the groups with members now: dispatch (`demand` or `partition`), members, the acknowledged `position` (kept across restarts), how far it is behind the head (`lag`), and the events queued and in flight.")
-            .Answers<GroupInfo[]>(StatusCodes.Status200OK, "The live groups, the most lagging first.")
-            .AnswersAuthProblems("The credentials may not list groups (the admin grant is needed).")
-            .RequireAuthorization(HubPolicies.Admin);
+            .WithDescription("Lists the groups with members now whose every topic the credentials may subscribe to (every group with the admin grant): dispatch (`demand` or `partition`), members, the acknowledged `position` (kept across restarts), how far it is behind the head (`lag`), and the events queued and in flight. Groups of one name with other topics are other groups, each listed with its topics.")
+            .Answers<GroupInfo[]>(StatusCodes.Status200OK, "The live groups the credentials may read, the most lagging first.")
+            .AnswersAuthProblems("The credentials may not list groups.")
+            .RequireAuthorization(HubPolicies.Client);
 
         api.MapDelete("/subscriptions/{id}", SubscriptionsEndpoints.Delete)
             .WithName("DeleteSubscription")

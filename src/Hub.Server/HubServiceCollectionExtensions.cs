@@ -35,7 +35,7 @@ public static class HubServiceCollectionExtensions
             var options = sp.GetRequiredService<IOptions<EventLogOptions>>();
             var time = sp.GetRequiredService<TimeProvider>();
             return options.Value.IsMemory
-                ? new MemoryEventLog(options, time)
+                ? new MemoryEventLog(options, time, sp.GetRequiredService<ILogger<MemoryEventLog>>())
                 : new SqliteEventLog(options, time, sp.GetRequiredService<ILogger<SqliteEventLog>>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
         });
         services.AddSingleton(sp => PublishRequestParser.Create(sp.GetRequiredService<IOptions<PublishOptions>>().Value, sp.GetRequiredService<TimeProvider>()));

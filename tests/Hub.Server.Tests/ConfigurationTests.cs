@@ -77,6 +77,10 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Log:Retention:MaxEvents", "0")]
     [InlineData("Hub:Limits:MaxAsk", "0")]
     [InlineData("Hub:Publish:MaxEventBytes", "0")]
+    [InlineData("Hub:Log:MaxDedupEntries", "0")]
+    [InlineData("Hub:Log:MaxTopics", "9")]
+    [InlineData("Hub:Log:MaxGroupPositions", "0")]
+    [InlineData("Hub:Limits:MaxReadEvents", "0")]
     [InlineData("Hub:Log:MaxScanEvents", "99")]
     [InlineData("Hub:Log:MaxPageBytes", "1023")]
     public async Task BadSetting_StopsTheStart_NamingTheKey(string key, string value)

@@ -164,14 +164,14 @@ public sealed class LogFailureTests : IAsyncLifetime
     /// <summary>A stored dedup row or idempotency answer damaged on disk stops the start: exit code 2, and the message
     /// names the file, the table, the row's key and the column, and what to do.</summary>
     [Theory]
-    [InlineData("UPDATE idempotency SET answer = 'not json' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not JSON of the stored answer ('not json' is an invalid JSON literal. Expected the literal 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.)")]
-    [InlineData("UPDATE idempotency SET answer = '[{\"Sequence\":99,\"Topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not a stored answer: event 0 has sequence 99 (the log's are 1..2) and topic 'b'")]
-    [InlineData("UPDATE idempotency SET answer = '[{\"sequence\":2,\"topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (key 'k1'): answer is not a stored answer: event 0 has sequence 0 (the log's are 1..2) and topic ''")]
-    [InlineData("UPDATE idempotency SET answer = '[]' WHERE key = 'k1'", "idempotency (key 'k1'): answer holds no answer (an empty array or null)")]
+    [InlineData("UPDATE idempotency SET answer = 'not json' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): answer is not JSON of the stored answer ('not json' is an invalid JSON literal. Expected the literal 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.)")]
+    [InlineData("UPDATE idempotency SET answer = '[{\"Sequence\":99,\"Topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): answer is not a stored answer: event 0 has sequence 99 (the log's are 1..2) and topic 'b'")]
+    [InlineData("UPDATE idempotency SET answer = '[{\"sequence\":2,\"topic\":\"b\"}]' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): answer is not a stored answer: event 0 has sequence 0 (the log's are 1..2) and topic ''")]
+    [InlineData("UPDATE idempotency SET answer = '[]' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): answer holds no answer (an empty array or null)")]
     [InlineData("UPDATE dedup SET sequence = 'one' WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 'one', not an integer")]
     [InlineData("UPDATE dedup SET sequence = 7 WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 7, outside 1..2")]
     [InlineData("UPDATE dedup SET id = '' WHERE id = 'x'", "dedup (topic 'a', id ''): id is empty")]
-    [InlineData("UPDATE idempotency SET time = 'yesterday' WHERE key = 'k1'", "idempotency (key 'k1'): time is 'yesterday', not an integer")]
+    [InlineData("UPDATE idempotency SET time = 'yesterday' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): time is 'yesterday', not an integer")]
     public async Task DamagedStoredRow_StopsTheStartWithExitCode2_NamingTheTableTheKeyAndTheColumn(string damage, string what)
     {
         var hub = await StartAsync(DatabasePath);

@@ -15,7 +15,6 @@ namespace Hub.Server.Api;
 internal static class EventsEndpoints
 {
     internal const int DefaultReadLimit = 100;
-    internal const int MaxReadLimit = 1000;
     internal const string IdempotencyKeyHeader = "Idempotency-Key";
     internal const int MaxIdempotencyKeyLength = 255;
 
@@ -107,7 +106,9 @@ internal static class EventsEndpoints
             IReadOnlyList<AppendedEvent> appended;
             try
             {
-                appended = await log.AppendAsync(parsed.Drafts!, idempotencyKey, context.RequestAborted).ConfigureAwait(false);
+                // The key is the credential's: the same key from another subject is another key.
+                var scopedKey = idempotencyKey is null ? (IdempotencyKey?)null : new IdempotencyKey(access.SubjectOf(context.User), idempotencyKey);
+                appended = await log.AppendAsync(parsed.Drafts!, scopedKey, context.RequestAborted).ConfigureAwait(false);
             }
             catch (LogOverloadedException ex)
             {
@@ -149,11 +150,12 @@ internal static class EventsEndpoints
     /// <param name="log">The log.</param>
     /// <param name="topic">A topic pattern such as <c>orders.*</c> or <c>orders.&gt;</c>; default <c>&gt;</c> (every topic).</param>
     /// <param name="after">Read events after this sequence (integer ≥ 0; default 0, from the oldest retained).</param>
-    /// <param name="limit">The most events to return (1 to 1000; default 100).</param>
+    /// <param name="limit">The most events to return (1 to <c>Hub:Limits:MaxReadEvents</c>, 1000 by default; default 100).</param>
     /// <param name="epoch">The epoch `after` belongs to (as a previous page answered it): when it is not the log's, the log was reset and the call answers 409.</param>
     /// <param name="access">Who may read what.</param>
     /// <param name="options">The log's read bounds.</param>
-    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, string? epoch, TopicAccess access, IOptions<EventLogOptions> options)
+    /// <param name="limits">The bounds on what a client may ask.</param>
+    public static async Task<IResult> ReadAsync(HttpContext context, IEventLog log, string? topic, string? after, string? limit, string? epoch, TopicAccess access, IOptions<EventLogOptions> options, IOptions<Limits.LimitsOptions> limits)
     {
         var pattern = TopicPattern.TryParse(string.IsNullOrEmpty(topic) ? ">" : topic, out var patternError);
         if (pattern is null)
@@ -172,10 +174,11 @@ internal static class EventsEndpoints
             return Problems.Invalid("after", $"must be a sequence ≥ 0 (got '{TopicName.Shorten(after)}')");
         }
 
-        var limitValue = DefaultReadLimit;
-        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out limitValue) || limitValue is < 1 or > MaxReadLimit))
+        var maxLimit = limits.Value.MaxReadEvents;
+        var limitValue = Math.Min(DefaultReadLimit, maxLimit);
+        if (!string.IsNullOrEmpty(limit) && (!int.TryParse(limit, out limitValue) || limitValue < 1 || limitValue > maxLimit))
         {
-            return Problems.Invalid("limit", $"must be an integer from 1 to {MaxReadLimit} (got '{TopicName.Shorten(limit)}')");
+            return Problems.Invalid("limit", $"must be an integer from 1 to {maxLimit} (Hub:Limits:MaxReadEvents; got '{TopicName.Shorten(limit)}')");
         }
 
         // A position from another log is refused, never read from: the same sequence there is another event.

@@ -34,11 +34,16 @@ internal static class SubscriptionsEndpoints
             ? TypedResults.NoContent()
             : Problems.NotFound($"id: no live subscription '{Topics.TopicName.Shorten(id)}'");
 
-    // The live groups, the laggards first.
-    public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry) => TypedResults.Ok(DescribeGroups(registry));
+    // The live groups the caller may read all the topics of (every group for the admin grant), the laggards first.
+    public static Ok<GroupInfo[]> ListGroups(SubscriptionRegistry registry, HttpContext context, Auth.TopicAccess access)
+    {
+        var grants = access.For(context.User);
+        return TypedResults.Ok(DescribeGroups(registry, g => grants.IsAdmin || g.Template.Patterns.All(grants.MaySubscribe)));
+    }
 
-    /// <summary>Every live group, the laggards first.</summary>
-    internal static GroupInfo[] DescribeGroups(SubscriptionRegistry registry) => registry.Groups
+    /// <summary>Every live group (or those <paramref name="visible"/> selects), the laggards first.</summary>
+    internal static GroupInfo[] DescribeGroups(SubscriptionRegistry registry, Func<Group, bool>? visible = null) => registry.Groups
+        .Where(g => visible is null || visible(g))
         .Select(g =>
         {
             var state = g.Describe();

@@ -41,7 +41,7 @@ internal sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(AuthenticateResult.Fail("unknown API key"));
         }
 
-        var claims = new List<Claim> { new(HubClaims.Subject, "key:" + key.Name) };
+        var claims = new List<Claim> { new(HubClaims.Subject, HubSecurityExtensions.ApiKeySubjectPrefix + key.Name) };
         claims.AddRange(key.Publish.Select(p => new Claim(HubClaims.Publish, p)));
         claims.AddRange(key.Subscribe.Select(p => new Claim(HubClaims.Subscribe, p)));
         if (key.Admin)

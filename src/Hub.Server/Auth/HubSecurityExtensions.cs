@@ -17,6 +17,9 @@ namespace Hub.Server.Auth;
 /// </summary>
 public static class HubSecurityExtensions
 {
+    /// <summary>What an API key's subject starts with (<c>key:NAME</c>); no token's <c>sub</c> may.</summary>
+    internal const string ApiKeySubjectPrefix = "key:";
+
     /// <summary>Adds the hub's authentication and authorization services.</summary>
     public static IServiceCollection AddHubSecurity(this IServiceCollection services, IConfiguration configuration)
     {
@@ -99,12 +102,18 @@ public static class HubSecurityExtensions
 
                 return Task.CompletedTask;
             },
-            // Limits and logs are per subject: a token that names none is not valid.
+            // Limits, logs and idempotency keys are per subject: a token that names none is not valid, and neither is one
+            // that names an API key's subject (key:NAME), which would share that key's idempotency keys and limits.
             OnTokenValidated = context =>
             {
-                if (string.IsNullOrWhiteSpace(context.Principal?.FindFirst(HubClaims.Subject)?.Value))
+                var subject = context.Principal?.FindFirst(HubClaims.Subject)?.Value;
+                if (string.IsNullOrWhiteSpace(subject))
                 {
                     context.Fail("the token has no sub");
+                }
+                else if (subject.StartsWith(ApiKeySubjectPrefix, StringComparison.Ordinal))
+                {
+                    context.Fail($"the token's sub may not start with '{ApiKeySubjectPrefix}' (API keys' subjects)");
                 }
 
                 return Task.CompletedTask;

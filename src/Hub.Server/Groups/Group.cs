@@ -46,9 +46,16 @@ internal sealed partial class Group : IAppendListener
     private bool _started; // false only while a group that began behind the retention has not read yet
     private Task? _pump;
 
-    public Group(string name, SubscribeRequest template, GroupDispatchMode mode, long start, GroupPosition? stored, IEventLog log, int maxBatchBytes, ILogger logger)
+    /// <param name="key">Who the group is: its name and what it reads.</param>
+    /// <param name="template">The first member's request: the topics, types and dispatch every member shares.</param>
+    /// <param name="mode">How it shares events.</param>
+    /// <param name="stored">Where it starts: its stored position (a new group's is stored before it starts).</param>
+    /// <param name="log">The log it reads and stores its position in.</param>
+    /// <param name="maxBatchBytes">The largest batch it reads at once.</param>
+    /// <param name="logger">Its logger.</param>
+    public Group(GroupKey key, SubscribeRequest template, GroupDispatchMode mode, GroupPosition stored, IEventLog log, int maxBatchBytes, ILogger logger)
     {
-        Name = name;
+        Key = key;
         Template = template;
         Mode = mode;
         _dispatcher = new GroupDispatcher(mode, maxBatchBytes);
@@ -56,10 +63,10 @@ internal sealed partial class Group : IAppendListener
         _filter = new EventFilter(template.Patterns, template.Types);
         _maxBatchBytes = maxBatchBytes;
         _logger = logger;
-        _cursor = stored?.Acknowledged ?? start;
+        _cursor = stored.Acknowledged;
         _position = _cursor;
-        _handedBefore = stored?.Handed ?? 0;
-        _saved = stored ?? default;
+        _handedBefore = stored.Handed;
+        _saved = stored;
         _started = _cursor + 1 >= log.FirstRetained;
     }
 
@@ -67,8 +74,11 @@ internal sealed partial class Group : IAppendListener
     /// takes no more (<c>Hub:Subscriptions:MaxBatchBytes</c>).</summary>
     public int MaxBatchBytes => _maxBatchBytes;
 
-    /// <summary>The group's name.</summary>
-    public string Name { get; }
+    /// <summary>Who the group is: its name and the fingerprint of what it reads.</summary>
+    public GroupKey Key { get; }
+
+    /// <summary>The group's name (groups of one name with other topics are other groups).</summary>
+    public string Name => Key.Name;
 
     /// <summary>The topics, types and dispatch every member must share (the first member's).</summary>
     public SubscribeRequest Template { get; }
@@ -169,9 +179,9 @@ internal sealed partial class Group : IAppendListener
             last = _members.Count == 0;
             if (last)
             {
-                // Saved here, before the registry forgets the group, so a group started again under the same name reads
-                // this position; the pump saves nothing once closed.
-                SavePositionLocked();
+                // Saved here, before the registry forgets the group, so the group started again reads this position; the
+                // pump saves nothing once closed. Saved even when unchanged: it marks when the group went, for expiry.
+                SavePositionLocked(live: false);
                 _closed = true;
             }
         }
@@ -347,15 +357,16 @@ internal sealed partial class Group : IAppendListener
         }
     }
 
-    /// <summary>Stores the position when it changed (the log keeps it in memory at once and writes it soon after).</summary>
-    private void SavePositionLocked()
+    /// <summary>Stores the position when it changed, or when the group goes (the log keeps it in memory at once and
+    /// writes it soon after). A group's position was stored when it started, so the log's bound never refuses it.</summary>
+    private void SavePositionLocked(bool live = true)
     {
         var position = new GroupPosition(_dispatcher.AcknowledgedPosition(_cursor), Math.Max(_handedBefore, _dispatcher.HighestHanded));
         Debug.Assert(position.Acknowledged <= _cursor, "nothing is acknowledged beyond what was read");
-        if (position != _saved)
+        if (position != _saved || !live)
         {
             _saved = position;
-            _log.SaveGroupPosition(Name, position);
+            _log.SaveGroupPosition(Key, position, live);
         }
     }
 }

@@ -27,7 +27,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
         ISubscription subscription;
         try
         {
-            parsed = SubscribeRequest.Parse(request);
+            parsed = SubscribeRequest.Parse(request, limits.Value.MaxAsk);
             var grants = access.For(Context.User);
             for (var i = 0; i < parsed.Patterns.Count; i++)
             {
@@ -37,7 +37,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
                 }
             }
 
-            subscription = registry.Create(Context.ConnectionId, parsed);
+            subscription = registry.Create(Context.ConnectionId, parsed, grants.MaySubscribe);
         }
         catch (SubscribeRequestException ex)
         {

@@ -16,8 +16,10 @@ public sealed class LimitsOptions
     internal const int DefaultMaxHubMessageBytes = 64 * 1024;
     internal const int DefaultPublishPermits = 1000;
     internal const int DefaultPublishBurst = 2000;
+    internal const int DefaultMaxReadEvents = 1000;
 
-    /// <summary>The most credits one <c>Ask</c> may grant; more fails the invocation naming <c>n</c>. Default 1,000,000.</summary>
+    /// <summary>The most credits one grant may give: <c>Ask</c>'s <c>n</c>, and <c>Subscribe</c>'s <c>maxDemand</c> (an automatic
+    /// subscription's first grant); more fails the invocation naming the field. Default 1,000,000.</summary>
     [Range(1, int.MaxValue, ErrorMessage = "Hub:Limits:MaxAsk must be between 1 and 2147483647.")]
     public int MaxAsk { get; set; } = DefaultMaxAsk;
 
@@ -43,4 +45,9 @@ public sealed class LimitsOptions
     /// <summary>The most publish requests a credential may make at once after a quiet spell (the bucket's size). Default 2000.</summary>
     [Range(1, 1_000_000, ErrorMessage = "Hub:Limits:PublishBurst must be between 1 and 1000000.")]
     public int PublishBurst { get; set; } = DefaultPublishBurst;
+
+    /// <summary>The most events one <c>GET /api/events</c> may ask for (its <c>limit</c>); more answers 400 naming
+    /// <c>limit</c>. Default 1000.</summary>
+    [Range(1, 100_000, ErrorMessage = "Hub:Limits:MaxReadEvents must be between 1 and 100000.")]
+    public int MaxReadEvents { get; set; } = DefaultMaxReadEvents;
 }

@@ -1,19 +1,37 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 namespace Hub.Server.Log;
 
 /// <summary>
 /// What a log remembers for idempotent publish within its dedup window: the first sequence of each <c>(topic, id)</c>,
-/// and the answer to each <c>Idempotency-Key</c>. Not thread-safe: its log serialises appends.
+/// and the answer to each <c>Idempotency-Key</c> (scoped to its subject). Not thread-safe: its log serialises appends.
 /// </summary>
-internal sealed class Deduplicator(TimeSpan window)
+/// <remarks>
+/// Both are keyed by client input, so both are bounded twice: by time (the window) and by size (<c>maxEntries</c>:
+/// ids plus the events of the stored answers, since one answer holds up to a batch). Past the size, the oldest are
+/// forgotten before their window ends, and <see cref="Expire"/> says how many, so that the log can say so.
+/// </remarks>
+internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = EventLogOptions.DefaultMaxDedupEntries, ILogger? logger = null)
 {
+    /// <summary>How often, at most, forgetting early is logged (it can happen on every append under a flood).</summary>
+    private static readonly TimeSpan WarningInterval = TimeSpan.FromMinutes(1);
+    private readonly ILogger _logger = logger ?? NullLogger.Instance;
+    private DateTimeOffset _lastWarning = DateTimeOffset.MinValue;
+    private long _forgottenSinceWarning;
     private readonly Dictionary<(string Topic, string Id), long> _ids = [];
     private readonly Queue<(DateTimeOffset At, string Topic, string Id)> _idOrder = new();
-    private readonly Dictionary<string, AppendedEvent[]> _keys = new(StringComparer.Ordinal);
-    private readonly Queue<(DateTimeOffset At, string Key)> _keyOrder = new();
+    private readonly Dictionary<IdempotencyKey, AppendedEvent[]> _keys = [];
+    private readonly Queue<(DateTimeOffset At, IdempotencyKey Key)> _keyOrder = new();
+    private long _answerEntries; // events in the stored answers
 
     public TimeSpan Window => window;
 
-    public int Count => _ids.Count + _keys.Count;
+    /// <summary>The most ids and answer events remembered.</summary>
+    public int MaxEntries => maxEntries;
+
+    /// <summary>Ids remembered plus events in the answers remembered.</summary>
+    public long Count => _ids.Count + _answerEntries;
 
     public bool TryGetSequence(string topic, string id, out long sequence) => _ids.TryGetValue((topic, id), out sequence);
 
@@ -25,18 +43,22 @@ internal sealed class Deduplicator(TimeSpan window)
         }
     }
 
-    public bool TryGetAnswer(string key, out AppendedEvent[] answer) => _keys.TryGetValue(key, out answer!);
+    public bool TryGetAnswer(IdempotencyKey key, out AppendedEvent[] answer) => _keys.TryGetValue(key, out answer!);
 
-    public void RememberAnswer(string key, AppendedEvent[] answer, DateTimeOffset at)
+    public void RememberAnswer(IdempotencyKey key, AppendedEvent[] answer, DateTimeOffset at)
     {
         if (_keys.TryAdd(key, answer))
         {
             _keyOrder.Enqueue((at, key));
+            _answerEntries += Math.Max(1, answer.Length);
         }
     }
 
-    /// <summary>Forgets what is older than the window.</summary>
-    public void Expire(DateTimeOffset now)
+    /// <summary>
+    /// Forgets what is older than the window, then the oldest of what is left while more than <see cref="MaxEntries"/>
+    /// are remembered. Returns how many were forgotten before their window ended (0 unless the bound was reached).
+    /// </summary>
+    public int Expire(DateTimeOffset now)
     {
         while (_idOrder.TryPeek(out var oldest) && now - oldest.At > window)
         {
@@ -47,12 +69,47 @@ internal sealed class Deduplicator(TimeSpan window)
         while (_keyOrder.TryPeek(out var oldest) && now - oldest.At > window)
         {
             _keyOrder.Dequeue();
-            _keys.Remove(oldest.Key);
+            RemoveAnswer(oldest.Key);
         }
+
+        var early = 0;
+        while (Count > maxEntries)
+        {
+            // The older of the two queues' heads goes first: what is forgotten early is always the oldest remembered.
+            var hasId = _idOrder.TryPeek(out var id);
+            var hasKey = _keyOrder.TryPeek(out var key);
+            if (hasId && (!hasKey || id.At <= key.At))
+            {
+                _idOrder.Dequeue();
+                early += _ids.Remove((id.Topic, id.Id)) ? 1 : 0;
+            }
+            else if (hasKey)
+            {
+                _keyOrder.Dequeue();
+                early += RemoveAnswer(key.Key) ? 1 : 0;
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        if (early > 0)
+        {
+            _forgottenSinceWarning += early;
+            if (now - _lastWarning >= WarningInterval)
+            {
+                Log.ForgottenEarly(_logger, _forgottenSinceWarning, maxEntries, window);
+                _lastWarning = now;
+                _forgottenSinceWarning = 0;
+            }
+        }
+
+        return early;
     }
 
     /// <summary>Undoes what a failed append remembered.</summary>
-    public void Forget(IEnumerable<(string Topic, string Id)> ids, string? key)
+    public void Forget(IEnumerable<(string Topic, string Id)> ids, IdempotencyKey? key)
     {
         // The expiry queues keep their entries; expiring an absent key is harmless.
         foreach (var id in ids)
@@ -60,9 +117,20 @@ internal sealed class Deduplicator(TimeSpan window)
             _ids.Remove(id);
         }
 
-        if (key is not null)
+        if (key is { } k)
         {
-            _keys.Remove(key);
+            RemoveAnswer(k);
         }
+    }
+
+    private bool RemoveAnswer(IdempotencyKey key)
+    {
+        if (!_keys.Remove(key, out var answer))
+        {
+            return false;
+        }
+
+        _answerEntries -= Math.Max(1, answer.Length);
+        return true;
     }
 }

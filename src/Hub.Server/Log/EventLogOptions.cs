@@ -14,6 +14,9 @@ public sealed class EventLogOptions
     internal const int DefaultMaxPageBytes = 1024 * 1024;
     internal static readonly TimeSpan DefaultDedupWindow = TimeSpan.FromMinutes(10);
     internal static readonly TimeSpan DefaultMaxAge = TimeSpan.FromDays(7);
+    internal const int DefaultMaxDedupEntries = 1_000_000;
+    internal const int DefaultMaxTopics = 100_000;
+    internal const int DefaultMaxGroupPositions = 10_000;
 
     /// <summary>Which implementation: <c>Sqlite</c> (durable, embedded; the default) or <c>Memory</c>.</summary>
     [RegularExpression("^(?i:sqlite|memory)$", ErrorMessage = "Hub:Log:Kind must be 'Sqlite' or 'Memory'.")]
@@ -35,6 +38,27 @@ public sealed class EventLogOptions
     /// <summary>How long a published <c>(topic, id)</c> is remembered for idempotent publish. Default 10 minutes.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "365.00:00:00", ErrorMessage = "Hub:Log:DedupWindow must be between 00:00:00 and 365.00:00:00.")]
     public TimeSpan DedupWindow { get; set; } = DefaultDedupWindow;
+
+    /// <summary>
+    /// The most publish ids <c>(topic, id)</c> and idempotency-answer events remembered within <see cref="DedupWindow"/>;
+    /// past it the oldest are forgotten early (logged as a warning). Default 1,000,000.
+    /// </summary>
+    [Range(1, 100_000_000, ErrorMessage = "Hub:Log:MaxDedupEntries must be between 1 and 100000000.")]
+    public int MaxDedupEntries { get; set; } = DefaultMaxDedupEntries;
+
+    /// <summary>
+    /// The most topics counted for <c>GET /api/topics</c>; past it, the counters of the topics published to least
+    /// recently are dropped (a tenth of them at a time). Default 100,000.
+    /// </summary>
+    [Range(10, 10_000_000, ErrorMessage = "Hub:Log:MaxTopics must be between 10 and 10000000.")]
+    public int MaxTopics { get; set; } = DefaultMaxTopics;
+
+    /// <summary>
+    /// The most group positions kept (groups with members, and groups gone for less than <c>Retention:MaxAge</c>, after
+    /// which their position is removed); a group that would need one more is refused naming this setting. Default 10,000.
+    /// </summary>
+    [Range(1, 10_000_000, ErrorMessage = "Hub:Log:MaxGroupPositions must be between 1 and 10000000.")]
+    public int MaxGroupPositions { get; set; } = DefaultMaxGroupPositions;
 
     /// <summary>
     /// The most log entries one read examines, matching or not: a page of <c>GET /api/events</c>, or one step of a

@@ -27,12 +27,13 @@ public interface IEventLog
     /// Appends a batch atomically, all or nothing, and answers each event's sequence in order, once the batch is as
     /// durable as the log is. An event whose <c>(topic, id)</c> was appended within the dedup window is not appended
     /// again: it answers the first sequence. A batch with an <paramref name="idempotencyKey"/> seen within the window
-    /// appends nothing and answers what the first batch with that key was answered.
+    /// (from the same subject: the key is scoped to it) appends nothing and answers what the first batch with that key was
+    /// answered.
     /// </summary>
     /// <exception cref="LogOverloadedException">The log cannot take more now; nothing was appended.</exception>
     /// <exception cref="LogUnavailableException">The log cannot write now (see <see cref="CheckHealthAsync"/>); nothing was
     /// appended. Never a hang: an append the log cannot write fails at once or with its group commit.</exception>
-    ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Reads the entries after <paramref name="after"/> that <paramref name="filter"/> selects, in sequence order, into
@@ -51,14 +52,20 @@ public interface IEventLog
     /// </summary>
     void ListenOnce(IAppendListener listener);
 
-    /// <summary>A group's stored position, or <see langword="null"/> for a group never seen. Answered from memory.</summary>
-    GroupPosition? GetGroupPosition(string group);
+    /// <summary>
+    /// A group's stored position, or <see langword="null"/> for a group never seen, or gone (without members) for longer
+    /// than the retention's <c>MaxAge</c>. Answered from memory.
+    /// </summary>
+    GroupPosition? GetGroupPosition(GroupKey group);
 
     /// <summary>
     /// Stores a group's position: at once for <see cref="GetGroupPosition"/>, and durably soon after (with the next write
     /// of the log's store). A position lost to a crash only makes the group read some acknowledged events again.
+    /// <paramref name="live"/> is false when the group's last member has left: its position is removed once it has been
+    /// gone longer than the retention's <c>MaxAge</c> (a live group's never is). Returns false, storing nothing, for a
+    /// group without a stored position while <c>Hub:Log:MaxGroupPositions</c> are kept.
     /// </summary>
-    void SaveGroupPosition(string group, GroupPosition position);
+    bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true);
 
     /// <summary>The topics seen, with their counts and last sequences.</summary>
     IReadOnlyList<TopicStats> GetTopics();

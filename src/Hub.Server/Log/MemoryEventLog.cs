@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Log;
@@ -16,18 +17,20 @@ public sealed class MemoryEventLog : IEventLog
     private readonly TimeProvider _time;
     private readonly Lock _gate = new();
     private readonly Deduplicator _dedup;
-    private readonly TopicCounters _topics = new();
+    private readonly TopicCounters _topics;
     private readonly AppendNotifier _notifier = new();
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, GroupPosition> _groups = new(StringComparer.Ordinal);
+    private readonly GroupPositions _groups;
 
     /// <summary>Creates the log from its options.</summary>
-    public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null)
+    public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null, ILogger<MemoryEventLog>? logger = null)
     {
         var o = options.Value;
         _ring = new EventRing(o.Retention.MaxEvents);
         _maxAge = o.Retention.MaxAge;
         _maxScan = o.MaxScanEvents;
-        _dedup = new Deduplicator(o.DedupWindow);
+        _dedup = new Deduplicator(o.DedupWindow, o.MaxDedupEntries, logger);
+        _topics = new TopicCounters(o.MaxTopics);
+        _groups = new GroupPositions(o.MaxGroupPositions);
         _time = time ?? TimeProvider.System;
     }
 
@@ -55,14 +58,14 @@ public sealed class MemoryEventLog : IEventLog
     internal int ListenerCount => _notifier.Count;
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         AppendedEvent[] results;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
             _dedup.Expire(now);
-            if (idempotencyKey is not null && _dedup.TryGetAnswer(idempotencyKey, out var earlier))
+            if (idempotencyKey is { } key && _dedup.TryGetAnswer(key, out var earlier))
             {
                 return new ValueTask<IReadOnlyList<AppendedEvent>>(earlier);
             }
@@ -76,9 +79,10 @@ public sealed class MemoryEventLog : IEventLog
                 _topics.Add(entry.Topic, entry.Sequence);
             }
 
-            if (idempotencyKey is not null)
+            _topics.EvictOverflow();
+            if (idempotencyKey is { } newKey)
             {
-                _dedup.RememberAnswer(idempotencyKey, results, now);
+                _dedup.RememberAnswer(newKey, results, now);
             }
 
             // Publish the head only after every slot of the batch is written: readers see all of it or none.
@@ -106,10 +110,19 @@ public sealed class MemoryEventLog : IEventLog
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
 
     /// <inheritdoc />
-    public GroupPosition? GetGroupPosition(string group) => _groups.TryGetValue(group, out var position) ? position : null;
+    public GroupPosition? GetGroupPosition(GroupKey group)
+    {
+        _groups.ExpireIfDue(_time.GetUtcNow(), _maxAge);
+        return _groups.Get(group);
+    }
 
     /// <inheritdoc />
-    public void SaveGroupPosition(string group, GroupPosition position) => _groups[group] = position;
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
+    {
+        var now = _time.GetUtcNow();
+        _groups.ExpireIfDue(now, _maxAge);
+        return _groups.TrySave(group, position, live ? null : now);
+    }
 
     /// <inheritdoc />
     public ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default) => new(LogHealth.Writable($"in memory, head {Head}"));

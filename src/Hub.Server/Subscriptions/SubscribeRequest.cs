@@ -1,4 +1,7 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
+using Hub.Server.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Topics;
 using Hub.Stages.Dispatchers;
@@ -66,8 +69,18 @@ public sealed class SubscribeRequest
     /// <summary>The longest group name.</summary>
     public const int MaxGroupLength = 128;
 
+    /// <summary>
+    /// The group's identity (set exactly when <see cref="Group"/> is): its name and a fingerprint of its topic set, type
+    /// set and dispatch, so that members asking for the same name and the same events share one group and one stored
+    /// position, and another tenant's group of the same name is another group.
+    /// </summary>
+    public GroupKey? GroupKey { get; private init; }
+
     /// <summary>Validates <paramref name="request"/>; throws <see cref="SubscribeRequestException"/> naming the field.</summary>
-    public static SubscribeRequest Parse(JsonElement request)
+    /// <param name="request">The request as the client sent it.</param>
+    /// <param name="maxAsk">The most credits one grant may give (<c>Hub:Limits:MaxAsk</c>): <c>maxDemand</c> is the first
+    /// grant of an automatic subscription, so it is bounded like <c>Ask</c>'s <c>n</c>, and <c>minDemand</c> below it.</param>
+    public static SubscribeRequest Parse(JsonElement request, int maxAsk = Limits.LimitsOptions.DefaultMaxAsk)
     {
         if (request.ValueKind != JsonValueKind.Object)
         {
@@ -91,8 +104,14 @@ public sealed class SubscribeRequest
 
         var epoch = ParseEpoch(request);
 
-        var maxDemand = OptionalInteger(request, "maxDemand") ?? DemandLimits.DefaultMaxDemand;
+        // Not given: GenStage's default, within the bound (a hub configured with a smaller MaxAsk still takes defaults).
+        var maxDemand = OptionalInteger(request, "maxDemand") ?? Math.Min(DemandLimits.DefaultMaxDemand, maxAsk);
         var minDemand = OptionalInteger(request, "minDemand") ?? DemandLimits.DefaultMinDemand((int)Math.Clamp(maxDemand, 0, int.MaxValue));
+        if (maxDemand > maxAsk)
+        {
+            throw new SubscribeRequestException("maxDemand", $"may be at most {maxAsk} (Hub:Limits:MaxAsk, the bound of Ask's n; got {maxDemand})");
+        }
+
         if (DemandLimits.Validate(maxDemand, minDemand) is { } demandError)
         {
             throw new SubscribeRequestException(demandError.StartsWith("maxDemand", StringComparison.Ordinal) ? "maxDemand" : "minDemand", demandError);
@@ -121,6 +140,7 @@ public sealed class SubscribeRequest
             throw new SubscribeRequestException("dispatch", "a group shares its events among its members: use 'demand' (the default with a group) or 'partition'");
         }
 
+        var mode = group is null ? (Groups.GroupDispatchMode?)null : dispatch == "partition" ? Groups.GroupDispatchMode.Partition : Groups.GroupDispatchMode.Demand;
         return new SubscribeRequest
         {
             Id = id,
@@ -134,7 +154,8 @@ public sealed class SubscribeRequest
             Demand = demand,
             Overflow = overflow,
             Group = group,
-            Dispatch = group is null ? null : dispatch == "partition" ? Groups.GroupDispatchMode.Partition : Groups.GroupDispatchMode.Demand,
+            Dispatch = mode,
+            GroupKey = group is null ? null : new GroupKey(group, Fingerprint(topics, types, mode!.Value)),
         };
     }
 
@@ -156,6 +177,29 @@ public sealed class SubscribeRequest
     /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>.</summary>
     internal static bool IsValidId(string id) =>
         id.Length is > 0 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
+
+    /// <summary>
+    /// 32 hex digits of a SHA-256 over the distinct topics and types, each sorted and length-prefixed (so no two sets
+    /// write the same bytes), and the dispatch: the same for any order or repetition, different for any other set.
+    /// </summary>
+    private static string Fingerprint(IReadOnlyList<string> topics, IReadOnlyList<string>? types, Groups.GroupDispatchMode mode)
+    {
+        var text = new StringBuilder();
+        void Write(IEnumerable<string> items)
+        {
+            var sorted = items.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+            text.Append(sorted.Length).Append(':');
+            foreach (var item in sorted)
+            {
+                text.Append(item.Length).Append(':').Append(item);
+            }
+        }
+
+        Write(topics);
+        Write(types ?? []);
+        text.Append(mode == Groups.GroupDispatchMode.Partition ? "partition" : "demand");
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())).AsSpan(0, 16));
+    }
 
     private static string? ParseEpoch(JsonElement request)
     {

@@ -18,7 +18,7 @@ public sealed class SubscriptionRegistry
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, ISubscription> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConnectionSubscriptions> _byConnection = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Group> _groups = new(StringComparer.Ordinal); // under _groupsGate
+    private readonly Dictionary<string, List<Group>> _groups = new(StringComparer.Ordinal); // live groups by name, under _groupsGate
     private readonly Lock _groupsGate = new();
     private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
     private readonly IEventLog _log;
@@ -57,13 +57,17 @@ public sealed class SubscriptionRegistry
     /// the log's, or whose <c>after</c> is beyond the head, comes from another log: it fails (see
     /// <see cref="CheckSameLog"/>) and never starts somewhere else.
     /// </summary>
+    /// <param name="connectionId">The connection that will hold it.</param>
+    /// <param name="request">The validated request (its topics already checked against the caller's grants).</param>
+    /// <param name="mayRead">Whether the caller may read a topic pattern (its subscribe grants); null: everything. Decides
+    /// whether a live group of the same name with other topics is the caller's to be told about (see <c>JoinGroup</c>).</param>
     /// <remarks>
     /// Every subscription gets a hub-wide <see cref="ISubscription.Id"/> (<c>sub_</c> and 20 hex digits, random); its id
     /// on the connection is the one the client chose, unique among that connection's live subscriptions, or else that
     /// same hub-wide id. So ids chosen by clients on different connections never meet: the REST API and the groups key by
     /// the hub-wide id, the connection by its own.
     /// </remarks>
-    public ISubscription Create(string connectionId, SubscribeRequest request)
+    public ISubscription Create(string connectionId, SubscribeRequest request, Func<Topics.TopicPattern, bool>? mayRead = null)
     {
         var mine = _byConnection.GetOrAdd(connectionId, static _ => new());
         lock (mine.Gate)
@@ -92,7 +96,7 @@ public sealed class SubscriptionRegistry
             var position = request.After ?? head;
             ISubscription subscription = request.Group is null
                 ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
-                : JoinGroup(id, wireId, connectionId, request, position);
+                : JoinGroup(id, wireId, connectionId, request, position, mayRead ?? (static _ => true));
             _byId[subscription.Id] = subscription;
             mine.Live[wireId] = subscription;
             return subscription;
@@ -126,33 +130,55 @@ public sealed class SubscriptionRegistry
         {
             lock (_groupsGate)
             {
-                return [.. _groups.Values];
+                return [.. _groups.Values.SelectMany(static g => g)];
             }
         }
     }
 
     /// <summary>
     /// Makes a member of the request's group, starting the group if it is not live: at its stored position if it has one
-    /// (a group resumes where it was acknowledged), else at <paramref name="position"/>. A member must ask for the same
-    /// topics, types and dispatch as the group's members.
+    /// (a group resumes where it was acknowledged), else at <paramref name="position"/>.
     /// </summary>
-    private GroupMember JoinGroup(string id, string wireId, string connectionId, SubscribeRequest request, long position)
+    /// <remarks>
+    /// A group is its name and what it reads (<see cref="SubscribeRequest.GroupKey"/>): a request with the same name and
+    /// other topics, types or dispatch is another group, with its own position, so it can neither start from, move nor
+    /// learn another's. While a group of that name with other topics is live, a caller who may read all of that group's
+    /// topics is refused (it is most likely a member of that group asking for the wrong thing, and it may know that
+    /// group anyway); the message names the field that differs, not the other group's values. A caller who may not read
+    /// them is not told that such a group exists: its group is simply another one.
+    /// </remarks>
+    private GroupMember JoinGroup(string id, string wireId, string connectionId, SubscribeRequest request, long position, Func<Topics.TopicPattern, bool> mayRead)
     {
+        var key = request.GroupKey!.Value;
         lock (_groupsGate)
         {
-            var name = request.Group!;
-            if (_groups.TryGetValue(name, out var group))
+            if (!_groups.TryGetValue(key.Name, out var named))
             {
-                if (request.DiffersFrom(group.Template) is { } field)
-                {
-                    throw new SubscribeRequestException("group", $"'{name}' has members with other {field} (topics [{string.Join(", ", group.Template.Topics)}], " +
-                        $"types [{string.Join(", ", group.Template.Types ?? [])}], dispatch {group.Mode.ToString().ToLowerInvariant()}); a member must ask for the same {field}");
-                }
+                named = [];
             }
-            else
+
+            var group = named.Find(g => g.Key == key);
+            if (group is null)
             {
-                group = new Group(name, request, request.Dispatch!.Value, position, _log.GetGroupPosition(name), _log, _options.MaxBatchBytes, _groupLogger);
-                _groups.Add(name, group);
+                foreach (var other in named)
+                {
+                    if (other.Template.Patterns.All(mayRead) && request.DiffersFrom(other.Template) is { } field)
+                    {
+                        throw new SubscribeRequestException("group", $"'{key.Name}' has members now that ask for other {field}; a member must ask for the same topics, types and dispatch as the group's members (or use another group name)");
+                    }
+                }
+
+                // Stored at once: a group coming back is live again (its position is not removed while it has members),
+                // and a new group is counted against the bound on stored positions before it exists.
+                var stored = _log.GetGroupPosition(key) ?? new GroupPosition(position, 0);
+                if (!_log.SaveGroupPosition(key, stored))
+                {
+                    throw new SubscribeRequestException("group", $"'{key.Name}' would be a new group, and the hub keeps the most group positions it may (Hub:Log:MaxGroupPositions); a group's position is removed once it has been gone longer than Hub:Log:Retention:MaxAge");
+                }
+
+                group = new Group(key, request, request.Dispatch!.Value, stored, _log, _options.MaxBatchBytes, _groupLogger);
+                named.Add(group);
+                _groups[key.Name] = named;
             }
 
             var member = new GroupMember(id, wireId, connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, Forget);
@@ -167,9 +193,13 @@ public sealed class SubscriptionRegistry
     {
         lock (_groupsGate)
         {
-            if (member.Group.Leave(member))
+            if (member.Group.Leave(member) && _groups.TryGetValue(member.Group.Key.Name, out var named))
             {
-                _groups.Remove(member.Group.Name);
+                named.Remove(member.Group);
+                if (named.Count == 0)
+                {
+                    _groups.Remove(member.Group.Key.Name);
+                }
             }
         }
     }

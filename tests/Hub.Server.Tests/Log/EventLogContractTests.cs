@@ -45,7 +45,7 @@ public abstract class EventLogContractTests : IAsyncLifetime
     }
 
     /// <summary>Creates a log through <see cref="CreateLog"/> and disposes it after the test.</summary>
-    protected IEventLog Create(int maxEvents = 1000, TimeSpan? dedupWindow = null, TimeProvider? time = null, int maxScanEvents = EventLogOptions.DefaultMaxScanEvents)
+    protected IEventLog Create(int maxEvents = 1000, TimeSpan? dedupWindow = null, TimeProvider? time = null, int maxScanEvents = EventLogOptions.DefaultMaxScanEvents, Action<EventLogOptions>? configure = null)
     {
         var options = new EventLogOptions
         {
@@ -53,6 +53,7 @@ public abstract class EventLogContractTests : IAsyncLifetime
             DedupWindow = dedupWindow ?? EventLogOptions.DefaultDedupWindow,
             MaxScanEvents = maxScanEvents,
         };
+        configure?.Invoke(options);
         var log = CreateLog(options, time ?? TimeProvider.System);
         _logs.Add(log);
         return log;
@@ -457,6 +458,106 @@ public abstract class EventLogContractTests : IAsyncLifetime
         Assert.Equal(1, log.Head);
         Assert.All(answers, a => Assert.Equal(1, a.Sequence));
         Assert.Single(answers, a => !a.Duplicate);
+    }
+
+    [Fact]
+    public async Task IdempotencyKey_IsScopedToItsSubject_TheSameKeyFromAnotherIsAnotherKey()
+    {
+        var log = Create();
+        var first = await log.AppendAsync([Draft("a.x", marker: "A")], new IdempotencyKey("tenant-a", "k1"));
+        var other = await log.AppendAsync([Draft("b.x", marker: "B")], new IdempotencyKey("tenant-b", "k1"));
+        var anonymous = await log.AppendAsync([Draft("c.x", marker: "C")], new IdempotencyKey(IdempotencyKey.Anonymous, "k1"));
+        Assert.Equal(new[] { new AppendedEvent(1, "a.x", null, false) }, first);
+        Assert.Equal(new[] { new AppendedEvent(2, "b.x", null, false) }, other);
+        Assert.Equal(new[] { new AppendedEvent(3, "c.x", null, false) }, anonymous);
+
+        // Each subject's key answers its own first answer, whatever is sent with it.
+        Assert.Equal(first, await log.AppendAsync([Draft("z")], new IdempotencyKey("tenant-a", "k1")));
+        Assert.Equal(other, await log.AppendAsync([Draft("z")], new IdempotencyKey("tenant-b", "k1")));
+        Assert.Equal(anonymous, await log.AppendAsync([Draft("z")], new IdempotencyKey(IdempotencyKey.Anonymous, "k1")));
+        Assert.Equal(["A", "B", "C"], (await ReadAllAsync(log)).Select(Marker));
+    }
+
+    [Fact]
+    public async Task Dedup_PastMaxDedupEntries_ForgetsTheOldestFirst()
+    {
+        var log = Create(configure: o => o.MaxDedupEntries = 4);
+        foreach (var id in new[] { "i1", "i2", "i3" })
+        {
+            await log.AppendAsync([Draft("a", id)]);
+        }
+
+        // An answer of two events counts two: with it, five are remembered, one over the bound, so i1 goes first.
+        var keyed = await log.AppendAsync([Draft("b", marker: "k-1"), Draft("b", marker: "k-2")], new IdempotencyKey("s", "k"));
+        var i1 = await log.AppendAsync([Draft("a", "i1")]);
+        Assert.Equal((6L, false), (i1[0].Sequence, i1[0].Duplicate)); // forgotten early: appended again
+
+        // i1 again took a place: i2 was the oldest and went; the key's answer and i3 are still remembered.
+        Assert.Equal(keyed, await log.AppendAsync([Draft("b")], new IdempotencyKey("s", "k")));
+        var i3 = await log.AppendAsync([Draft("a", "i3")]);
+        Assert.Equal((3L, true), (i3[0].Sequence, i3[0].Duplicate));
+        var i2 = await log.AppendAsync([Draft("a", "i2")]);
+        Assert.Equal((7L, false), (i2[0].Sequence, i2[0].Duplicate));
+    }
+
+    [Fact]
+    public async Task Topics_PastMaxTopics_TheLeastRecentlyPublishedAreDropped_TheRestCountedOn()
+    {
+        var log = Create(configure: o => o.MaxTopics = 10);
+        for (var i = 0; i < 10; i++)
+        {
+            await log.AppendAsync([Draft($"t{i:D2}"), Draft($"t{i:D2}")]);
+        }
+
+        await log.AppendAsync([Draft("t00")]); // t00 is now the most recent: t01, then t02, are the least
+        await log.AppendAsync([Draft("t10")]); // one over: down to the bound less a tenth, the least recent first
+        var topics = log.GetTopics();
+        Assert.Equal(["t00", "t03", "t04", "t05", "t06", "t07", "t08", "t09", "t10"], topics.Select(t => t.Topic));
+        Assert.Equal(new TopicStats("t00", 3, 21), topics[0]);
+        Assert.Equal(new TopicStats("t10", 1, 22), topics[^1]);
+
+        await log.AppendAsync([Draft("t01")]); // counted again from now on
+        Assert.Equal(new TopicStats("t01", 1, 23), Assert.Single(log.GetTopics(), t => t.Topic == "t01"));
+        Assert.Equal(10, log.GetTopics().Count);
+    }
+
+    [Fact]
+    public async Task GroupPosition_IsKeptPerGroupIdentity_AndAGroupGoneLongerThanMaxAgeIsForgotten_ALiveOneIsNot()
+    {
+        var time = new ManualTimeProvider();
+        var maxAge = TimeSpan.FromHours(1);
+        var log = Create(time: time, configure: o => o.Retention.MaxAge = maxAge);
+        var billingA = new GroupKey("billing", "aaaa");
+        var billingB = new GroupKey("billing", "bbbb");
+        var live = new GroupKey("live", "cccc");
+        Assert.True(log.SaveGroupPosition(billingA, new GroupPosition(5, 7)));
+        Assert.True(log.SaveGroupPosition(live, new GroupPosition(1, 1)));
+        Assert.Null(log.GetGroupPosition(billingB)); // same name, another identity: nothing to inherit
+        Assert.True(log.SaveGroupPosition(billingB, new GroupPosition(9, 9), live: false));
+        Assert.Equal(new GroupPosition(5, 7), log.GetGroupPosition(billingA));
+        Assert.Equal(new GroupPosition(9, 9), log.GetGroupPosition(billingB));
+
+        Assert.True(log.SaveGroupPosition(billingA, new GroupPosition(6, 7), live: false)); // billing A's last member left
+        time.Advance(maxAge - TimeSpan.FromMinutes(1));
+        Assert.True(log.SaveGroupPosition(billingB, new GroupPosition(9, 9), live: false)); // B came and went again
+        time.Advance(TimeSpan.FromMinutes(2));
+
+        // A has been gone longer than MaxAge: forgotten (a store may do it in the background); B and the live group stay.
+        await Eventually.TrueAsync(() => log.GetGroupPosition(billingA) is null, "billing A's position removed", Deadline);
+        Assert.Equal(new GroupPosition(9, 9), log.GetGroupPosition(billingB));
+        Assert.Equal(new GroupPosition(1, 1), log.GetGroupPosition(live));
+    }
+
+    [Fact]
+    public void GroupPositions_PastMaxGroupPositions_ANewGroupIsRefused_AKnownOneStillSaves()
+    {
+        var log = Create(configure: o => o.MaxGroupPositions = 2);
+        Assert.True(log.SaveGroupPosition(new GroupKey("g", "1"), new GroupPosition(1, 1)));
+        Assert.True(log.SaveGroupPosition(new GroupKey("g", "2"), new GroupPosition(2, 2)));
+        Assert.False(log.SaveGroupPosition(new GroupKey("g", "3"), new GroupPosition(3, 3)));
+        Assert.Null(log.GetGroupPosition(new GroupKey("g", "3")));
+        Assert.True(log.SaveGroupPosition(new GroupKey("g", "1"), new GroupPosition(4, 4), live: false));
+        Assert.Equal(new GroupPosition(4, 4), log.GetGroupPosition(new GroupKey("g", "1")));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System.Text;
 using Hub.Server.Log;
 using Hub.Server.Log.Sqlite;
 using Hub.Server.Tests.Infrastructure;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -242,5 +243,135 @@ public sealed class SqliteEventLogContractTests : EventLogContractTests
         {
             await CloseAsync(second);
         }
+    }
+    [Fact]
+    public async Task Reopen_KeepsIdempotencyKeysPerSubject_GroupPositionsPerIdentity_AndTheTopicsBound()
+    {
+        var options = OptionsOnOneFile();
+        options.MaxTopics = 10;
+        var first = Open(options, TimeProvider.System);
+        var a = await first.AppendAsync([Draft("a.x", null, "A")], new IdempotencyKey("tenant-a", "k1"));
+        var b = await first.AppendAsync([Draft("b.x", null, "B")], new IdempotencyKey("tenant-b", "k1"));
+        await first.AppendAsync(Enumerable.Range(0, 12).Select(i => Draft($"t{i:D2}")).ToArray());
+        var topicsBefore = first.GetTopics();
+        Assert.True(first.SaveGroupPosition(new GroupKey("billing", "aaaa"), new GroupPosition(5, 6)));
+        Assert.True(first.SaveGroupPosition(new GroupKey("billing", "bbbb"), new GroupPosition(7, 7), live: false));
+        await CloseAsync(first);
+
+        var second = Open(options, TimeProvider.System);
+        try
+        {
+            Assert.Equal(a, await second.AppendAsync([Draft("z")], new IdempotencyKey("tenant-a", "k1")));
+            Assert.Equal(b, await second.AppendAsync([Draft("z")], new IdempotencyKey("tenant-b", "k1")));
+            Assert.Equal(15L, (await second.AppendAsync([Draft("c.x")], new IdempotencyKey("tenant-c", "k1")))[0].Sequence);
+            Assert.Equal(new GroupPosition(5, 6), second.GetGroupPosition(new GroupKey("billing", "aaaa")));
+            Assert.Equal(new GroupPosition(7, 7), second.GetGroupPosition(new GroupKey("billing", "bbbb")));
+            Assert.Null(second.GetGroupPosition(new GroupKey("billing", "cccc")));
+            Assert.Equal(9, topicsBefore.Count); // 14 topics, down to the bound less a tenth, the least recent first
+            Assert.Equal(topicsBefore.Select(t => t.Topic).Append("c.x").Order(StringComparer.Ordinal), second.GetTopics().Select(t => t.Topic));
+        }
+        finally
+        {
+            await CloseAsync(second);
+        }
+    }
+
+    [Fact]
+    public async Task GroupPositions_OfGroupsGoneLongerThanMaxAge_AreRemovedFromTheFile_AndALiveOneAtCloseIsGoneFromTheReopen()
+    {
+        var time = new ManualTimeProvider();
+        var maxAge = TimeSpan.FromHours(2);
+        var options = OptionsOnOneFile(maxAge: maxAge);
+        var gone = new GroupKey("gone", "aaaa");
+        var live = new GroupKey("live", "bbbb");
+        var first = Open(options, time);
+        Assert.True(first.SaveGroupPosition(gone, new GroupPosition(1, 1), live: false));
+        Assert.True(first.SaveGroupPosition(live, new GroupPosition(2, 2)));
+        time.Advance(maxAge + TimeSpan.FromMinutes(2));
+        await Eventually.TrueAsync(() => first.GetGroupPosition(gone) is null, "the gone group's position removed", Deadline);
+        Assert.Equal(new GroupPosition(2, 2), first.GetGroupPosition(live));
+        await CloseAsync(first);
+
+        var second = Open(options, time);
+        try
+        {
+            Assert.Null(second.GetGroupPosition(gone)); // removed from the file, not only from memory
+            Assert.Equal(new GroupPosition(2, 2), second.GetGroupPosition(live));
+
+            // It had members when the log closed: it is gone from the reopen on, and forgotten MaxAge later.
+            time.Advance(maxAge - TimeSpan.FromMinutes(2));
+            Assert.Equal(new GroupPosition(2, 2), second.GetGroupPosition(live));
+            time.Advance(TimeSpan.FromMinutes(4));
+            await Eventually.TrueAsync(() => second.GetGroupPosition(live) is null, "the position of the group live at close removed", Deadline);
+        }
+        finally
+        {
+            await CloseAsync(second);
+        }
+    }
+
+    [Fact]
+    public async Task UnversionedFile_IsMigrated_ItsKeysBecomeTheAnonymousSubjects_ItsGroupPositionsAreDropped()
+    {
+        var options = OptionsOnOneFile();
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        using (var connection = new SqliteConnection($"Data Source={options.Sqlite.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            // The schema as it was before versions (user_version 0), with one event, its key and a group's position.
+            command.CommandText = $$"""
+                CREATE TABLE events (sequence INTEGER PRIMARY KEY, topic TEXT NOT NULL, type TEXT, id TEXT, key TEXT, time INTEGER NOT NULL, json BLOB NOT NULL);
+                CREATE TABLE dedup (topic TEXT NOT NULL, id TEXT NOT NULL, sequence INTEGER NOT NULL, time INTEGER NOT NULL, PRIMARY KEY (topic, id)) WITHOUT ROWID;
+                CREATE TABLE idempotency (key TEXT PRIMARY KEY, answer TEXT NOT NULL, time INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE topics (topic TEXT PRIMARY KEY, count INTEGER NOT NULL, last_sequence INTEGER NOT NULL) WITHOUT ROWID;
+                CREATE TABLE group_positions (name TEXT PRIMARY KEY, acknowledged INTEGER NOT NULL, handed INTEGER NOT NULL) WITHOUT ROWID;
+                INSERT INTO events VALUES (1, 'a', 't', NULL, NULL, {{now}}, CAST('{"sequence":1,"topic":"a"}' AS BLOB));
+                INSERT INTO topics VALUES ('a', 1, 1);
+                INSERT INTO idempotency VALUES ('k1', '[{"Sequence":1,"Topic":"a","Id":null,"Duplicate":false}]', {{now}});
+                INSERT INTO group_positions VALUES ('billing', 1, 1);
+                """;
+            command.ExecuteNonQuery();
+        }
+
+        var log = Open(options, TimeProvider.System);
+        try
+        {
+            Assert.Equal(new[] { new AppendedEvent(1, "a", null, false) }, await log.AppendAsync([Draft("z")], new IdempotencyKey(IdempotencyKey.Anonymous, "k1")));
+            Assert.Equal(1, log.Head);
+            Assert.Equal(2L, (await log.AppendAsync([Draft("z")], new IdempotencyKey("tenant", "k1")))[0].Sequence);
+        }
+        finally
+        {
+            await CloseAsync(log);
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={options.Sqlite.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT (SELECT count(*) FROM group_positions), (SELECT group_concat(subject || '/' || key, ',') FROM (SELECT subject, key FROM idempotency ORDER BY subject)), (SELECT user_version FROM pragma_user_version)";
+            using var reader = command.ExecuteReader();
+            Assert.True(reader.Read());
+            Assert.Equal((0L, "/k1,tenant/k1", 1L), (reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2)));
+        }
+    }
+
+    [Fact]
+    public void FileFromANewerHub_IsRefused_NamingThePathAndTheSetting()
+    {
+        var options = OptionsOnOneFile();
+        using (var connection = new SqliteConnection($"Data Source={options.Sqlite.Path};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "PRAGMA user_version = 2";
+            command.ExecuteNonQuery();
+        }
+
+        var error = Assert.Throws<HubStartupException>(() => Open(options, TimeProvider.System));
+        Assert.Contains(options.Sqlite.Path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("Hub:Log:Sqlite:Path", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 2", error.Message, StringComparison.Ordinal);
     }
 }

@@ -42,7 +42,7 @@ public sealed class SqliteLogFailureTests : IDisposable
             var queued = new[]
             {
                 log.AppendAsync([Draft("a", "queued-1"), Draft("a", "queued-2")]).AsTask(),
-                log.AppendAsync([Draft("b", "queued-3")], idempotencyKey: "k").AsTask(),
+                log.AppendAsync([Draft("b", "queued-3")], idempotencyKey: new IdempotencyKey("s", "k")).AsTask(),
             };
             clock.Throw(new InvalidOperationException("a bug in the writer"));
 
@@ -95,8 +95,8 @@ public sealed class SqliteLogFailureTests : IDisposable
         {
             log.AppendAsync([Draft("a", "x", Pad(64 * 1024)), Draft("a", "y")]).AsTask(),
             log.AppendAsync([Draft("a", "x")]).AsTask(),                  // a duplicate of the first, within the group
-            log.AppendAsync([Draft("b", null)], idempotencyKey: "k1").AsTask(),
-            log.AppendAsync([Draft("b", null)], idempotencyKey: "k1").AsTask(), // the same key, within the group
+            log.AppendAsync([Draft("b", null)], idempotencyKey: new IdempotencyKey("s", "k1")).AsTask(),
+            log.AppendAsync([Draft("b", null)], idempotencyKey: new IdempotencyKey("s", "k1")).AsTask(), // the same key, within the group
         };
         disk.Fill();
         clock.Release();
@@ -122,8 +122,8 @@ public sealed class SqliteLogFailureTests : IDisposable
         // The refused publishes again: nothing of them was remembered.
         Assert.Equal(new[] { new AppendedEvent(2, "a", "x", false) }, await log.AppendAsync([Draft("a", "x")]));
         Assert.Equal(new[] { new AppendedEvent(2, "a", "x", true), new AppendedEvent(3, "a", "y", false) }, await log.AppendAsync([Draft("a", "x"), Draft("a", "y")]));
-        Assert.Equal(new[] { new AppendedEvent(4, "b", null, false) }, await log.AppendAsync([Draft("b", null)], idempotencyKey: "k1"));
-        Assert.Equal(new[] { new AppendedEvent(4, "b", null, false) }, await log.AppendAsync([Draft("b", null)], idempotencyKey: "k1"));
+        Assert.Equal(new[] { new AppendedEvent(4, "b", null, false) }, await log.AppendAsync([Draft("b", null)], idempotencyKey: new IdempotencyKey("s", "k1")));
+        Assert.Equal(new[] { new AppendedEvent(4, "b", null, false) }, await log.AppendAsync([Draft("b", null)], idempotencyKey: new IdempotencyKey("s", "k1")));
         Assert.Equal(new[] { new AppendedEvent(5, "a", "x0", false) }, await log.AppendAsync([Draft("a", "x0")]));
         Assert.Equal(new[] { "w", "x", "y", null, "x0" }, (await ReadAllAsync(log)).Select(e => e.Id));
         Assert.Equal(LogState.Writable, (await log.CheckHealthAsync()).State);

@@ -34,10 +34,69 @@ public static class HostileCases
         "$(rm -rf /)", "a;b", "a|b", new string('x', 256), string.Concat(Enumerable.Repeat("a.", 150)) + "a", "\ud83d\ude00",
     ];
 
+    /// <summary>The good tenant's group: its member reads <see cref="GoodTopics"/> and must get every good event.</summary>
+    public const string GoodGroup = "good";
+
+    /// <summary>The good tenant's topic pattern and the topic it publishes to.</summary>
+    public const string GoodTopics = "good.>";
+
+    /// <summary>What the good publisher's <c>Idempotency-Key</c>s look like: <c>good-1</c>, <c>good-2</c>, … (predictable on
+    /// purpose: another tenant can guess them). <c>$LAST_KEY</c> and <c>$NEXT_KEY</c> in a case stand for the last one
+    /// used and the next one.</summary>
+    public const string GoodKeyPrefix = "good-";
+
+    /// <summary>Another tenant: it may publish to and subscribe to <c>hostile.&gt;</c>, nothing of the good tenant's.
+    /// (Before the cases, which use it.)</summary>
+    private static readonly string Intruder = Credentials.Token("intruder", subscribe: ["hostile.>"], publish: ["hostile.>"]);
+
     // After BadTopics, which they use.
     public static readonly IReadOnlyDictionary<string, HostileRequest> Rest = BuildRest();
 
     public static readonly IReadOnlyDictionary<string, HostileFrame> Hub = BuildHub();
+
+    /// <summary>
+    /// Requests from another tenant that its own grants allow (so they succeed), aimed at the good tenant's
+    /// idempotency keys, group and lists: whatever they answer, they must neither show the good tenant's events, topics
+    /// or subscriptions, nor change what the good tenant gets.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, HostileRequest> CrossTenantRest = BuildCrossTenantRest();
+
+    /// <summary>Hub invocations of the same kind: joining the good tenant's group by its name.</summary>
+    public static readonly IReadOnlyDictionary<string, HostileFrame> CrossTenantHub = BuildCrossTenantHub();
+
+    private static Dictionary<string, HostileRequest> BuildCrossTenantRest()
+    {
+        var cases = new Dictionary<string, HostileRequest>();
+        var publish = "{\"topic\":\"hostile.x\",\"data\":\"intruder\"}"u8.ToArray();
+        foreach (var (credential, who) in new[] { (Intruder, "a token"), (Credentials.OrdersKey, "an API key") })
+        {
+            var body = credential == Intruder ? publish : "{\"topic\":\"orders.x\",\"data\":\"intruder\"}"u8.ToArray();
+            cases.Add($"replay the good publisher's last Idempotency-Key with {who}", new("POST", "api/events", credential, body, Headers: [new("Idempotency-Key", "$LAST_KEY")]));
+            cases.Add($"pre-empt the good publisher's next Idempotency-Key with {who}", new("POST", "api/events", credential, body, Headers: [new("Idempotency-Key", "$NEXT_KEY")]));
+        }
+
+        cases.Add("list groups", new("GET", "api/groups", Intruder, null, null));
+        cases.Add("list topics", new("GET", "api/topics", Intruder, null, null));
+        cases.Add("list groups with the orders key", new("GET", "api/groups", Credentials.OrdersKey, null, null));
+        cases.Add("read its own topics from the start", new("GET", "api/events?topic=hostile.%3E&after=0", Intruder, null, null));
+        return cases;
+    }
+
+    private static Dictionary<string, HostileFrame> BuildCrossTenantHub()
+    {
+        var cases = new Dictionary<string, HostileFrame>();
+        // Written as is (no \u003E for '>'), so that what the intruder sent can be told from what it is shown.
+        var literal = new JsonSerializerOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+        void Subscribe(string name, object request) => cases.Add(name, new(Encoding.UTF8.GetBytes(
+            "{\"type\":1,\"invocationId\":\"h\",\"target\":\"Subscribe\",\"arguments\":[" + JsonSerializer.Serialize(request, literal) + "]}\u001e"), Intruder));
+
+        Subscribe("join the good group with its own topics", new { topics = new[] { "hostile.a" }, group = GoodGroup });
+        Subscribe("join the good group with its own topics, partitioned", new { topics = new[] { "hostile.a" }, group = GoodGroup, dispatch = "partition" });
+        Subscribe("join the good group with its own topics, replaying from 0", new { topics = new[] { "hostile.>" }, group = GoodGroup, after = 0 });
+        Subscribe("join the good group with its own topics and types", new { topics = new[] { "hostile.a" }, types = new[] { "t" }, group = GoodGroup, demand = "manual" });
+        Subscribe("join the good group with the good topics (not granted)", new { topics = new[] { GoodTopics }, group = GoodGroup });
+        return cases;
+    }
 
     private static Dictionary<string, HostileRequest> BuildRest()
     {
@@ -112,9 +171,10 @@ public static class HostileCases
             }
         }
 
-        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "after=9223372036854775807", "epoch=another-log", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b" })
+        foreach (var query in new[] { "after=-1", "after=abc", "after=1.5", "after=99999999999999999999", "after=9223372036854775807", "epoch=another-log", "limit=0", "limit=1001", "limit=-5", "limit=abc", "limit=1e3", "topic=a&topic=b",
+                     "limit=2147483647", "limit=2147483648", "limit=100000", "after=1000000000 (beyond the head)" })
         {
-            cases.Add($"read: {query}", new("GET", "api/events?" + query, Admin, null, null));
+            cases.Add($"read: {query}", new("GET", "api/events?" + query.Split(' ')[0], Admin, null, null));
         }
 
         // Content types and headers.
@@ -179,7 +239,6 @@ public static class HostileCases
             ["read > (everything)"] = new("GET", "api/events?topic=%3E", grantA, null, null),
             ["read with no pattern (everything)"] = new("GET", "api/events", grantA, null, null),
             ["list subscriptions"] = new("GET", "api/subscriptions", grantA, null, null),
-            ["list groups"] = new("GET", "api/groups", grantA, null, null),
             ["delete a subscription"] = new("DELETE", "api/subscriptions/x", grantA, null, null),
             ["publish with the orders key to payments.card"] = new("POST", "api/events", Credentials.OrdersKey, "{\"topic\":\"payments.card\"}"u8.ToArray()),
             ["read with the orders key (no subscribe grant)"] = new("GET", "api/events?topic=orders.eu", Credentials.OrdersKey, null, null),
@@ -245,6 +304,12 @@ public static class HostileCases
                      ("broadcast in a group", "\"group\":\"g\",\"dispatch\":\"broadcast\""), ("after -1", "\"after\":-1"), ("after as a string", "\"after\":\"0\""),
                      ("after 1.5", "\"after\":1.5"), ("after {}", "\"after\":{}"), ("types x", "\"types\":\"x\""), ("types [1]", "\"types\":[1]"),
                      ("types [\"\"]", "\"types\":[\"\"]"), ("65 types", "\"types\":[" + string.Join(",", Enumerable.Range(0, 65).Select(i => $"\"t{i}\"")) + "]"),
+                     // Numbers past their setting (Hub:Limits:MaxAsk bounds maxDemand like Ask's n, and minDemand below it).
+                     ("maxDemand 2147483647 (over MaxAsk)", "\"maxDemand\":2147483647"), ("maxDemand 1000001 (over MaxAsk)", "\"maxDemand\":1000001"),
+                     ("maxDemand 2147483647 and minDemand 2147483646", "\"maxDemand\":2147483647,\"minDemand\":2147483646"),
+                     ("minDemand 2147483647 alone", "\"minDemand\":2147483647"), ("minDemand 1000000 with the default maxDemand", "\"minDemand\":1000000"),
+                     ("maxDemand 2147483647 in a group", "\"maxDemand\":2147483647,\"group\":\"hoard\""),
+                     ("maxDemand 2147483647 in the good tenant's group", $"\"maxDemand\":2147483647,\"group\":\"{GoodGroup}\""),
                      ("after beyond the head", "\"after\":9223372036854775807"), ("epoch 1", "\"epoch\":1"), ("epoch of another log", "\"epoch\":\"another-log\""),
                      ("epoch of 200 characters", $"\"epoch\":\"{new string('e', 200)}\""),
                  })

@@ -10,7 +10,10 @@ namespace Hub.Server.Tests.Security;
 /// One hub (Production, credentials required) takes every hostile input of <see cref="HostileCases"/>. Each REST case
 /// gets a 4xx problem+json and each hub case a hub error or a closed connection, never a 5xx, a success or a crash;
 /// after each, a well-behaved publisher and subscriber still work: the subscriber has every event published so far,
-/// in order, and the log holds nothing but those (no hostile input appended anything).
+/// in order, and the log holds nothing but those (no hostile input appended anything). The cross-tenant cases come
+/// from another tenant whose grants allow them: they may succeed, as that tenant's own, but never show the good
+/// tenant's events, topics or subscriptions, and the good tenant's publisher (one predictable idempotency key per
+/// publish) and group member (group <c>good</c>) still get every event, once, in order.
 /// </summary>
 public sealed class HostileInputTests(HostileInputTests.HostileHub hub) : IClassFixture<HostileInputTests.HostileHub>
 {
@@ -20,8 +23,69 @@ public sealed class HostileInputTests(HostileInputTests.HostileHub hub) : IClass
 
     public static TheoryData<string> HubCases => new(HostileCases.Hub.Keys);
 
+    public static TheoryData<string> CrossTenantRestCases => new(HostileCases.CrossTenantRest.Keys);
+
+    public static TheoryData<string> CrossTenantHubCases => new(HostileCases.CrossTenantHub.Keys);
+
     [Fact]
     public void TheSuiteHoldsAtLeast200Cases() => Assert.True(HostileCases.Rest.Count + HostileCases.Hub.Count >= 200, $"{HostileCases.Rest.Count} + {HostileCases.Hub.Count}");
+
+    [Theory]
+    [MemberData(nameof(CrossTenantRestCases))]
+    public async Task CrossTenantRequest_IsAnsweredAsItsOwn_ShowsNothingOfTheGoodTenant_AndTheGoodTenantLosesNothing(string name)
+    {
+        var input = HostileCases.CrossTenantRest[name];
+        using var request = new HttpRequestMessage(new HttpMethod(input.Method), input.Path);
+        if (input.Body is not null)
+        {
+            request.Content = new ByteArrayContent(input.Body);
+            request.Content.Headers.TryAddWithoutValidation("Content-Type", input.ContentType);
+        }
+
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + input.Bearer);
+        foreach (var (header, value) in input.Headers ?? [])
+        {
+            request.Headers.TryAddWithoutValidation(header, value.Replace("$LAST_KEY", hub.LastKey, StringComparison.Ordinal).Replace("$NEXT_KEY", hub.NextKey, StringComparison.Ordinal));
+        }
+
+        using var response = await hub.Hub.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True((int)response.StatusCode is >= 200 and < 300, $"{name}: answered {(int)response.StatusCode}: {body}"); // allowed to it, as its own
+        hub.AssertShowsNothingOfTheGoodTenant(name, body, sent: input.Path);
+
+        // What it appended is its own, and the only thing besides the good events the subscriber may see.
+        var appended = new List<long>();
+        if (response.StatusCode == HttpStatusCode.Accepted)
+        {
+            using var answer = JsonDocument.Parse(body);
+            appended.AddRange(answer.RootElement.GetProperty("events").EnumerateArray().Where(e => !e.GetProperty("duplicate").GetBoolean()).Select(e => e.GetProperty("sequence").GetInt64()));
+            Assert.NotEmpty(appended); // its first publish with any key is a publish of its own, never another's answer
+        }
+
+        await hub.AssertStillServesAsync(appended);
+    }
+
+    [Theory]
+    [MemberData(nameof(CrossTenantHubCases))]
+    public async Task CrossTenantInvocation_IsAnsweredAsItsOwn_ShowsNothingOfTheGoodTenant_AndTheGoodTenantLosesNothing(string name)
+    {
+        var input = HostileCases.CrossTenantHub[name];
+        await using var client = await HubClient.ConnectAsync(hub.Hub.Address, input.Path, input.Token);
+        var answer = client.Pending("h");
+        await client.SendFrameAsync(input.Frame!);
+        string shown;
+        try
+        {
+            shown = (await answer.WaitAsync(TimeSpan.FromSeconds(30))).GetRawText();
+        }
+        catch (HubInvocationException ex)
+        {
+            shown = ex.Message;
+        }
+
+        hub.AssertShowsNothingOfTheGoodTenant(name, shown, sent: Encoding.UTF8.GetString(input.Frame!));
+        await hub.AssertStillServesAsync();
+    }
 
     [Theory]
     [MemberData(nameof(RestCases))]
@@ -141,46 +205,84 @@ public sealed class HostileInputTests(HostileInputTests.HostileHub hub) : IClass
         await hub.AssertStillServesAsync();
     }
 
-    /// <summary>The hub under attack, and one well-behaved subscriber that must miss nothing.</summary>
+    /// <summary>The hub under attack, and the good tenant: a publisher, one subscriber and one group member that must
+    /// miss nothing.</summary>
     public sealed class HostileHub : IAsyncLifetime
     {
+        private const string GoodTopic = "good.check";
         private readonly List<long> _published = [];
         private int _seen;
         private HubClient _watcher = null!;
         private SubscriptionLog _watching = null!;
+        private HubClient _worker = null!;
+        private SubscriptionLog _member = null!;
 
         public TestHub Hub { get; private set; } = null!;
+
+        /// <summary>The good publisher's last <c>Idempotency-Key</c> (before its first publish: the one it will use first).</summary>
+        public string LastKey => HostileCases.GoodKeyPrefix + Math.Max(1, _published.Count);
+
+        /// <summary>The good publisher's next <c>Idempotency-Key</c>.</summary>
+        public string NextKey => HostileCases.GoodKeyPrefix + (_published.Count + 1);
 
         public async Task InitializeAsync()
         {
             Hub = await TestHub.StartAsync(Credentials.RequiredSettings(), environment: "Production");
             _watcher = await HubClient.ConnectAsync(Hub.Address, headers: new Dictionary<string, string> { ["X-Api-Key"] = Credentials.AdminKey });
             _watching = await _watcher.SubscribeAsync(new SubscribeArgs([">"], MaxDemand: 100_000, MinDemand: 0));
+            _worker = await HubClient.ConnectAsync(Hub.Address, accessToken: Credentials.Token("good-worker", subscribe: [HostileCases.GoodTopics]));
+            _member = await _worker.SubscribeAsync(new SubscribeArgs([HostileCases.GoodTopics], MaxDemand: 10, Group: HostileCases.GoodGroup),
+                (log, n) => _ = _worker.AskAsync(log, n));
         }
 
-        /// <summary>Publishes one good event and checks the subscriber has every good event, in order, and the log
-        /// nothing else.</summary>
-        public async Task AssertStillServesAsync()
+        /// <summary>Fails when <paramref name="shown"/> (an answer to another tenant) holds the good tenant's topic, its
+        /// group's topics or its member's id, unless the other tenant sent that text itself.</summary>
+        public void AssertShowsNothingOfTheGoodTenant(string name, string shown, string sent)
         {
-            using var response = await Hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", Credentials.AdminKey,
-                TestHub.Json(new { topic = "good.check", data = _published.Count })));
-            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-            _published.Add(answer.RootElement.GetProperty("events")[0].GetProperty("sequence").GetInt64());
+            foreach (var secret in new[] { GoodTopic, HostileCases.GoodTopics, _member.Id })
+            {
+                if (!sent.Contains(secret, StringComparison.Ordinal))
+                {
+                    Assert.False(shown.Contains(secret, StringComparison.Ordinal), $"{name}: the answer shows '{secret}': {shown}");
+                }
+            }
+        }
+
+        /// <summary>Publishes one good event with the good publisher's next key and checks that it was appended and
+        /// answered as the good tenant's own, that the subscriber has every good event, in order, and the log nothing
+        /// else but <paramref name="alsoAppended"/>, and that the group member has every good event once, in order.</summary>
+        public async Task AssertStillServesAsync(IReadOnlyList<long>? alsoAppended = null)
+        {
+            var key = NextKey;
+            using var request = Credentials.Request(HttpMethod.Post, "api/events", Credentials.AdminKey, TestHub.Json(new { topic = GoodTopic, data = _published.Count }));
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await Hub.Http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"the good publish answered {(int)response.StatusCode}: {text}");
+            using var answer = JsonDocument.Parse(text);
+            var published = answer.RootElement.GetProperty("events")[0];
+            Assert.Equal((GoodTopic, false), (published.GetProperty("topic").GetString(), published.GetProperty("duplicate").GetBoolean())); // its own, appended
+            _published.Add(published.GetProperty("sequence").GetInt64());
 
             var sequence = _published[^1];
             await _watching.WaitUntilAsync(s => s.LastSequence >= sequence, TimeSpan.FromSeconds(30), $"sequence {sequence}");
             var received = _watching.Sequences;
             var since = received.Skip(_seen).ToArray();
             _seen = received.Count; // a case that fails here does not fail the ones after it
-            Assert.Equal([sequence], since); // the good event arrived, and nothing a hostile input could have appended
+            Assert.Equal([.. alsoAppended ?? [], sequence], since); // the good event arrived, and nothing a hostile input could have appended
             Assert.Equal(_published, received.Where(_published.Contains)); // every good event so far, in order
             Assert.Empty(_watching.Violations);
             Assert.Null(_watching.EndedReason);
+
+            await _member.WaitUntilAsync(s => s.LastSequence >= sequence, TimeSpan.FromSeconds(30), $"the group member has {sequence}");
+            Assert.Equal(_published, _member.Sequences);
+            Assert.Empty(_member.Violations);
+            Assert.Null(_member.EndedReason);
         }
 
         public async Task DisposeAsync()
         {
+            await _worker.DisposeAsync();
             await _watcher.DisposeAsync();
             await Hub.DisposeAsync();
         }

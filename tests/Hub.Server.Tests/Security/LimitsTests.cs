@@ -1,5 +1,7 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests.Security;
@@ -51,6 +53,63 @@ public sealed class LimitsTests
 
         await client.AskAsync(subscription, 100);
         Assert.Equal(100, (await hub.GetSubscriptionAsync(subscription.Id)).GetProperty("credits").GetInt64());
+    }
+
+    [Theory]
+    [InlineData(101L, null)]
+    [InlineData(2147483647L, null)]
+    [InlineData(2147483647L, "workers")]
+    public async Task MaxDemandLargerThanMaxAsk_FailsNamingMaxDemandAndTheSetting_CreatesNothing_AndMaxAskIsAccepted(long maxDemand, string? group)
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxAsk"] = "100" });
+        await using var client = await hub.ConnectAsync();
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new { topics = new[] { "a" }, maxDemand, group }));
+        Assert.Contains($"maxDemand: may be at most 100 (Hub:Limits:MaxAsk, the bound of Ask's n; got {maxDemand})", error.Message, StringComparison.Ordinal);
+        Assert.Empty(await hub.GetSubscriptionsAsync());
+        Assert.Empty(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []);
+
+        var accepted = await client.SubscribeAsync(new SubscribeArgs(["a"], MaxDemand: 100, Group: group));
+        Assert.Equal(100, (await hub.GetSubscriptionAsync(accepted.Id)).GetProperty("credits").GetInt64());
+    }
+
+    [Fact]
+    public async Task ReadLimitOverMaxReadEvents_Answers400NamingLimitAndTheSetting_AndTheDefaultIsCappedByIt()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxReadEvents"] = "5" });
+        var published = await hub.PublishManyAsync("a", 8);
+        using (var over = await hub.Http.GetAsync("api/events?after=0&limit=6"))
+        {
+            var problem = await AuthTests.AssertProblem(over, HttpStatusCode.BadRequest, "limit");
+            Assert.Contains("Hub:Limits:MaxReadEvents", problem.GetProperty("detail").GetString());
+        }
+
+        var page = await hub.Http.GetFromJsonAsync<JsonElement>("api/events?after=0&limit=5");
+        Assert.Equal(published[..5], page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
+        var byDefault = await hub.Http.GetFromJsonAsync<JsonElement>("api/events?after=0"); // the default (100) is capped by the bound
+        Assert.Equal(published[..5], byDefault.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()));
+
+        var atHead = await hub.Http.GetFromJsonAsync<JsonElement>($"api/events?after={published[^1]}");
+        Assert.Equal(0, atHead.GetProperty("events").GetArrayLength());
+        Assert.Equal(published[^1], atHead.GetProperty("next").GetInt64());
+    }
+
+    [Fact]
+    public async Task NewGroupPastMaxGroupPositions_FailsNamingTheSetting_AndAKnownGroupStillJoins()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Log:MaxGroupPositions"] = "1" });
+        await using var client = await hub.ConnectAsync();
+        var first = await client.SubscribeAsync(new SubscribeArgs(["work.*"], Group: "kept"));
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["work.*"], Group: "another")));
+        Assert.Contains("group: 'another'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Hub:Log:MaxGroupPositions", error.Message, StringComparison.Ordinal);
+
+        // Gone, the group keeps its place: the same name with other topics is another group, and would need one more.
+        await client.UnsubscribeAsync(first);
+        var other = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["other.*"], Group: "kept")));
+        Assert.Contains("Hub:Log:MaxGroupPositions", other.Message, StringComparison.Ordinal);
+        var again = await client.SubscribeAsync(new SubscribeArgs(["work.*"], Group: "kept"));
+        Assert.Equal(["kept"], (await hub.GetSubscriptionsAsync()).Select(s => s.GetProperty("group").GetString()));
+        Assert.Equal(again.Id, (await hub.GetSubscriptionsAsync()).Single().GetProperty("id").GetString());
     }
 
     [Fact]

@@ -32,5 +32,16 @@ public sealed partial class SqliteEventLog
 
         [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "The event log at {Path} can be written again after {Seconds:0.#} s; {Refused} appends were refused meanwhile")]
         public static partial void Recovered(ILogger logger, string path, double seconds, int refused);
+        [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "The counters of the {Count} topics published to least recently were dropped (Hub:Log:MaxTopics is {Max})")]
+        public static partial void TopicsDropped(ILogger logger, int count, int max);
+
+        [LoggerMessage(EventId = 3103, Level = LogLevel.Warning, Message = "Deleting dropped topic counters failed; the next start drops them again")]
+        public static partial void TopicsDropFailed(ILogger logger, Exception exception);
+
+        [LoggerMessage(EventId = 3104, Level = LogLevel.Information, Message = "The positions of {Count} groups gone longer than the retention (Hub:Log:Retention:MaxAge) were removed")]
+        public static partial void GroupPositionsExpired(ILogger logger, int count);
+
+        [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "The positions of {Count} groups, stored before groups had identities (their topics were not stored), were dropped: those groups start again where their first member asks ({Names})")]
+        public static partial void GroupPositionsDropped(ILogger logger, int count, string names);
     }
 }

@@ -71,11 +71,38 @@ public sealed partial class SqliteEventLog
         command.CommandText = "DELETE FROM idempotency WHERE time < $since";
         command.ExecuteNonQuery();
         command.Parameters.Clear();
+        ExpireGroupPositions(command, now);
         if (deleted > 0)
         {
             Log.Trimmed(_logger, deleted, trimmedTo);
         }
 
         return deleted;
+    }
+
+    /// <summary>Removes the positions of groups gone longer than <c>MaxAge</c>, from memory and the file; at most once a minute.</summary>
+    private void ExpireGroupPositions(SqliteCommand command, DateTimeOffset now)
+    {
+        var expired = _groups.ExpireIfDue(now, _options.Retention.MaxAge);
+        if (expired.Count == 0)
+        {
+            return;
+        }
+
+        using var transaction = _writer.BeginTransaction();
+        command.Transaction = transaction;
+        command.CommandText = "DELETE FROM group_positions WHERE name = $name AND identity = $identity";
+        var name = command.Parameters.Add("$name", SqliteType.Text);
+        var identity = command.Parameters.Add("$identity", SqliteType.Text);
+        foreach (var group in expired)
+        {
+            name.Value = group.Name;
+            identity.Value = group.Identity;
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        command.Parameters.Clear();
+        Log.GroupPositionsExpired(_logger, expired.Count);
     }
 }

@@ -111,18 +111,22 @@ public sealed partial class SqliteEventLog
             using var transaction = _writer.BeginTransaction();
             using var command = _writer.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = "INSERT INTO group_positions (name, acknowledged, handed) VALUES ($name, $acknowledged, $handed) " +
-                "ON CONFLICT (name) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed";
+            command.CommandText = "INSERT INTO group_positions (name, identity, acknowledged, handed, gone) VALUES ($name, $identity, $acknowledged, $handed, $gone) " +
+                "ON CONFLICT (name, identity) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed, gone = excluded.gone";
             var name = command.Parameters.Add("$name", SqliteType.Text);
+            var identity = command.Parameters.Add("$identity", SqliteType.Text);
             var acknowledged = command.Parameters.Add("$acknowledged", SqliteType.Integer);
             var handed = command.Parameters.Add("$handed", SqliteType.Integer);
+            var gone = command.Parameters.Add("$gone", SqliteType.Integer);
             foreach (var group in _unsavedGroups.Keys)
             {
-                if (_unsavedGroups.TryRemove(group, out var position))
+                if (_unsavedGroups.TryRemove(group, out var saved))
                 {
-                    name.Value = group;
-                    acknowledged.Value = position.Acknowledged;
-                    handed.Value = position.Handed;
+                    name.Value = group.Name;
+                    identity.Value = group.Identity;
+                    acknowledged.Value = saved.Position.Acknowledged;
+                    handed.Value = saved.Position.Handed;
+                    gone.Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value;
                     command.ExecuteNonQuery();
                 }
             }
@@ -145,7 +149,7 @@ public sealed partial class SqliteEventLog
         var answers = new IReadOnlyList<AppendedEvent>[group.Count];
         var entries = new List<LogEntry>(eventCount);
         var newIds = new List<(string Topic, string Id)>();
-        var newKeys = new List<(string Key, AppendedEvent[] Answer)>();
+        var newKeys = new List<(IdempotencyKey Key, AppendedEvent[] Answer)>();
         for (var g = 0; g < group.Count; g++)
         {
             var append = group[g];
@@ -204,6 +208,7 @@ public sealed partial class SqliteEventLog
         }
 
         _tail.Publish(head);
+        var droppedTopics = _topics.EvictOverflow(); // before the answers: a publisher that asks next sees the bound kept
         AssertInvariants();
         for (var g = 0; g < group.Count; g++)
         {
@@ -214,10 +219,42 @@ public sealed partial class SqliteEventLog
         }
 
         _notifier.Notify();
+        DeleteTopics(droppedTopics);
+    }
+
+    /// <summary>Deletes the rows of topics whose counters were dropped past <c>Hub:Log:MaxTopics</c>.</summary>
+    private void DeleteTopics(IReadOnlyList<string> topics)
+    {
+        if (topics.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "DELETE FROM topics WHERE topic = $topic";
+            var topic = command.Parameters.Add("$topic", SqliteType.Text);
+            foreach (var name in topics)
+            {
+                topic.Value = name;
+                command.ExecuteNonQuery();
+            }
+
+            transaction.Commit();
+            Log.TopicsDropped(_logger, topics.Count, _options.MaxTopics);
+        }
+        catch (SqliteException ex)
+        {
+            // The rows stay in the file; the next start drops them again (the bound is kept when loading).
+            Log.TopicsDropFailed(_logger, ex);
+        }
     }
 
     /// <summary>Undoes what a group that was not committed made dedup remember.</summary>
-    private void Forget(List<(string Topic, string Id)> newIds, List<(string Key, AppendedEvent[] Answer)> newKeys)
+    private void Forget(List<(string Topic, string Id)> newIds, List<(IdempotencyKey Key, AppendedEvent[] Answer)> newKeys)
     {
         foreach (var (key, _) in newKeys)
         {
@@ -227,7 +264,7 @@ public sealed partial class SqliteEventLog
         _dedup.Forget(newIds, null);
     }
 
-    private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(string Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)
+    private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(IdempotencyKey Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)
     {
         var at = now.ToUnixTimeMilliseconds();
         using var transaction = _writer.BeginTransaction();

@@ -43,7 +43,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private readonly SqliteStatements _statements;
     private readonly EventRing _tail;
     private readonly Deduplicator _dedup;
-    private readonly TopicCounters _topics = new();
+    private readonly TopicCounters _topics;
     private readonly AppendNotifier _notifier = new();
     private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource _stopping = new();
@@ -54,8 +54,8 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
     private int _maintenanceQueued; // 1 while a retention pass waits in the writer's queue
     private int _positionsQueued;   // 1 while a write of group positions waits in the writer's queue
-    private readonly ConcurrentDictionary<string, GroupPosition> _groups = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, GroupPosition> _unsavedGroups = new(StringComparer.Ordinal);
+    private readonly GroupPositions _groups;
+    private readonly ConcurrentDictionary<GroupKey, (GroupPosition Position, DateTimeOffset? Gone)> _unsavedGroups = new();
 
     /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
     /// path and the setting when the file cannot be opened or is not a usable database.</summary>
@@ -64,7 +64,9 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         _options = options.Value;
         _time = time ?? TimeProvider.System;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _dedup = new Deduplicator(_options.DedupWindow);
+        _dedup = new Deduplicator(_options.DedupWindow, _options.MaxDedupEntries, _logger);
+        _topics = new TopicCounters(_options.MaxTopics);
+        _groups = new GroupPositions(_options.MaxGroupPositions);
         _tail = new EventRing(Math.Min(_options.Sqlite.TailEvents, _options.Retention.MaxEvents));
         Path = System.IO.Path.GetFullPath(_options.Sqlite.Path, contentRoot ?? Directory.GetCurrentDirectory());
         _connectionString = new SqliteConnectionStringBuilder
@@ -81,7 +83,12 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             _writer = new SqliteConnection(_connectionString);
             _writer.Open();
-            SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            var migration = SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            if (migration.DroppedGroupPositions is { Count: > 0 } dropped)
+            {
+                Log.GroupPositionsDropped(_logger, dropped.Count, string.Join(", ", dropped));
+            }
+
             Epoch = SqliteSchema.ReadOrCreateEpoch(_writer);
             _statements = new SqliteStatements(_writer);
             Load();
@@ -125,7 +132,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     internal long PendingEvents => Volatile.Read(ref _pendingEvents);
 
     /// <inheritdoc />
-    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, string? idempotencyKey = null, CancellationToken cancellationToken = default)
+    public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_stopping.IsCancellationRequested, this);
         if (Volatile.Read(ref _failure) is { } failure)
@@ -180,17 +187,24 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
     public void ListenOnce(IAppendListener listener) => _notifier.ListenOnce(listener);
 
     /// <inheritdoc />
-    public GroupPosition? GetGroupPosition(string group) => _groups.TryGetValue(group, out var position) ? position : null;
+    public GroupPosition? GetGroupPosition(GroupKey group) => _groups.Get(group);
 
     /// <inheritdoc />
-    public void SaveGroupPosition(string group, GroupPosition position)
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
     {
-        _groups[group] = position;
-        _unsavedGroups[group] = position;
+        var gone = live ? (DateTimeOffset?)null : _time.GetUtcNow();
+        if (!_groups.TrySave(group, position, gone))
+        {
+            return false;
+        }
+
+        _unsavedGroups[group] = (position, gone);
         if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_queue.Writer.TryWrite(SavePositions))
         {
             Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
         }
+
+        return true;
     }
 
     /// <inheritdoc />
@@ -237,6 +251,9 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             }
         }
 
+        // A file written with a larger Hub:Log:MaxTopics: keep the bound now (the head is read from the topics first).
+        var overflow = _topics.EvictOverflow();
+
         command.CommandText = "SELECT coalesce(max(sequence), 0), coalesce(min(sequence), 0) FROM events";
         using (var reader = command.ExecuteReader())
         {
@@ -259,6 +276,7 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
 
         _tail.TrimTo(tailFrom);
         _tail.Publish(_head);
+        DeleteTopics(overflow);
 
         var since = (now - _dedup.Window).ToUnixTimeMilliseconds();
         command.Parameters.Clear();
@@ -273,24 +291,32 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
             }
         }
 
-        command.CommandText = "SELECT name, acknowledged, handed FROM group_positions";
+        // A group that had members when the hub stopped is gone from now on, until it has members again.
+        command.CommandText = "SELECT name, identity, acknowledged, handed, gone FROM group_positions";
         using (var reader = command.ExecuteReader())
         {
+            var row = new StoredRow(reader, "group_positions", Path, 0, 1);
             while (reader.Read())
             {
-                _groups[reader.GetString(0)] = new GroupPosition(reader.GetInt64(1), reader.GetInt64(2));
+                var acknowledged = row.Integer(2, 0);
+                var position = new GroupPosition(acknowledged, row.Integer(3, 0));
+                _groups.Load(new GroupKey(row.Text(0), row.Text(1)), position, reader.IsDBNull(4) ? now : row.Time(4));
             }
         }
 
-        command.CommandText = "SELECT key, answer, time FROM idempotency WHERE time >= $since ORDER BY time";
+        // The subject is empty for the anonymous one (a hub that asks for no credentials).
+        command.CommandText = "SELECT subject, key, answer, time FROM idempotency WHERE time >= $since ORDER BY time";
         using (var reader = command.ExecuteReader())
         {
-            var row = new StoredRow(reader, "idempotency", Path, 0);
+            var row = new StoredRow(reader, "idempotency", Path, 0, 1);
             while (reader.Read())
             {
-                _dedup.RememberAnswer(row.Text(0), ReadAnswer(row, 1), row.Time(2));
+                _dedup.RememberAnswer(new IdempotencyKey(row.Text(0, mayBeEmpty: true), row.Text(1)), ReadAnswer(row, 2), row.Time(3));
             }
         }
+
+        // A file written with a larger Hub:Log:MaxDedupEntries keeps the newest within the bound.
+        _dedup.Expire(now);
     }
 
     /// <summary>A stored idempotency answer: the JSON array of what each event of the batch was answered.</summary>
@@ -395,11 +421,11 @@ public sealed partial class SqliteEventLog : IEventLog, IAsyncDisposable
         Debug.Assert(Volatile.Read(ref _pendingEvents) >= 0, "pending events are never negative");
     }
 
-    private sealed class PendingAppend(IReadOnlyList<EventDraft> events, string? idempotencyKey)
+    private sealed class PendingAppend(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey)
     {
         public IReadOnlyList<EventDraft> Events { get; } = events;
 
-        public string? IdempotencyKey { get; } = idempotencyKey;
+        public IdempotencyKey? IdempotencyKey { get; } = idempotencyKey;
 
         public TaskCompletionSource<IReadOnlyList<AppendedEvent>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -16,8 +16,8 @@ internal sealed class SqliteStatements : IDisposable
             "$sequence", "$topic", "$type", "$id", "$key", "$time", "$json");
         _insertDedup = Create(connection, "INSERT OR REPLACE INTO dedup (topic, id, sequence, time) VALUES ($topic, $id, $sequence, $time)",
             "$topic", "$id", "$sequence", "$time");
-        _insertIdempotency = Create(connection, "INSERT OR REPLACE INTO idempotency (key, answer, time) VALUES ($key, $answer, $time)",
-            "$key", "$answer", "$time");
+        _insertIdempotency = Create(connection, "INSERT OR REPLACE INTO idempotency (subject, key, answer, time) VALUES ($subject, $key, $answer, $time)",
+            "$subject", "$key", "$answer", "$time");
         _upsertTopic = Create(connection, "INSERT INTO topics (topic, count, last_sequence) VALUES ($topic, $count, $last) ON CONFLICT (topic) DO UPDATE SET count = count + excluded.count, last_sequence = excluded.last_sequence",
             "$topic", "$count", "$last");
     }
@@ -53,12 +53,13 @@ internal sealed class SqliteStatements : IDisposable
         _insertDedup.ExecuteNonQuery();
     }
 
-    public void InsertIdempotency(string key, string answer, long time)
+    public void InsertIdempotency(IdempotencyKey key, string answer, long time)
     {
         var p = _insertIdempotency.Parameters;
-        p[0].Value = key;
-        p[1].Value = answer;
-        p[2].Value = time;
+        p[0].Value = key.Subject;
+        p[1].Value = key.Key;
+        p[2].Value = answer;
+        p[3].Value = time;
         _insertIdempotency.ExecuteNonQuery();
     }
 

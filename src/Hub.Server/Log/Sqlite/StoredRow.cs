@@ -16,8 +16,8 @@ internal sealed class StoredRow(SqliteDataReader reader, string table, string pa
 {
     private const int MaxShown = 80;
 
-    /// <summary>A text value of at least one character.</summary>
-    public string Text(int ordinal)
+    /// <summary>A text value of at least one character (or none, when <paramref name="mayBeEmpty"/>).</summary>
+    public string Text(int ordinal, bool mayBeEmpty = false)
     {
         if (reader.IsDBNull(ordinal) || reader.GetFieldType(ordinal) != typeof(string))
         {
@@ -25,7 +25,7 @@ internal sealed class StoredRow(SqliteDataReader reader, string table, string pa
         }
 
         var text = reader.GetString(ordinal);
-        return text.Length > 0 ? text : throw Damaged(ordinal, "is empty");
+        return text.Length > 0 || mayBeEmpty ? text : throw Damaged(ordinal, "is empty");
     }
 
     /// <summary>An integer value from <paramref name="min"/> to <paramref name="max"/>.</summary>
