@@ -46,7 +46,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
 
         // The pump starts once this answer is written, so the id reaches the client before any event for it.
         starts.Add(subscription);
-        return new SubscribeResult(subscription.Id, subscription.Cursor, registry.Epoch);
+        return new SubscribeResult(subscription.WireId, subscription.Cursor, registry.Epoch);
     }
 
     /// <summary>Grants <paramref name="n"/> (≥ 1) more credits to one of this connection's subscriptions.</summary>
@@ -121,7 +121,8 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
 }
 
 /// <summary>What <c>Subscribe</c> answers.</summary>
-/// <param name="SubscriptionId">The id to use with <c>Ask</c> and <c>Unsubscribe</c>, and that <c>events</c> carries.</param>
+/// <param name="SubscriptionId">The id to use with <c>Ask</c> and <c>Unsubscribe</c>, and that <c>events</c> carries: the
+/// request's <c>id</c> when the client chose one.</param>
 /// <param name="Position">The stream starts after this sequence.</param>
 /// <param name="Epoch">The log's epoch: the sequences of this stream belong to it; send it back with <c>after</c> on a resume.</param>
 public sealed record SubscribeResult(string SubscriptionId, long Position, string Epoch);
