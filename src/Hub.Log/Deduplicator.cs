@@ -19,9 +19,11 @@ internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = Eve
     private readonly ILogger _logger = logger ?? NullLogger.Instance;
     private DateTimeOffset _lastWarning = DateTimeOffset.MinValue;
     private long _forgottenSinceWarning;
-    private readonly Dictionary<(string Topic, string Id), long> _ids = [];
+    // Each entry keeps the time it was remembered at: an expiry queue entry removes it only if the times agree, so an
+    // entry forgotten by a failed append and remembered again by its retry is not expired by the failed attempt's turn.
+    private readonly Dictionary<(string Topic, string Id), (long Sequence, DateTimeOffset At)> _ids = [];
     private readonly Queue<(DateTimeOffset At, string Topic, string Id)> _idOrder = new();
-    private readonly Dictionary<IdempotencyKey, AppendedEvent[]> _keys = [];
+    private readonly Dictionary<IdempotencyKey, (AppendedEvent[] Answer, DateTimeOffset At)> _keys = [];
     private readonly Queue<(DateTimeOffset At, IdempotencyKey Key)> _keyOrder = new();
     private long _answerEntries; // events in the stored answers
 
@@ -33,21 +35,31 @@ internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = Eve
     /// <summary>Ids remembered plus events in the answers remembered.</summary>
     public long Count => _ids.Count + _answerEntries;
 
-    public bool TryGetSequence(string topic, string id, out long sequence) => _ids.TryGetValue((topic, id), out sequence);
+    public bool TryGetSequence(string topic, string id, out long sequence)
+    {
+        var found = _ids.TryGetValue((topic, id), out var entry);
+        sequence = entry.Sequence;
+        return found;
+    }
 
     public void RememberId(string topic, string id, long sequence, DateTimeOffset at)
     {
-        if (_ids.TryAdd((topic, id), sequence))
+        if (_ids.TryAdd((topic, id), (sequence, at)))
         {
             _idOrder.Enqueue((at, topic, id));
         }
     }
 
-    public bool TryGetAnswer(IdempotencyKey key, out AppendedEvent[] answer) => _keys.TryGetValue(key, out answer!);
+    public bool TryGetAnswer(IdempotencyKey key, out AppendedEvent[] answer)
+    {
+        var found = _keys.TryGetValue(key, out var entry);
+        answer = entry.Answer;
+        return found;
+    }
 
     public void RememberAnswer(IdempotencyKey key, AppendedEvent[] answer, DateTimeOffset at)
     {
-        if (_keys.TryAdd(key, answer))
+        if (_keys.TryAdd(key, (answer, at)))
         {
             _keyOrder.Enqueue((at, key));
             _answerEntries += Math.Max(1, answer.Length);
@@ -63,13 +75,13 @@ internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = Eve
         while (_idOrder.TryPeek(out var oldest) && now - oldest.At > window)
         {
             _idOrder.Dequeue();
-            _ids.Remove((oldest.Topic, oldest.Id));
+            RemoveId(oldest.Topic, oldest.Id, oldest.At);
         }
 
         while (_keyOrder.TryPeek(out var oldest) && now - oldest.At > window)
         {
             _keyOrder.Dequeue();
-            RemoveAnswer(oldest.Key);
+            RemoveAnswer(oldest.Key, oldest.At);
         }
 
         var early = 0;
@@ -81,12 +93,12 @@ internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = Eve
             if (hasId && (!hasKey || id.At <= key.At))
             {
                 _idOrder.Dequeue();
-                early += _ids.Remove((id.Topic, id.Id)) ? 1 : 0;
+                early += RemoveId(id.Topic, id.Id, id.At) ? 1 : 0;
             }
             else if (hasKey)
             {
                 _keyOrder.Dequeue();
-                early += RemoveAnswer(key.Key) ? 1 : 0;
+                early += RemoveAnswer(key.Key, key.At) ? 1 : 0;
             }
             else
             {
@@ -111,26 +123,39 @@ internal sealed partial class Deduplicator(TimeSpan window, int maxEntries = Eve
     /// <summary>Undoes what a failed append remembered.</summary>
     public void Forget(IEnumerable<(string Topic, string Id)> ids, IdempotencyKey? key)
     {
-        // The expiry queues keep their entries; expiring an absent key is harmless.
+        // The expiry queues keep their entries: each removes only the entry remembered at its own time, so a stale one
+        // neither removes a retry's entry nor counts as forgotten.
         foreach (var id in ids)
         {
             _ids.Remove(id);
         }
 
-        if (key is { } k)
+        if (key is { } k && _keys.Remove(k, out var entry))
         {
-            RemoveAnswer(k);
+            _answerEntries -= Math.Max(1, entry.Answer.Length);
         }
     }
 
-    private bool RemoveAnswer(IdempotencyKey key)
+    private bool RemoveId(string topic, string id, DateTimeOffset at)
     {
-        if (!_keys.Remove(key, out var answer))
+        if (!_ids.TryGetValue((topic, id), out var entry) || entry.At != at)
         {
             return false;
         }
 
-        _answerEntries -= Math.Max(1, answer.Length);
+        _ids.Remove((topic, id));
+        return true;
+    }
+
+    private bool RemoveAnswer(IdempotencyKey key, DateTimeOffset at)
+    {
+        if (!_keys.TryGetValue(key, out var entry) || entry.At != at)
+        {
+            return false;
+        }
+
+        _keys.Remove(key);
+        _answerEntries -= Math.Max(1, entry.Answer.Length);
         return true;
     }
 }

@@ -2,7 +2,8 @@ namespace Hub.Log;
 
 /// <summary>
 /// One event in the log. Immutable. Its envelope is serialized once, at append, and every reader (each
-/// subscriber's stage, the REST reader) copies those bytes instead of serializing again.
+/// subscriber's stage, the REST reader) copies those bytes instead of serializing again; its MessagePack form is made
+/// once too, the first time a MessagePack subscriber needs it.
 /// </summary>
 public sealed class LogEntry
 {
@@ -37,6 +38,25 @@ public sealed class LogEntry
 
     /// <summary>The whole envelope as UTF-8 JSON: <c>{"sequence":…,"topic":…,"type":…,"id":…,"key":…,"time":…,"data":…,"headers":…}</c>.</summary>
     public byte[] Json { get; }
+
+    private byte[]? _messagePack;
+
+    /// <summary>The envelope in MessagePack, the same fields as <see cref="Json"/>: converted the first time it is asked
+    /// for, then kept (once per entry, not once per subscriber; a racing second conversion writes equal bytes).</summary>
+    internal byte[] MessagePack
+    {
+        get
+        {
+            var known = Volatile.Read(ref _messagePack);
+            if (known is null)
+            {
+                known = EnvelopeMessagePack.FromJson(Json);
+                Volatile.Write(ref _messagePack, known);
+            }
+
+            return known;
+        }
+    }
 
     // The trace context of the publish (its headers' traceparent), read from Json the first time a delivery span asks,
     // then kept: once per event, not once per subscriber. Null until read; NoTraceContext when there is none. A

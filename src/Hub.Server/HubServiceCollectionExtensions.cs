@@ -11,7 +11,10 @@ using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
+using Hub.Protocol;
+using MessagePack;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
@@ -40,7 +43,15 @@ public static class HubServiceCollectionExtensions
         services.AddHostedService<StalledSubscriptionSweeper>();
 
         services.AddSignalR(o => o.EnableDetailedErrors = false)
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
+            .AddMessagePackProtocol();
+        // MessagePack carries what JSON does: each value is shaped by the JSON protocol's own options (so the fields and
+        // their names are the same), arguments bind as JsonElement (so one parser validates both and names the field),
+        // and event batches are written from each envelope's MessagePack bytes, made once per event.
+        services.AddOptions<MessagePackHubProtocolOptions>().Configure<IOptions<JsonHubProtocolOptions>>((o, json) =>
+            o.SerializerOptions = MessagePackSerializerOptions.Standard
+                .WithResolver(new JsonShapedResolver(json.Value.PayloadSerializerOptions, EventBatch.MessagePackResolver))
+                .WithSecurity(MessagePackSecurity.UntrustedData));
 
         services.AddOptions<CorsSettings>().Bind(configuration.GetSection(CorsSettings.Section));
         services.AddCors();

@@ -51,7 +51,7 @@ public class HubFanOutBenchmarks
         for (var i = 0; i < Subscribers + (OneStalled ? 1 : 0); i++)
         {
             var stalled = OneStalled && i == Subscribers;
-            var subscription = new Subscription($"s{i}", stalled ? "stalled" : "c", request, _log.Head, _log, _channel, DeliveryOptions.DefaultMaxBatchBytes, NullLogger.Instance, static _ => { }, new Hub.Server.Telemetry.HubMetrics());
+            var subscription = new Subscription($"s{i}", $"s{i}", stalled ? "stalled" : "c", request, _log.Head, _log, _channel, DeliveryOptions.DefaultMaxBatchBytes, NullLogger.Instance, static _ => { }, new Hub.Server.Telemetry.HubMetrics());
             _channel.Register(subscription, stalled);
             _subscriptions.Add(subscription);
             subscription.Start();

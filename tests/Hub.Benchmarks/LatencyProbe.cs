@@ -47,7 +47,7 @@ public static class LatencyProbe
             var latencies = new double[count];
             var channel = new StampingChannel(sent, latencies);
             var request = SubscribeRequest.Parse(JsonDocument.Parse("""{"topics":[">"],"maxDemand":100000}""").RootElement);
-            var subscription = new Subscription("latency", "c", request, log.Head, log, channel, DeliveryOptions.DefaultMaxBatchBytes, NullLogger.Instance, static _ => { }, new Hub.Server.Telemetry.HubMetrics());
+            var subscription = new Subscription("latency", "latency", "c", request, log.Head, log, channel, DeliveryOptions.DefaultMaxBatchBytes, NullLogger.Instance, static _ => { }, new Hub.Server.Telemetry.HubMetrics());
             channel.Subscription = subscription;
             subscription.Start();
 
