@@ -71,7 +71,7 @@ public static class HubEndpointRouteBuilderExtensions
         api.MapDelete("/subscriptions/{id}", SubscriptionsEndpoints.Delete)
             .WithName("DeleteSubscription")
             .WithSummary("End a subscription; its client is told with `ended`")
-            .WithDescription("Ends the subscription `id` (as `Subscribe` answered it); its client receives `ended` with `{\"reason\": \"deleted\"}`.")
+            .WithDescription("Ends the subscription `id`: the hub's own id, as `GET /api/subscriptions` lists it (the same as `Subscribe` answered, unless the client chose its id: that one is the listing's `subscriptionId`, unique only on its connection). Its client receives `ended` with `{\"reason\": \"deleted\"}`.")
             .Answers(StatusCodes.Status204NoContent, "The subscription ended; its client was sent `ended` with reason `deleted`.")
             .AnswersProblem(StatusCodes.Status404NotFound, "No live subscription has this id.")
             .AnswersAuthProblems("The credentials may not end this subscription (the admin grant is needed).")

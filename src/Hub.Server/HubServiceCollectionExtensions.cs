@@ -4,13 +4,17 @@ using Hub.Server.Dashboard;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Limits;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Postgres;
+using Hub.Log.Sqlite;
 using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
+using Hub.Protocol;
+using MessagePack;
 using Microsoft.AspNetCore.Cors.Infrastructure;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
@@ -27,14 +31,7 @@ public static class HubServiceCollectionExtensions
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IEventLog>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<EventLogOptions>>();
-            var time = sp.GetRequiredService<TimeProvider>();
-            return options.Value.IsMemory
-                ? new MemoryEventLog(options, time, sp.GetRequiredService<ILogger<MemoryEventLog>>())
-                : new SqliteEventLog(options, time, sp.GetRequiredService<ILogger<SqliteEventLog>>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
-        });
+        AddLogEngine(services, configuration[EventLogOptions.KindKey]);
         services.AddSingleton(sp => PublishRequestParser.Create(sp.GetRequiredService<IOptions<PublishOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
         services.AddMetrics();
@@ -46,7 +43,15 @@ public static class HubServiceCollectionExtensions
         services.AddHostedService<StalledSubscriptionSweeper>();
 
         services.AddSignalR(o => o.EnableDetailedErrors = false)
-            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase);
+            .AddJsonProtocol(o => o.PayloadSerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.CamelCase)
+            .AddMessagePackProtocol();
+        // MessagePack carries what JSON does: each value is shaped by the JSON protocol's own options (so the fields and
+        // their names are the same), arguments bind as JsonElement (so one parser validates both and names the field),
+        // and event batches are written from each envelope's MessagePack bytes, made once per event.
+        services.AddOptions<MessagePackHubProtocolOptions>().Configure<IOptions<JsonHubProtocolOptions>>((o, json) =>
+            o.SerializerOptions = MessagePackSerializerOptions.Standard
+                .WithResolver(new JsonShapedResolver(json.Value.PayloadSerializerOptions, EventBatch.MessagePackResolver))
+                .WithSecurity(MessagePackSecurity.UntrustedData));
 
         services.AddOptions<CorsSettings>().Bind(configuration.GetSection(CorsSettings.Section));
         services.AddCors();
@@ -75,5 +80,25 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// Registers the engine <c>Hub:Log:Kind</c> names, through its own extension (as a SignalR backplane is added). A
+    /// value none names registers the default, and the options' validation stops the start naming the key.
+    /// </summary>
+    private static void AddLogEngine(IServiceCollection services, string? kind)
+    {
+        if (string.Equals(kind, EventLogOptions.KindMemory, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddMemoryLog();
+        }
+        else if (string.Equals(kind, EventLogOptions.KindPostgres, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddPostgresLog();
+        }
+        else
+        {
+            services.AddSqliteLog();
+        }
     }
 }

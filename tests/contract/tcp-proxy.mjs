@@ -70,11 +70,43 @@ export class TcpProxy {
     return bytes;
   }
 
+  /**
+   * Like release(), but first joins the WebSocket text frames held (a server's: unmasked, unfragmented) into one frame,
+   * as the hub does when several messages are waiting to be written: the client then handles them in one go.
+   */
+  releaseAsOneFrame() {
+    for (const pair of this._pairs) {
+      if (pair.held.length === 0) continue;
+      const data = Buffer.concat(pair.held);
+      const payloads = [];
+      let at = 0;
+      while (at < data.length) {
+        let length = data[at + 1] & 0x7f;
+        let header = 2;
+        if (length === 126) { length = data.readUInt16BE(at + 2); header = 4; } else if (length === 127) { length = Number(data.readBigUInt64BE(at + 2)); header = 10; }
+        if ((data[at] & 0x0f) !== 1 || (data[at] & 0x80) === 0 || at + header + length > data.length) throw new Error('releaseAsOneFrame: held bytes are not whole text frames');
+        payloads.push(data.subarray(at + header, at + header + length));
+        at += header + length;
+      }
+      const payload = Buffer.concat(payloads);
+      const head = payload.length < 126 ? Buffer.from([0x81, payload.length])
+        : payload.length < 65536 ? Buffer.from([0x81, 126, payload.length >> 8, payload.length & 0xff])
+          : Buffer.concat([Buffer.from([0x81, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(payload.length)); return b; })()]);
+      pair.held = [Buffer.concat([head, payload])];
+    }
+    return this.release();
+  }
+
   /** Bytes kept by hold() and not released yet. */
   get heldBytes() {
     let bytes = 0;
     for (const pair of this._pairs) for (const chunk of pair.held) bytes += chunk.length;
     return bytes;
+  }
+
+  /** What hold() kept so far, as text (a hub's JSON frames are readable in it). */
+  get heldText() {
+    return [...this._pairs].map((pair) => Buffer.concat(pair.held).toString('latin1')).join('');
   }
 
   /** Writes `data` to every live client connection as if the target had sent it (best between messages). */

@@ -42,7 +42,7 @@ function renderSubscriptions(snapshot) {
     let row = rows.get(s.id);
     if (!row) {
       row = el('tr', { dataset: { subscriptionId: s.id } },
-        el('td', { class: 'id', title: `connection ${s.connectionId}` }, s.id),
+        el('td', { class: 'id', title: `connection ${s.connectionId}, id on it ${s.subscriptionId}` }, s.id),
         el('td', {}, s.topics.join(' ') + (s.types ? ` [${s.types.join(', ')}]` : '')),
         el('td', {}, s.group ? `${s.demand} · group ${s.group} (${s.dispatch})` : `${s.demand} · ${s.overflow}`),
         el('td', { class: 'window-cell' }),

@@ -34,9 +34,13 @@ export interface HubClientOptions {
   skipNegotiation?: boolean;
   /** SignalR's `LogLevel`. Default `LogLevel.Warning`. */
   logLevel?: number;
+  /** A SignalR hub protocol, e.g. `new MessagePackHubProtocol()` from `@microsoft/signalr-protocol-msgpack`. Default JSON.
+   * The hub sends the same envelopes under both. */
+  protocol?: unknown;
 }
 
-/** `Subscribe(request)` on the wire. Omitted fields take the hub's defaults. */
+/** `Subscribe(request)` on the wire. Omitted fields take the hub's defaults. The client sends its own `id` (new at each
+ * resume), so none is given here. */
 export interface SubscribeRequest {
   /** Topic patterns: segments of `[A-Za-z0-9_-]`, `*` for one segment, a last `>` for one or more. */
   topics: string[];
@@ -136,7 +140,8 @@ export interface SubscriptionCallbacks {
 /** One subscription, created by `HubClient.subscribe`. */
 export declare class Subscription {
   private constructor();
-  /** The current server subscription id; it changes at each resume and is `null` while resuming or once closed. */
+  /** The current subscription id, chosen by the client (`s1`, `s2`, …, unique on its connection; `GET /api/subscriptions`
+   * shows it as `subscriptionId`); it changes at each resume and is `null` while resuming or once closed. */
   readonly id: string | null;
   /** The request as sent, defaults filled in (`after` and `epoch` as first given). */
   readonly request: Readonly<SubscribeRequest> & { maxDemand: number; minDemand: number; demand: 'auto' | 'manual'; after: number | null };

@@ -8,6 +8,8 @@
  *    `maxDemand - minDemand` more each time that many events have been HANDLED, so a slow handler slows its stream
  *    and what is received but not handled never exceeds the credits granted (no unbounded queue);
  *  - `gap` and `ended` are surfaced in order with the events;
+ *  - the client chooses each subscription's id (`Subscribe({id})`), so what the hub sends for it is routed from the
+ *    first batch, even when that batch arrives in the same read as the answer;
  *  - reconnects forever (exponential backoff with jitter) until `stop()`, and then resumes each subscription after
  *    the last sequence it handled, so a network blip or a hub restart loses nothing and repeats nothing;
  *  - keeps the log's `epoch` with that sequence and sends both on a resume: a hub whose log was reset (a new or
@@ -29,6 +31,9 @@
  *   </script>
  *
  * In Node: `new HubClient({ url: 'http://host:5080/hubs/events', signalR: await import('@microsoft/signalr') })`.
+ * MessagePack instead of JSON (the same envelopes): pass `protocol: new MessagePackHubProtocol()` from
+ * `@microsoft/signalr-protocol-msgpack` (in a page, `/lib/signalr-protocol-msgpack.min.js` defines
+ * `signalR.protocols.msgpack.MessagePackHubProtocol`).
  *
  * Types: hub-client.d.ts, next to this file.
  */
@@ -81,8 +86,9 @@ export class HubClient {
    * @param {number} [options.transport] SignalR's HttpTransportType, passed through
    * @param {boolean} [options.skipNegotiation] passed through (WebSockets only)
    * @param {number} [options.logLevel] SignalR's LogLevel; default Warning
+   * @param {object} [options.protocol] a SignalR hub protocol, e.g. `new MessagePackHubProtocol()`; default JSON
    */
-  constructor({ url, signalR = globalThis.signalR, accessTokenFactory, reconnect = {}, transport, skipNegotiation, logLevel } = {}) {
+  constructor({ url, signalR = globalThis.signalR, accessTokenFactory, reconnect = {}, transport, skipNegotiation, logLevel, protocol } = {}) {
     if (!signalR || typeof signalR.HubConnectionBuilder !== 'function') {
       throw new Error('HubClient: @microsoft/signalr is not available. In a page, load /lib/signalr.min.js before this ' +
         "module; elsewhere pass it: new HubClient({ url, signalR: await import('@microsoft/signalr') }).");
@@ -100,11 +106,12 @@ export class HubClient {
     if (accessTokenFactory !== undefined) httpOptions.accessTokenFactory = accessTokenFactory;
     if (transport !== undefined) httpOptions.transport = transport;
     if (skipNegotiation !== undefined) httpOptions.skipNegotiation = skipNegotiation;
-    this._connection = new signalR.HubConnectionBuilder()
+    const builder = new signalR.HubConnectionBuilder()
       .withUrl(url, httpOptions)
       .withAutomaticReconnect({ nextRetryDelayInMilliseconds: (context) => backoffDelay(context.previousRetryCount, this._backoff) })
-      .configureLogging(logLevel ?? signalR.LogLevel.Warning)
-      .build();
+      .configureLogging(logLevel ?? signalR.LogLevel.Warning);
+    if (protocol !== undefined) builder.withHubProtocol(protocol);
+    this._connection = builder.build();
     this._connected = signalR.HubConnectionState.Connected;
 
     this._state = STATES.disconnected;
@@ -114,10 +121,9 @@ export class HubClient {
     this._restartTimer = null;
     /** @type {Set<Subscription>} subscriptions that are live or waiting to be resumed */
     this._live = new Set();
-    /** @type {Map<string, Subscription>} by current server id */
+    /** @type {Map<string, Subscription>} by current subscription id (chosen here, new at each Subscribe) */
     this._byId = new Map();
-    this._subscribing = 0; // Subscribe invocations in flight
-    this._orphans = new Map(); // messages for ids not known yet, kept only while a Subscribe is in flight
+    this._ids = 0;
 
     // Handlers return nothing: SignalR would take a returned value for a client result.
     this._connection.on('events', (id, batch) => { this._route(id, 'events', batch); });
@@ -175,7 +181,6 @@ export class HubClient {
     for (const sub of this._live) sub._close(new Error('HubClient stopped'));
     this._live.clear();
     this._byId.clear();
-    this._orphans.clear();
     await this._connection.stop();
     this._setState(STATES.disconnected);
   }
@@ -226,7 +231,6 @@ export class HubClient {
     if (!this._running) return;
     this._generation++;
     this._byId.clear();
-    this._orphans.clear();
     for (const sub of this._live) sub._detach();
     this._setState(STATES.connected);
     for (const sub of this._live) sub._schedule(this._generation);
@@ -254,22 +258,14 @@ export class HubClient {
   }
 
   _route(id, kind, payload) {
-    const sub = this._byId.get(id);
-    if (sub) {
-      sub._receive(kind, payload);
-    } else if (this._subscribing > 0) {
-      // The answer to Subscribe and the first events can arrive in one read, before the answer's continuation runs.
-      if (!this._orphans.has(id)) this._orphans.set(id, []);
-      this._orphans.get(id).push([kind, payload]);
-    }
-    // Otherwise it is for a subscription already gone (unsubscribed, or on a previous connection): ignored.
+    // Ids are chosen here and routed before Subscribe is sent, so the first batch is routed even when it arrives in the
+    // same read as the answer. An unknown id is a subscription already gone (unsubscribed, or on an older connection).
+    this._byId.get(id)?._receive(kind, payload);
   }
 
-  _bind(id, sub) {
-    this._byId.set(id, sub);
-    const early = this._orphans.get(id);
-    this._orphans.delete(id);
-    for (const [kind, payload] of early ?? []) sub._receive(kind, payload);
+  /** A subscription id unique on this client's connections: `s1`, `s2`, … (1–64 of `[A-Za-z0-9_.:-]`). */
+  _nextId() {
+    return `s${++this._ids}`;
   }
 
   _report(error, sub, onError) {
@@ -281,7 +277,8 @@ export class HubClient {
 }
 
 /**
- * One subscription. Created by `HubClient.subscribe`; its `id` changes each time it is resumed on a new connection.
+ * One subscription. Created by `HubClient.subscribe`; its `id` (chosen by the client) changes each time it is resumed
+ * on a new connection.
  */
 export class Subscription {
   constructor(client, request, handler, callbacks) {
@@ -397,33 +394,29 @@ export class Subscription {
     const after = reset ? reset.after
       : this._grouped ? this._request.after : this.lastSequence ?? this._position ?? this._request.after ?? null;
     const epoch = reset ? null : this._logEpoch;
-    let answer;
+    // The id is routed before Subscribe is sent: what the hub sends for it is received from its first batch on.
+    const id = client._nextId();
+    const owed = this._request.demand === 'manual' ? this.credits : 0;
+    this._id = id;
+    this._phase = 'active';
+    this._highWater = this._grouped ? null : after; // nothing at or below it belongs to this stream
+    this._sinceAsk = 0;
+    if (this._request.demand !== 'manual') this.credits = this._request.maxDemand;
+    client._byId.set(id, this);
     let wasReset = null;
-    client._subscribing++;
     try {
-      answer = await client._connection.invoke('Subscribe', wireRequest(this._request, after, epoch));
-      if (generation !== client._generation) return; // that connection is gone: the newer one resumes it
-      if (this._phase !== 'pending') {
-        // Unsubscribed (or the client stopped) while the hub was answering: undo it there too.
-        client._connection.invoke('Unsubscribe', answer.subscriptionId).catch(() => {});
-        return;
-      }
-      this._id = answer.subscriptionId;
-      this._phase = 'active';
+      const answer = await client._connection.invoke('Subscribe', wireRequest(this._request, after, epoch, id));
+      // Unsubscribed (or the client stopped) while the hub was answering: unsubscribe() has undone it there too.
+      if (generation !== client._generation || this._id !== id) return; // that connection is gone: the newer one resumes it
       this._reset = null;
       this._logEpoch = answer.epoch ?? null;
       this._position = answer.position;
-      // The stream starts after the answered position (the hub's, not the `after` asked for): nothing at or below it
-      // belongs to this stream.
-      this._highWater = this._grouped ? null : answer.position;
-      this._sinceAsk = 0;
-      if (this._request.demand === 'manual') {
-        if (this.credits > 0) this._sendAsk(this.credits);
-      } else {
-        this.credits = this._request.maxDemand;
-      }
-      client._bind(this._id, this);
+      // The stream starts after the answered position (the hub's, not the `after` asked for).
+      if (!this._grouped) this._highWater = Math.max(this._highWater ?? answer.position, answer.position);
+      if (owed > 0) this._sendAsk(owed);
     } catch (error) {
+      client._byId.delete(id);
+      if (this._id === id) this._detach();
       if (logWasReset(error) && !reset) {
         wasReset = error; // handled once this Subscribe is over
       } else if (fromHub(error)) {
@@ -439,8 +432,6 @@ export class Subscription {
       }
       // Otherwise the connection dropped meanwhile; the next one schedules this subscription again.
       if (!wasReset) return;
-    } finally {
-      if (--client._subscribing === 0) client._orphans.clear();
     }
     if (wasReset) {
       await this._onLogReset(wasReset, generation);
@@ -614,10 +605,11 @@ function normalize(request) {
   return Object.freeze({ ...request, after: request.after ?? null, maxDemand, minDemand, demand });
 }
 
-/** The Subscribe argument: the request with `after` and `epoch` replaced and nothing undefined. */
-function wireRequest(request, after, epoch) {
+/** The Subscribe argument: the request with the client's `id`, and `after` and `epoch` replaced, and nothing undefined. */
+function wireRequest(request, after, epoch, id) {
   const wire = {};
   for (const [key, value] of Object.entries(request)) if (value !== undefined && key !== 'epoch') wire[key] = value;
+  wire.id = id;
   wire.after = after;
   if (epoch !== null && epoch !== undefined) wire.epoch = epoch;
   return wire;

@@ -49,7 +49,8 @@ public sealed record EventsPage(IReadOnlyList<EventEnvelope> Events, long Next, 
 public sealed record TopicInfo(string Topic, long Count, long LastSequence);
 
 /// <summary>A live subscription and its demand window.</summary>
-/// <param name="Id">The subscription id.</param>
+/// <param name="Id">The subscription's id in the hub, unique among all live subscriptions: the one <c>DELETE /api/subscriptions/{id}</c> takes.</param>
+/// <param name="SubscriptionId">Its id on its connection, which <c>events</c> carries and <c>Ask</c> takes: the <c>id</c> the client chose in <c>Subscribe</c>, or else the same as <c>id</c>.</param>
 /// <param name="ConnectionId">The SignalR connection that holds it.</param>
 /// <param name="Topics">Its topic patterns.</param>
 /// <param name="Types">Its type filter, if any.</param>
@@ -68,6 +69,7 @@ public sealed record TopicInfo(string Topic, long Count, long LastSequence);
 /// <param name="InFlight">A group member's events delivered and not yet acknowledged (0 for broadcast).</param>
 public sealed record SubscriptionInfo(
     string Id,
+    string SubscriptionId,
     string ConnectionId,
     IReadOnlyList<string> Topics,
     IReadOnlyList<string>? Types,

@@ -1,5 +1,5 @@
 using Hub.Server.Groups;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
 using Hub.Stages.Subscriptions;
@@ -27,7 +27,7 @@ internal static class SubscriptionsEndpoints
         .ThenBy(s => s.Id, StringComparer.Ordinal)
         .ToArray();
 
-    /// <param name="id">The subscription's id, as <c>Subscribe</c> answered it.</param>
+    /// <param name="id">The subscription's id in the hub, as <c>GET /api/subscriptions</c> lists it (what <c>Subscribe</c> answered, unless the client chose its id).</param>
     /// <param name="registry">The live subscriptions.</param>
     public static Results<NoContent, ProblemHttpResult> Delete(string id, SubscriptionRegistry registry) =>
         registry.Remove(id, "deleted", notify: true)
@@ -57,6 +57,7 @@ internal static class SubscriptionsEndpoints
 
     internal static SubscriptionInfo Describe(ISubscription s) => new(
         s.Id,
+        s.WireId,
         s.ConnectionId,
         s.Request.Topics,
         s.Request.Types,

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
 using Hub.Stages.Subscriptions;
@@ -38,10 +38,11 @@ public sealed partial class GroupMember : ISubscription
     private int _buffered;
     private long _unsentBytes; // the JSON of the events posted to the outbox and not yet written
 
-    internal GroupMember(string id, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
+    internal GroupMember(string id, string wireId, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
     {
         _leave = leave;
         Id = id;
+        WireId = wireId;
         ConnectionId = connectionId;
         Request = request;
         _group = group;
@@ -54,6 +55,9 @@ public sealed partial class GroupMember : ISubscription
 
     /// <inheritdoc />
     public string Id { get; }
+
+    /// <inheritdoc />
+    public string WireId { get; }
 
     /// <inheritdoc />
     public string ConnectionId { get; }
@@ -156,7 +160,7 @@ public sealed partial class GroupMember : ISubscription
             {
                 if (item is GapNotice gap)
                 {
-                    await _channel.SendGapAsync(ConnectionId, Id, gap, token).ConfigureAwait(false);
+                    await _channel.SendGapAsync(ConnectionId, WireId, gap, token).ConfigureAwait(false);
                     Interlocked.Add(ref _dropped, gap.To - gap.From + 1);
                     _metrics.RecordDropped(gap.To - gap.From + 1, gap.Reason);
                     continue;
@@ -176,7 +180,7 @@ public sealed partial class GroupMember : ISubscription
                     entries.Add(groupItem.Redelivered ? MarkRedelivered(groupItem.Entry) : groupItem.Entry);
                 }
 
-                await _channel.SendEventsAsync(ConnectionId, Id, entries, token).ConfigureAwait(false);
+                await _channel.SendEventsAsync(ConnectionId, WireId, entries, token).ConfigureAwait(false);
                 Interlocked.Add(ref _delivered, batch.Count);
                 Interlocked.Add(ref _buffered, -batch.Count);
                 Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
@@ -186,7 +190,7 @@ public sealed partial class GroupMember : ISubscription
 
             if (Volatile.Read(ref _ending) is { Notify: true } ending)
             {
-                await _channel.SendEndedAsync(ConnectionId, Id, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
+                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -199,7 +203,7 @@ public sealed partial class GroupMember : ISubscription
             Log.SendFailed(_logger, ex, Id, ConnectionId);
             End("error", notify: true);
             if (Volatile.Read(ref _ending) is { Notify: true } ending
-                && await _channel.TrySendEndedAsync(ConnectionId, Id, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
             {
                 Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
             }

@@ -46,7 +46,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
 
         // The pump starts once this answer is written, so the id reaches the client before any event for it.
         starts.Add(subscription);
-        return new SubscribeResult(subscription.Id, subscription.Cursor, registry.Epoch);
+        return new SubscribeResult(subscription.WireId, subscription.Cursor, registry.Epoch);
     }
 
     /// <summary>Grants <paramref name="n"/> (≥ 1) more credits to one of this connection's subscriptions.</summary>
@@ -61,6 +61,15 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
         if (credits > limits.Value.MaxAsk)
         {
             throw new HubException($"n: may be at most {limits.Value.MaxAsk} (Hub:Limits:MaxAsk; got {credits})");
+        }
+
+        // Credits add up across grants, so the bound is on what is held, not only on one grant: otherwise repeated asks
+        // would let one group member take and hold the whole log. (A connection's invocations run one at a time, so
+        // nothing else adds credits between this check and the grant; the pump only takes them away.)
+        var held = subscription.Credits;
+        if (held + credits > limits.Value.MaxAsk)
+        {
+            throw new HubException($"n: would raise the credits held to {held + credits}, more than {limits.Value.MaxAsk} (Hub:Limits:MaxAsk; {held} held, got {credits})");
         }
 
         subscription.Ask(credits);
@@ -121,7 +130,8 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
 }
 
 /// <summary>What <c>Subscribe</c> answers.</summary>
-/// <param name="SubscriptionId">The id to use with <c>Ask</c> and <c>Unsubscribe</c>, and that <c>events</c> carries.</param>
+/// <param name="SubscriptionId">The id to use with <c>Ask</c> and <c>Unsubscribe</c>, and that <c>events</c> carries: the
+/// request's <c>id</c> when the client chose one.</param>
 /// <param name="Position">The stream starts after this sequence.</param>
 /// <param name="Epoch">The log's epoch: the sequences of this stream belong to it; send it back with <c>after</c> on a resume.</param>
 public sealed record SubscribeResult(string SubscriptionId, long Position, string Epoch);

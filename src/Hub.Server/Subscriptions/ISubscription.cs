@@ -6,8 +6,13 @@ namespace Hub.Server.Subscriptions;
 /// </summary>
 public interface ISubscription
 {
-    /// <summary>The subscription's id on the wire.</summary>
+    /// <summary>The subscription's id in the hub: unique among all live subscriptions, the <c>id</c> of
+    /// <c>GET /api/subscriptions</c> and <c>DELETE /api/subscriptions/{id}</c>, and the key of logs and metrics.</summary>
     string Id { get; }
+
+    /// <summary>The id on its connection, which <c>events</c>, <c>gap</c> and <c>ended</c> carry and <c>Ask</c> and
+    /// <c>Unsubscribe</c> take: the one the client chose in <c>Subscribe</c>, or else <see cref="Id"/>.</summary>
+    string WireId { get; }
 
     /// <summary>The SignalR connection it belongs to.</summary>
     string ConnectionId { get; }

@@ -1,5 +1,5 @@
 using Hub.Server.Health;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -84,7 +84,7 @@ internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry re
 
     private static partial class Log
     {
-        [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} has not taken data while the log moved past it (cursor {Cursor}, first retained {First}); its connection {ConnectionId} is closed (overflow: disconnect)")]
+        [LoggerMessage(EventId = 2004, Level = LogLevel.Warning, Message = "Subscription {SubscriptionId} has not taken data while the log moved past it (cursor {Cursor}, first retained {First}); its connection {ConnectionId} is closed (overflow: disconnect)")]
         public static partial void Disconnecting(ILogger logger, string subscriptionId, string connectionId, long cursor, long first);
     }
 }

@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Topics;
 using Hub.Stages.Dispatchers;
@@ -25,6 +25,13 @@ public sealed class SubscribeRequest
     private SubscribeRequest()
     {
     }
+
+    /// <summary>The longest subscription id a client may choose.</summary>
+    public const int MaxIdLength = 64;
+
+    /// <summary>The subscription id the client chose (unique among its connection's live subscriptions), or
+    /// <see langword="null"/> for one chosen by the hub.</summary>
+    public string? Id { get; private init; }
 
     /// <summary>The topic patterns as written.</summary>
     public IReadOnlyList<string> Topics { get; private init; } = [];
@@ -80,6 +87,7 @@ public sealed class SubscribeRequest
             throw new SubscribeRequestException("request", $"must be an object (got {PublishRequestParser.Describe(request.ValueKind)})");
         }
 
+        var id = ParseId(request);
         var (topics, patterns) = ParseTopics(request);
         var types = ParseTypes(request);
 
@@ -135,6 +143,7 @@ public sealed class SubscribeRequest
         var mode = group is null ? (Groups.GroupDispatchMode?)null : dispatch == "partition" ? Groups.GroupDispatchMode.Partition : Groups.GroupDispatchMode.Demand;
         return new SubscribeRequest
         {
+            Id = id,
             Topics = topics,
             Patterns = patterns,
             Types = types,
@@ -149,6 +158,25 @@ public sealed class SubscribeRequest
             GroupKey = group is null ? null : new GroupKey(group, Fingerprint(topics, types, mode!.Value)),
         };
     }
+
+    private static string? ParseId(JsonElement request)
+    {
+        if (!request.TryGetProperty("id", out var element) || element.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (element.ValueKind != JsonValueKind.String || element.GetString() is not { } id || !IsValidId(id))
+        {
+            throw new SubscribeRequestException("id", $"must be null or 1 to {MaxIdLength} characters of [A-Za-z0-9_.:-] (got {TopicName.Shorten(element.GetRawText())})");
+        }
+
+        return id;
+    }
+
+    /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>.</summary>
+    internal static bool IsValidId(string id) =>
+        id.Length is > 0 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
 
     /// <summary>
     /// 32 hex digits of a SHA-256 over the distinct topics and types, each sorted and length-prefixed (so no two sets

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Telemetry;
 using Hub.Stages.Dispatchers;
 using Hub.Stages.Subscriptions;
@@ -38,11 +38,12 @@ public sealed partial class Subscription : ISubscription, IAppendListener
     private bool _started; // false only while a replay that began behind the retention has not read yet
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    internal Subscription(string id, string connectionId, SubscribeRequest request, long position, IEventLog log, ISubscriberChannel channel, int maxBatchBytes, ILogger logger, Action<Subscription> stopped, HubMetrics metrics)
+    internal Subscription(string id, string wireId, string connectionId, SubscribeRequest request, long position, IEventLog log, ISubscriberChannel channel, int maxBatchBytes, ILogger logger, Action<Subscription> stopped, HubMetrics metrics)
     {
         _onStopped = stopped;
         _metrics = metrics;
         Id = id;
+        WireId = wireId;
         ConnectionId = connectionId;
         Request = request;
         _log = log;
@@ -56,8 +57,11 @@ public sealed partial class Subscription : ISubscription, IAppendListener
         _credits = request.Demand == DemandMode.Automatic ? request.MaxDemand : 0;
     }
 
-    /// <summary>The subscription's id on the wire.</summary>
+    /// <inheritdoc />
     public string Id { get; }
+
+    /// <inheritdoc />
+    public string WireId { get; }
 
     /// <summary>The SignalR connection it belongs to.</summary>
     public string ConnectionId { get; }
@@ -182,7 +186,7 @@ public sealed partial class Subscription : ISubscription, IAppendListener
                     Interlocked.Add(ref _credits, -batch.Count);
                     Volatile.Write(ref _buffered, batch.Count);
                     AssertInvariants();
-                    await _channel.SendEventsAsync(ConnectionId, Id, batch, token).ConfigureAwait(false);
+                    await _channel.SendEventsAsync(ConnectionId, WireId, batch, token).ConfigureAwait(false);
                     Interlocked.Add(ref _delivered, batch.Count);
                     _metrics.RecordDelivered(batch.Count);
                     Volatile.Write(ref _buffered, 0);
@@ -193,7 +197,7 @@ public sealed partial class Subscription : ISubscription, IAppendListener
 
             if (Volatile.Read(ref _ending) is { Notify: true })
             {
-                await _channel.SendEndedAsync(ConnectionId, Id, new EndedNotice(EndReason!), token).ConfigureAwait(false);
+                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(EndReason!), token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -206,7 +210,7 @@ public sealed partial class Subscription : ISubscription, IAppendListener
             Log.PumpFailed(_logger, ex, Id, ConnectionId);
             End("error", notify: true);
             if (Volatile.Read(ref _ending) is { Notify: true } ending
-                && await _channel.TrySendEndedAsync(ConnectionId, Id, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
             {
                 Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
             }
@@ -234,7 +238,7 @@ public sealed partial class Subscription : ISubscription, IAppendListener
         }
 
         Log.FellBehind(_logger, Id, from, to, reason, "gap");
-        await _channel.SendGapAsync(ConnectionId, Id, new GapNotice(from, to, reason), token).ConfigureAwait(false);
+        await _channel.SendGapAsync(ConnectionId, WireId, new GapNotice(from, to, reason), token).ConfigureAwait(false);
         Interlocked.Add(ref _dropped, to - from + 1);
         _metrics.RecordDropped(to - from + 1, reason);
         Volatile.Write(ref _cursor, to);

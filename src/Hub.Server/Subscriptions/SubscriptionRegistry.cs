@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Diagnostics;
 using Hub.Server.Groups;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +17,7 @@ public sealed class SubscriptionRegistry
 {
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, ISubscription> _byId = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<string, ISubscription>> _byConnection = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ConnectionSubscriptions> _byConnection = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Group>> _groups = new(StringComparer.Ordinal); // live groups by name, under _groupsGate
     private readonly Lock _groupsGate = new();
     private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
@@ -61,24 +61,46 @@ public sealed class SubscriptionRegistry
     /// <param name="request">The validated request (its topics already checked against the caller's grants).</param>
     /// <param name="mayRead">Whether the caller may read a topic pattern (its subscribe grants); null: everything. Decides
     /// whether a live group of the same name with other topics is the caller's to be told about (see <c>JoinGroup</c>).</param>
+    /// <remarks>
+    /// Every subscription gets a hub-wide <see cref="ISubscription.Id"/> (<c>sub_</c> and 20 hex digits, random); its id
+    /// on the connection is the one the client chose, unique among that connection's live subscriptions, or else that
+    /// same hub-wide id. So ids chosen by clients on different connections never meet: the REST API and the groups key by
+    /// the hub-wide id, the connection by its own.
+    /// </remarks>
     public ISubscription Create(string connectionId, SubscribeRequest request, Func<Topics.TopicPattern, bool>? mayRead = null)
     {
-        var mine = _byConnection.GetOrAdd(connectionId, static _ => new(StringComparer.Ordinal));
-        if (mine.Count >= _options.MaxPerConnection)
+        var mine = _byConnection.GetOrAdd(connectionId, static _ => new());
+        lock (mine.Gate)
         {
-            throw new SubscribeRequestException("request", $"this connection already holds {mine.Count} subscriptions, the most allowed (Hub:Subscriptions:MaxPerConnection)");
-        }
+            // Under the connection's gate: the count, the id's uniqueness and the insertion are one step.
+            if (mine.Live.Count >= _options.MaxPerConnection)
+            {
+                throw new SubscribeRequestException("request", $"this connection already holds {mine.Live.Count} subscriptions, the most allowed (Hub:Subscriptions:MaxPerConnection)");
+            }
 
-        var head = _log.Head;
-        CheckSameLog(request, head);
-        WatchShutdown();
-        var position = request.After ?? head;
-        ISubscription subscription = request.Group is null
-            ? new Subscription(NewId(), connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
-            : JoinGroup(connectionId, request, position, mayRead ?? (static _ => true));
-        _byId[subscription.Id] = subscription;
-        mine[subscription.Id] = subscription;
-        return subscription;
+            if (request.Id is { } chosen && mine.Live.ContainsKey(chosen))
+            {
+                throw new SubscribeRequestException("id", $"'{chosen}' is the id of a live subscription on this connection; choose another (an id may be used again once its subscription has ended)");
+            }
+
+            var head = _log.Head;
+            CheckSameLog(request, head);
+            WatchShutdown();
+            var id = NewId();
+            while (_byId.ContainsKey(id) || mine.Live.ContainsKey(id))
+            {
+                id = NewId();
+            }
+
+            var wireId = request.Id ?? id;
+            var position = request.After ?? head;
+            ISubscription subscription = request.Group is null
+                ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
+                : JoinGroup(id, wireId, connectionId, request, position, mayRead ?? (static _ => true));
+            _byId[subscription.Id] = subscription;
+            mine.Live[wireId] = subscription;
+            return subscription;
+        }
     }
 
     /// <summary>
@@ -125,7 +147,7 @@ public sealed class SubscriptionRegistry
     /// group anyway); the message names the field that differs, not the other group's values. A caller who may not read
     /// them is not told that such a group exists: its group is simply another one.
     /// </remarks>
-    private GroupMember JoinGroup(string connectionId, SubscribeRequest request, long position, Func<Topics.TopicPattern, bool> mayRead)
+    private GroupMember JoinGroup(string id, string wireId, string connectionId, SubscribeRequest request, long position, Func<Topics.TopicPattern, bool> mayRead)
     {
         var key = request.GroupKey!.Value;
         lock (_groupsGate)
@@ -159,7 +181,7 @@ public sealed class SubscriptionRegistry
                 _groups[key.Name] = named;
             }
 
-            var member = new GroupMember(NewId(), connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, Forget);
+            var member = new GroupMember(id, wireId, connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, Forget);
             var reserved = group.Reserve(member);
             Debug.Assert(reserved, "a group in the registry is never closed");
             return member;
@@ -182,17 +204,18 @@ public sealed class SubscriptionRegistry
         }
     }
 
-    /// <summary>Finds a live subscription by id.</summary>
+    /// <summary>Finds a live subscription by its hub-wide id.</summary>
     public ISubscription? Find(string id) => _byId.GetValueOrDefault(id);
 
-    /// <summary>Finds a live subscription by id that belongs to <paramref name="connectionId"/>.</summary>
-    public ISubscription? Find(string id, string connectionId) =>
-        _byId.TryGetValue(id, out var subscription) && subscription.ConnectionId == connectionId ? subscription : null;
+    /// <summary>Finds a live subscription of <paramref name="connectionId"/> by its id on that connection.</summary>
+    public ISubscription? Find(string wireId, string connectionId) =>
+        _byConnection.TryGetValue(connectionId, out var mine) ? mine.Live.GetValueOrDefault(wireId) : null;
 
     /// <summary>The live subscriptions.</summary>
     public IReadOnlyCollection<ISubscription> All => (IReadOnlyCollection<ISubscription>)_byId.Values;
 
-    /// <summary>Ends a subscription and forgets it at once. Returns false when it is not live.</summary>
+    /// <summary>Ends a subscription (by its hub-wide id) and forgets it at once, so that its id on the connection is free
+    /// again. Returns false when it is not live.</summary>
     public bool Remove(string id, string reason, bool notify)
     {
         if (!_byId.TryRemove(id, out var subscription))
@@ -200,11 +223,7 @@ public sealed class SubscriptionRegistry
             return false;
         }
 
-        if (_byConnection.TryGetValue(subscription.ConnectionId, out var mine))
-        {
-            mine.TryRemove(id, out _);
-        }
-
+        ForgetOnConnection(subscription);
         subscription.End(reason, notify);
         return true;
     }
@@ -230,7 +249,7 @@ public sealed class SubscriptionRegistry
             return;
         }
 
-        foreach (var id in mine.Keys)
+        foreach (var id in mine.Live.Values.Select(s => s.Id))
         {
             if (_byId.TryRemove(id, out var subscription))
             {
@@ -274,11 +293,27 @@ public sealed class SubscriptionRegistry
     /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>
     internal void Forget(ISubscription subscription)
     {
-        if (_byId.TryRemove(new KeyValuePair<string, ISubscription>(subscription.Id, subscription)) &&
-            _byConnection.TryGetValue(subscription.ConnectionId, out var mine))
+        if (_byId.TryRemove(new KeyValuePair<string, ISubscription>(subscription.Id, subscription)))
         {
-            mine.TryRemove(subscription.Id, out _);
+            ForgetOnConnection(subscription);
         }
+    }
+
+    /// <summary>Frees the subscription's id on its connection, unless a newer subscription holds it already.</summary>
+    private void ForgetOnConnection(ISubscription subscription)
+    {
+        if (_byConnection.TryGetValue(subscription.ConnectionId, out var mine))
+        {
+            mine.Live.TryRemove(new KeyValuePair<string, ISubscription>(subscription.WireId, subscription));
+        }
+    }
+
+    /// <summary>A connection's live subscriptions by their id on it; <see cref="Gate"/> makes creating one a single step.</summary>
+    private sealed class ConnectionSubscriptions
+    {
+        public Lock Gate { get; } = new();
+
+        public ConcurrentDictionary<string, ISubscription> Live { get; } = new(StringComparer.Ordinal);
     }
 
     private static string NewId() => "sub_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));

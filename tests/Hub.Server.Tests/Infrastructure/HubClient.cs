@@ -108,18 +108,53 @@ public sealed class HubClient : IAsyncDisposable
     public async Task<SubscriptionLog> SubscribeAsync(object request, Action<SubscriptionLog, int>? onBatch = null)
     {
         SubscriptionLog? log = null;
-        await InvokeAsync("Subscribe", result =>
+        SubscriptionLog? previous = null;
+        var chosen = (request as SubscribeArgs)?.Id;
+        if (chosen is not null)
         {
-            var id = result.GetProperty("subscriptionId").GetString()!;
-            log = new SubscriptionLog(id) { Position = result.GetProperty("position").GetInt64(), Epoch = result.GetProperty("epoch").GetString(), OnBatch = onBatch };
-            if (request is IDemandRequest demand)
+            // An id chosen by the client: its messages are routed from before the answer is read (and the log that had
+            // the id before comes back if the hub refuses it, as it does a duplicate).
+            previous = _subscriptions.GetValueOrDefault(chosen);
+            log = NewLog(chosen);
+        }
+
+        try
+        {
+            await InvokeAsync("Subscribe", result =>
             {
-                log.Grant(demand.InitialCredits);
+                var id = result.GetProperty("subscriptionId").GetString()!;
+                log ??= NewLog(id);
+                log.Position = result.GetProperty("position").GetInt64();
+                log.Epoch = result.GetProperty("epoch").GetString();
+            }, request);
+        }
+        catch when (chosen is not null)
+        {
+            if (previous is null)
+            {
+                _subscriptions.TryRemove(chosen, out _);
+            }
+            else
+            {
+                _subscriptions[chosen] = previous;
             }
 
-            _subscriptions[id] = log;
-        }, request);
+            throw;
+        }
+
         return log!;
+
+        SubscriptionLog NewLog(string id)
+        {
+            var created = new SubscriptionLog(id) { OnBatch = onBatch };
+            if (request is IDemandRequest demand)
+            {
+                created.Grant(demand.InitialCredits);
+            }
+
+            _subscriptions[id] = created;
+            return created;
+        }
     }
 
     /// <summary>Grants credits, recording them in the ledger before they are sent.</summary>

@@ -1,6 +1,7 @@
 namespace Hub.Server.Tests.Infrastructure;
 
-/// <summary>A Subscribe request as tests write it; null members are left out so the server's defaults apply.</summary>
+/// <summary>A Subscribe request as tests write it; null members are left out so the server's defaults apply. With an
+/// <see cref="Id"/>, the client routes the subscription's messages by it from before the answer.</summary>
 public sealed record SubscribeArgs(
     string[] Topics,
     string[]? Types = null,
@@ -11,7 +12,8 @@ public sealed record SubscribeArgs(
     string? Overflow = null,
     string? Group = null,
     string? Dispatch = null,
-    string? Epoch = null) : IDemandRequest
+    string? Epoch = null,
+    string? Id = null) : IDemandRequest
 {
     public long InitialCredits => Demand == "manual" ? 0 : MaxDemand ?? 1000;
 }

@@ -1,0 +1,100 @@
+using Hub.Client.Tests.Infrastructure;
+using Hub.Server.Tests.Infrastructure;
+
+namespace Hub.Client.Tests;
+
+/// <summary>Group members on their own <see cref="HubClient"/>s share the events; the client acknowledges what its
+/// handler finished, so what a leaving member had not finished goes to the others, marked redelivered.</summary>
+[Collection(SharedHubCollection.Name)]
+public sealed class GroupTests(SharedHub shared)
+{
+    private RunningHub Hub => shared.Hub;
+
+    [Fact]
+    public async Task ThreeMembers_ShareTheEvents_EachExactlyOnce_AndALeavingMembersUnfinishedEventsGoToTheOthers()
+    {
+        var topic = SharedHub.UniqueTopic("work");
+        var group = topic.Replace('.', '-');
+        var members = new[]
+        {
+            new HubClient(Hub.Address, ClientOptions.Fast()),
+            new HubClient(Hub.Address, ClientOptions.Fast()),
+            new HubClient(Hub.Address, ClientOptions.Fast()),
+        };
+        try
+        {
+            var handled = new[] { new List<HubEvent>(), new List<HubEvent>(), new List<HubEvent>() };
+            var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var request = new SubscribeRequest(topic) { Group = group, Dispatch = GroupDispatch.Demand, MaxDemand = 10, MinDemand = 5 };
+            var subscriptions = new HubSubscription[3];
+            for (var m = 0; m < 3; m++)
+            {
+                var mine = handled[m];
+                subscriptions[m] = await members[m].SubscribeAsync(request, (e, _) =>
+                {
+                    lock (mine)
+                    {
+                        mine.Add(e);
+                    }
+
+                    return ValueTask.CompletedTask;
+                });
+            }
+
+            var first = await Hub.PublishManyAsync(topic, 3000);
+            await Eventually.TrueAsync(() => handled.Sum(h => Count(h)) == 3000, "the 3000 handled");
+            var all = handled.SelectMany(h => Snapshot(h)).ToList();
+            Assert.Equal(first, all.Select(e => e.Sequence).Order());
+            Assert.All(handled, h => Assert.NotEmpty(Snapshot(h)));
+            Assert.DoesNotContain(all, e => e.Redelivered);
+
+            // The third member stops in its handler with a window of events it has not finished, and leaves.
+            await subscriptions[2].DisposeAsync();
+            var stuck = new List<HubEvent>();
+            await using var blocked = await members[2].SubscribeAsync(request, async (e, ct) =>
+            {
+                lock (stuck)
+                {
+                    stuck.Add(e);
+                }
+
+                await gate.Task;
+            });
+            var second = await Hub.PublishManyAsync(topic, 300, from: 3000);
+            await Eventually.TrueAsync(() => Count(stuck) == 1 && Count(handled[0]) + Count(handled[1]) + Count(handled[2]) - 3000 >= 300 - 10 - 1 && blocked.Queued == 9,
+                "the blocked member holding its window, the others the rest");
+            await blocked.DisposeAsync();
+            gate.SetResult();
+            List<HubEvent> Rest() => [.. Snapshot(handled[0]).Concat(Snapshot(handled[1])).Concat(Snapshot(handled[2])).Where(e => e.Sequence > first[^1])];
+            await Eventually.TrueAsync(() => Rest().Count == 300, "the others to get the blocked member's 10 again");
+            var rest = Rest();
+            Assert.Equal(second, rest.Select(e => e.Sequence).Order());
+            var redelivered = rest.Where(e => e.Redelivered).Select(e => e.Sequence).Order().ToList();
+            Assert.Equal(10, redelivered.Count);
+            Assert.Contains(Assert.Single(stuck).Sequence, redelivered);
+        }
+        finally
+        {
+            foreach (var member in members)
+            {
+                await member.DisposeAsync();
+            }
+        }
+    }
+
+    private static int Count(List<HubEvent> list)
+    {
+        lock (list)
+        {
+            return list.Count;
+        }
+    }
+
+    private static List<HubEvent> Snapshot(List<HubEvent> list)
+    {
+        lock (list)
+        {
+            return [.. list];
+        }
+    }
+}
