@@ -221,34 +221,12 @@ public sealed partial class PostgresEventLog : IEventStore
         return new ValueTask<IReadOnlyList<AppendedEvent>>(append.Done.Task.WaitAsync(cancellationToken));
     }
 
-    /// <summary>
-    /// PostgreSQL's text holds no U+0000, and a string with a lone surrogate has no UTF-8 form: such a value would fail its
-    /// whole group commit, so it is refused here, alone, before it is queued (the REST edge refuses it first, naming the field).
-    /// </summary>
+    /// <summary>Refuses, alone and before it is queued, a value that would fail its whole group commit (see <see cref="StorableText"/>).</summary>
     private static void CheckText(string? value, string field)
     {
-        if (value is null)
+        if (!StorableText.IsStorable(value))
         {
-            return;
-        }
-
-        for (var i = 0; i < value.Length; i++)
-        {
-            var c = value[i];
-            if (c == '\0')
-            {
-                throw new ArgumentException($"{field} contains U+0000, which the PostgreSQL log cannot store", nameof(value));
-            }
-
-            if (char.IsSurrogate(c))
-            {
-                if (!char.IsHighSurrogate(c) || i + 1 == value.Length || !char.IsLowSurrogate(value[i + 1]))
-                {
-                    throw new ArgumentException($"{field} contains a lone UTF-16 surrogate, which has no UTF-8 form", nameof(value));
-                }
-
-                i++;
-            }
+            throw new ArgumentException($"{field} {StorableText.Rule}: PostgreSQL cannot store it as text", nameof(value));
         }
     }
 

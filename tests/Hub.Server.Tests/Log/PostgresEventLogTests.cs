@@ -218,7 +218,7 @@ public sealed class PostgresEventLogTests : IAsyncLifetime
     public async Task PostgresStopped_AppendsAreRefusedWithRetryAfter_TheLogIsUnwritable_AndWhenItReturnsTheLogRecoversByItself_ReusingNoSequence()
     {
         await using var cluster = await PostgresCluster.StartOwnAsync();
-        await using var database = await cluster.CreateDatabaseAsync();
+        var database = await cluster.CreateDatabaseAsync(); // removed with its cluster
         var log = Open(connectionString: database.ConnectionString);
         Assert.Equal([1L, 2L], (await log.AppendAsync([Draft("a", "x"), Draft("a")])).Select(a => a.Sequence));
 
