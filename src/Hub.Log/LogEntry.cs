@@ -41,21 +41,21 @@ public sealed class LogEntry
 
     private byte[]? _messagePack;
 
-    /// <summary>The envelope in MessagePack, the same fields as <see cref="Json"/>: converted the first time it is asked
-    /// for, then kept (once per entry, not once per subscriber; a racing second conversion writes equal bytes).</summary>
-    internal byte[] MessagePack
+    /// <summary>
+    /// The envelope in MessagePack, the same fields as <see cref="Json"/>: converted by <paramref name="fromJson"/> (the
+    /// hub's protocol layer, which owns the format) the first time it is asked for, then kept (once per entry, not once
+    /// per subscriber; a racing second conversion writes equal bytes).
+    /// </summary>
+    internal byte[] GetMessagePack(Func<byte[], byte[]> fromJson)
     {
-        get
+        var known = Volatile.Read(ref _messagePack);
+        if (known is null)
         {
-            var known = Volatile.Read(ref _messagePack);
-            if (known is null)
-            {
-                known = EnvelopeMessagePack.FromJson(Json);
-                Volatile.Write(ref _messagePack, known);
-            }
-
-            return known;
+            known = fromJson(Json);
+            Volatile.Write(ref _messagePack, known);
         }
+
+        return known;
     }
 
     // The trace context of the publish (its headers' traceparent), read from Json the first time a delivery span asks,

@@ -34,6 +34,17 @@ public sealed class PostgresDatabase : IAsyncDisposable
         return database;
     }
 
+    /// <summary>A new database on the cluster test.sh started, made synchronously (for a log factory that is not async).</summary>
+    public static PostgresDatabase Create()
+    {
+        var database = new PostgresDatabase(PostgresCluster.Shared.ConnectionString, "hub_test_" + Guid.NewGuid().ToString("N"));
+        using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(database._server) { Pooling = false }.ConnectionString);
+        connection.Open();
+        using var command = new NpgsqlCommand($"CREATE DATABASE {database.Name}", connection);
+        command.ExecuteNonQuery();
+        return database;
+    }
+
     /// <summary>Runs <paramref name="sql"/> in this database (for a test that looks at, or damages, what a log stored).</summary>
     public async Task<object?> ScalarAsync(string sql)
     {
