@@ -79,6 +79,7 @@ public sealed class NodeKillTests : IAsyncLifetime
 
             await publishing;
             Assert.True(publisherA.Violations.Count + publisherB.Violations.Count == 0, string.Join("; ", publisherA.Violations.Concat(publisherB.Violations)));
+            Assert.True(publisherB.Broken > 0, "B's publisher never met the dead node"); // it moves to C only on a broken connection
 
             // A last event: once it is delivered, nothing else was on its way before it.
             var marker = await HubRest.PublishAsync(nodes.Http(A), new { topic = "kill.end", id = "marker" });

@@ -39,8 +39,9 @@ public sealed class PostgresOutageTests : IAsyncLifetime
 
     /// <summary>
     /// Publishers on A and B (60 batches of 20 each, every batch retried with its ids until acknowledged) and a subscriber
-    /// on each node. After 15 batches each, PostgreSQL stops; a publish on each node answers 503 with Retry-After, and
-    /// readiness turns 503 on both; PostgreSQL starts again; both nodes are ready again and the publishers finish.
+    /// on each node. After 15 batches each, PostgreSQL stops; the publishers are refused, a publish on each node answers
+    /// 503 with Retry-After, and readiness turns 503 on both; PostgreSQL starts again; both nodes are ready again and the
+    /// publishers finish.
     /// </summary>
     [Fact]
     public async Task PostgresStoppedUnderLoad_Answers503AndNotReadyOnEveryNode_ThenEveryNodeRecoversByItself_LosingNothing()
@@ -64,15 +65,22 @@ public sealed class PostgresOutageTests : IAsyncLifetime
                 new NodePublisher([nodes.Http(1)], "outage.b", "b"),
             };
             using var deadline = new CancellationTokenSource(Deadline);
-            var publishing = Task.WhenAll(publishers.Select(p => Task.Run(() => p.RunAsync(Batches, Size, cancellationToken: deadline.Token))));
+            // Each publisher waits at its 30th batch until PostgreSQL is down, so that both publish into the outage however
+            // fast they are; the stop comes once both have 15 batches acknowledged, while they are publishing.
+            var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var publishing = Task.WhenAll(publishers.Select(p => Task.Run(() =>
+                p.RunAsync(Batches, Size, batch => batch == 30 ? stopped.Task : Task.CompletedTask, deadline.Token))));
+            string State() => string.Join("; ", publishers.Select((p, i) =>
+                $"publisher {HubNodes.Name(i)}: {p.Batches} batches, {p.Refused} refused, {p.Broken} broken, violations [{string.Join(", ", p.Violations)}]"));
 
             await Eventually.TrueAsync(() => publishers.All(p => p.Batches >= 15), "15 batches acknowledged on each node", Deadline);
             var refusedBefore = publishers.Select(p => p.Refused).ToArray();
             await Cluster.StopAsync();
+            stopped.SetResult();
 
             // Each publisher is refused (its batch is then tried again and again, and must be refused every time while the
             // server is down: nothing is acknowledged from here until it returns).
-            await Eventually.TrueAsync(() => publishers.Select((p, i) => p.Refused > refusedBefore[i]).All(x => x), "both publishers refused once PostgreSQL is down", Deadline);
+            await Eventually.TrueAsync(() => publishers.Select((p, i) => p.Refused > refusedBefore[i]).All(x => x), $"both publishers refused once PostgreSQL is down ({State()})", Deadline);
             var acknowledgedBefore = publishers.Sum(p => p.Acknowledged.Count);
 
             // A publish on each node is refused (and appends nothing: checked at the end); readiness turns 503, liveness not.
@@ -94,7 +102,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
             }
 
             var refusedMeanwhile = publishers.Select(p => p.Refused).ToArray();
-            await Eventually.TrueAsync(() => publishers.Select((p, i) => p.Refused > refusedMeanwhile[i]).All(x => x), "both publishers still refused", Deadline);
+            await Eventually.TrueAsync(() => publishers.Select((p, i) => p.Refused > refusedMeanwhile[i]).All(x => x), $"both publishers still refused ({State()})", Deadline);
             Assert.Equal(acknowledgedBefore, publishers.Sum(p => p.Acknowledged.Count));
 
             await Cluster.StartAsync();
