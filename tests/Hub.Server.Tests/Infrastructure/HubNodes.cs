@@ -2,23 +2,19 @@ namespace Hub.Server.Tests.Infrastructure;
 
 /// <summary>
 /// Several hub nodes on one PostgreSQL log: each a real <c>Hub.Server.dll</c> process (<see cref="HubProcess"/>) on
-/// 127.0.0.1 and a free port, in a working folder of its own, started with <c>--Hub:Log:Kind=Postgres</c> and
-/// <c>--Hub:Log:Postgres:ConnectionString=…</c> as a deployment would configure them. They start at the same time, as
-/// nodes behind a load balancer do (so the log's schema is created by whichever gets there first, while the others race
-/// it). Killed by their process ids on dispose; their folders removed.
+/// 127.0.0.1 and a free port, started with <c>--Hub:Log:Kind=Postgres</c> and <c>--Hub:Log:Postgres:ConnectionString=…</c>
+/// as a deployment would configure them (they write no files: one <see cref="HubWorkspace"/> holds them all). They start
+/// at the same time, as nodes behind a load balancer do, so the log's schema is created by whichever gets there first
+/// while the others race it. Killed by their process ids on dispose.
 /// </summary>
 public sealed class HubNodes : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly string _directory;
+    private readonly HubWorkspace _workspace = new("hub-nodes-");
     private readonly HubProcess?[] _nodes;
     private readonly List<HttpClient> _clients = [];
 
-    private HubNodes(string directory, int count)
-    {
-        _directory = directory;
-        _nodes = new HubProcess?[count];
-    }
+    private HubNodes(int count) => _nodes = new HubProcess?[count];
 
     /// <summary>The nodes' names in messages: A, B, C…</summary>
     public static string Name(int node) => ((char)('A' + node)).ToString();
@@ -49,7 +45,7 @@ public sealed class HubNodes : IAsyncDisposable
     /// and waits until each listens. If one fails to start, the others are killed and the failure names the node.</summary>
     public static async Task<HubNodes> StartAsync(string connectionString, int count, IReadOnlyDictionary<string, string>? settings = null)
     {
-        var nodes = new HubNodes(Directory.CreateTempSubdirectory("hub-nodes-").FullName, count);
+        var nodes = new HubNodes(count);
         try
         {
             await Task.WhenAll(Enumerable.Range(0, count).Select(i => nodes.StartNodeAsync(i, connectionString, settings)));
@@ -100,24 +96,14 @@ public sealed class HubNodes : IAsyncDisposable
             }
         }
 
-        foreach (var node in _nodes)
-        {
-            if (node is not null)
-            {
-                await node.DisposeAsync();
-            }
-        }
-
-        Directory.Delete(_directory, recursive: true);
+        await _workspace.DisposeAsync();
     }
 
     private async Task StartNodeAsync(int node, string connectionString, IReadOnlyDictionary<string, string>? settings)
     {
-        var folder = Path.Combine(_directory, Name(node));
-        Directory.CreateDirectory(folder);
         try
         {
-            _nodes[node] = await HubProcess.StartAsync(folder, Settings(connectionString, settings), StartTimeout);
+            _nodes[node] = await _workspace.StartAsync(Settings(connectionString, settings), StartTimeout);
         }
         catch (InvalidOperationException ex)
         {

@@ -120,4 +120,47 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
             }
         }
     }
+
+    /// <summary>
+    /// A position learnt on another node is this log's, even when this node's feed has not brought it yet: right after a
+    /// 202 on A, B reads <c>after</c> that sequence (200, not 409 "the log was reset"); right after another, a subscriber
+    /// on B resumes after it (with the epoch; its position answered as asked) and receives the next event, and nothing
+    /// else. Twenty rounds, each racing B's feed twice (without <c>IEventLog.ReachAsync</c>, most were refused).
+    /// </summary>
+    [Fact]
+    public async Task ASequenceAnsweredOnAnotherNode_IsAPositionInThisLog_NotAReset()
+    {
+        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        try
+        {
+            var a = nodes.Http(0);
+            var b = nodes.Http(1);
+            await using var client = await nodes.ConnectAsync(1);
+            string? epoch = null;
+            for (var round = 0; round < 20; round++)
+            {
+                var first = (await HubRest.PublishAsync(a, new { topic = $"race.{round}", id = "first" }))[0].GetProperty("sequence").GetInt64();
+                using (var read = await b.GetAsync($"api/events?after={first}"))
+                {
+                    var text = await read.Content.ReadAsStringAsync();
+                    Assert.True(read.IsSuccessStatusCode, $"round {round}: GET after={first} on B answered {(int)read.StatusCode}: {text}");
+                    using var page = JsonDocument.Parse(text);
+                    Assert.Equal("[]", page.RootElement.GetProperty("events").GetRawText());
+                    epoch ??= page.RootElement.GetProperty("epoch").GetString();
+                }
+
+                var second = (await HubRest.PublishAsync(a, new { topic = $"race.{round}", id = "second" }))[0].GetProperty("sequence").GetInt64();
+                var resumed = await client.SubscribeAsync(new SubscribeArgs([$"race.{round}"], After: second, Epoch: epoch, MaxDemand: 10));
+                Assert.Equal(second, resumed.Position);
+                var third = (await HubRest.PublishAsync(a, new { topic = $"race.{round}", id = "third" }))[0].GetProperty("sequence").GetInt64();
+                await resumed.WaitUntilAsync(s => s.LastSequence >= third, Deadline, "the third event");
+                Assert.Equal([(third, $"race.{round}", "third")], resumed.Events.Select(HubRest.Identity));
+                Assert.Empty(resumed.Violations);
+            }
+        }
+        catch (Exception ex)
+        {
+            throw new NodesFailedException(ex, nodes);
+        }
+    }
 }
