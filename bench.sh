@@ -17,7 +17,7 @@
 # at max rate on node A ("one") or spread over every node ("all"); then a fixed 2,000 events/s published on node A
 # and received by 10 subscribers on node B (pg-2; on one node for sqlite-1 and pg-1). Writes docs/benchmarks-nodes.md.
 #
-#   ./bench.sh --nodes --runs 3   # about 8 minutes on 2 cores
+#   ./bench.sh --nodes --runs 3   # about 5 minutes on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
