@@ -20,7 +20,7 @@ namespace Hub.Log.Postgres;
 /// <para><b>Group commit.</b> Appends queue for one writer task per node, which takes everything waiting (up to
 /// <c>Hub:Log:Postgres:MaxGroupEvents</c>) into one call; each append completes once that transaction has committed and
 /// the node has been told (<see cref="IStoreFeed.Committed"/>).</para>
-/// <para><b>The feed.</b> Each commit says its head on the channel <c>hub_head</c> (<c>NOTIFY</c>, in its transaction, so
+/// <para><b>The feed.</b> Each commit says its head on the log's channel, <c>hub_&lt;epoch&gt;</c> (<c>NOTIFY</c>, in its transaction, so
 /// only once committed); the node listens on a connection of its own and tells its tail of other nodes' heads
 /// (<see cref="IStoreFeed.HeadMoved"/>), which reads what it lacks. A notification is a hint only: the head is also read
 /// every <c>Hub:Log:Postgres:PollInterval</c>, and again after every reconnect (LISTEN first, then read), so a lost
@@ -55,6 +55,7 @@ public sealed partial class PostgresEventLog : IEventStore
     private long _head;           // the highest head this instance knows was committed
     private long _firstRetained;  // the highest first-retained this instance knows of
     private int _positionsQueued; // 1 while a write of group positions waits in the writer's queue
+    private readonly string _channel; // where this log's commits are told (LISTEN/NOTIFY)
 
     /// <summary>
     /// Connects, creates the schema if it is not there (or checks it), and reads the epoch and the group positions. Throws
@@ -89,6 +90,7 @@ public sealed partial class PostgresEventLog : IEventStore
         {
             using var open = _dataSource.OpenConnection();
             Epoch = PostgresSchema.Apply(open);
+            _channel = PostgresSchema.Channel(Epoch);
             LoadGroupPositions(open);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
