@@ -15,26 +15,13 @@ namespace Hub.Server.Tests;
 public sealed class DurabilityTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hub-durability-" + Guid.NewGuid().ToString("N"));
-    private readonly List<HubProcess> _processes = [];
+    private readonly HubWorkspace _workspace = new("hub-durability-");
 
-    private string DatabasePath => Path.Combine(_directory, "hub.db");
+    private string DatabasePath => _workspace.DatabasePath;
 
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _workspace.DisposeAsync();
 
     [Fact]
     public async Task Restart_ThenResumeWithAfter_LosesNothingAndRepeatsNothing()
@@ -261,7 +248,7 @@ public sealed class DurabilityTests : IAsyncLifetime
 
             Assert.True(await first.StopAsync(Deadline), first.Output);
             Assert.True(File.Exists(underContentRoot), $"no database at {underContentRoot}:\n{first.Output}");
-            Assert.False(File.Exists(Path.Combine(_directory, relative)), "the database was made under the working directory");
+            Assert.False(File.Exists(Path.Combine(_workspace.Directory, relative)), "the database was made under the working directory");
 
             var second = await StartAsync(SqliteSettings(relative));
             using var http2 = Http(second);
@@ -317,13 +304,13 @@ public sealed class DurabilityTests : IAsyncLifetime
         }
         else
         {
-            var file = Path.Combine(_directory, "a-file");
+            var file = Path.Combine(_workspace.Directory, "a-file");
             await File.WriteAllTextAsync(file, "not a directory");
             path = Path.Combine(file, "hub.db");
             why = $"The file '{file}' already exists.";
         }
 
-        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_directory, SqliteSettings(path), Deadline);
+        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, SqliteSettings(path), Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
         Assert.Equal(
             $"Hub cannot start: Hub:Log:Sqlite:Path: cannot use '{path}' as the event log: {why} (set Hub:Log:Sqlite:Path to a writable file, or Hub:Log:Kind to Memory)",
@@ -337,7 +324,7 @@ public sealed class DurabilityTests : IAsyncLifetime
         new Random(42).NextBytes(garbage);
         await File.WriteAllBytesAsync(DatabasePath, garbage);
 
-        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_directory, SqliteSettings(DatabasePath), Deadline);
+        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, SqliteSettings(DatabasePath), Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
         Assert.Equal(
             $"Hub cannot start: Hub:Log:Sqlite:Path: cannot use '{DatabasePath}' as the event log: SQLite Error 26: 'file is not a database'. (set Hub:Log:Sqlite:Path to a writable file, or Hub:Log:Kind to Memory)",
@@ -348,7 +335,7 @@ public sealed class DurabilityTests : IAsyncLifetime
     [Fact]
     public async Task UnknownLogKind_StopsStartupWithExitCode2AndAMessageNamingTheSetting()
     {
-        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_directory, new Dictionary<string, string> { ["Hub:Log:Kind"] = "Floppy" }, Deadline);
+        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, new Dictionary<string, string> { ["Hub:Log:Kind"] = "Floppy" }, Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
         Assert.Equal("Hub cannot start: Kind: Hub:Log:Kind must be 'Sqlite' or 'Memory'.", LogFailureTests.StartupError(output));
     }
@@ -425,8 +412,7 @@ public sealed class DurabilityTests : IAsyncLifetime
 
     private async Task<HubProcess> StartAsync(Dictionary<string, string> settings)
     {
-        var hub = await HubProcess.StartAsync(_directory, settings, Deadline);
-        _processes.Add(hub);
+        var hub = await _workspace.StartAsync(settings, Deadline);
         return hub;
     }
 

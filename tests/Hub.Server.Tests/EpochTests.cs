@@ -13,24 +13,11 @@ namespace Hub.Server.Tests;
 public sealed class EpochTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hub-epoch-" + Guid.NewGuid().ToString("N"));
-    private readonly List<HubProcess> _processes = [];
+    private readonly HubWorkspace _workspace = new("hub-epoch-");
 
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
-    public async Task DisposeAsync()
-    {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        Directory.Delete(_directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await _workspace.DisposeAsync();
 
     [Fact]
     public async Task SubscribeAndRead_AnswerTheLogsEpoch_AndTheSameEpochWithAfterResumes()
@@ -117,7 +104,7 @@ public sealed class EpochTests : IAsyncLifetime
     [Fact]
     public async Task ARestartOfTheSameFile_KeepsTheEpoch_AFreshFileHasAnother_AndAnOldPositionIsRefusedThere()
     {
-        var settings = new Dictionary<string, string> { ["Hub:Log:Sqlite:Path"] = Path.Combine(_directory, "hub.db") };
+        var settings = new Dictionary<string, string> { ["Hub:Log:Sqlite:Path"] = Path.Combine(_workspace.Directory, "hub.db") };
         var first = await StartAsync(settings);
         string epoch;
         long[] published;
@@ -140,7 +127,7 @@ public sealed class EpochTests : IAsyncLifetime
 
         // The file is replaced by an empty one under the same path: a new log.
         Assert.True(await second.StopAsync(Deadline), second.Output);
-        foreach (var file in Directory.GetFiles(_directory, "hub.db*"))
+        foreach (var file in Directory.GetFiles(_workspace.Directory, "hub.db*"))
         {
             File.Delete(file);
         }
@@ -171,8 +158,7 @@ public sealed class EpochTests : IAsyncLifetime
 
     private async Task<HubProcess> StartAsync(Dictionary<string, string> settings)
     {
-        var hub = await HubProcess.StartAsync(_directory, settings, Deadline);
-        _processes.Add(hub);
+        var hub = await _workspace.StartAsync(settings, Deadline);
         return hub;
     }
 

@@ -15,26 +15,16 @@ namespace Hub.Server.Tests;
 public sealed class LogFailureTests : IAsyncLifetime
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "hub-log-failure-" + Guid.NewGuid().ToString("N"));
-    private readonly List<HubProcess> _processes = [];
+    private readonly HubWorkspace _workspace = new("hub-log-failure-");
 
-    private string DatabasePath => Path.Combine(_directory, "hub.db");
+    private string DatabasePath => _workspace.DatabasePath;
 
-    public Task InitializeAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        return Task.CompletedTask;
-    }
+    public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        foreach (var process in _processes)
-        {
-            await process.DisposeAsync();
-        }
-
-        SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        SqliteConnection.ClearAllPools(); // the test's own connections to the file, before the directory goes
+        await _workspace.DisposeAsync();
     }
 
     /// <summary>
@@ -136,7 +126,7 @@ public sealed class LogFailureTests : IAsyncLifetime
         }
         else
         {
-            var other = Path.Combine(_directory, "other.db");
+            var other = Path.Combine(_workspace.Directory, "other.db");
             using (var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = other, Pooling = false }.ToString()))
             {
                 connection.Open();
@@ -192,7 +182,7 @@ public sealed class LogFailureTests : IAsyncLifetime
             Assert.Equal(1, command.ExecuteNonQuery());
         }
 
-        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_directory, Settings(DatabasePath), Deadline);
+        var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, Settings(DatabasePath), Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
         var expected = $"Hub cannot start: Hub:Log:Sqlite:Path: the event log '{DatabasePath}' has a damaged row in table {what}. " +
             "Restore the file from a backup, or delete that row (the hub then forgets that publish was made) and start again.";
@@ -230,8 +220,7 @@ public sealed class LogFailureTests : IAsyncLifetime
 
     private async Task<HubProcess> StartAsync(string path)
     {
-        var hub = await HubProcess.StartAsync(_directory, Settings(path), Deadline);
-        _processes.Add(hub);
+        var hub = await _workspace.StartAsync(Settings(path), Deadline);
         return hub;
     }
 

@@ -64,6 +64,15 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
             throw new HubException($"n: may be at most {limits.Value.MaxAsk} (Hub:Limits:MaxAsk; got {credits})");
         }
 
+        // Credits add up across grants, so the bound is on what is held, not only on one grant: otherwise repeated asks
+        // would let one group member take and hold the whole log. (A connection's invocations run one at a time, so
+        // nothing else adds credits between this check and the grant; the pump only takes them away.)
+        var held = subscription.Credits;
+        if (held + credits > limits.Value.MaxAsk)
+        {
+            throw new HubException($"n: would raise the credits held to {held + credits}, more than {limits.Value.MaxAsk} (Hub:Limits:MaxAsk; {held} held, got {credits})");
+        }
+
         subscription.Ask(credits);
     }
 

@@ -18,8 +18,9 @@ public sealed class LimitsOptions
     internal const int DefaultPublishBurst = 2000;
     internal const int DefaultMaxReadEvents = 1000;
 
-    /// <summary>The most credits one grant may give: <c>Ask</c>'s <c>n</c>, and <c>Subscribe</c>'s <c>maxDemand</c> (an automatic
-    /// subscription's first grant); more fails the invocation naming the field. Default 1,000,000.</summary>
+    /// <summary>The most credits a subscription may hold: <c>Subscribe</c>'s <c>maxDemand</c> (an automatic subscription's
+    /// first grant), <c>Ask</c>'s <c>n</c>, and the credits held after an <c>Ask</c>; more fails the invocation naming the
+    /// field. Default 1,000,000.</summary>
     [Range(1, int.MaxValue, ErrorMessage = "Hub:Limits:MaxAsk must be between 1 and 2147483647.")]
     public int MaxAsk { get; set; } = DefaultMaxAsk;
 

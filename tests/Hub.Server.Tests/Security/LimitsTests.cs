@@ -56,6 +56,28 @@ public sealed class LimitsTests
     }
 
     [Theory]
+    [InlineData(null)]
+    [InlineData("g")]
+    public async Task RepeatedAsks_CannotRaiseTheCreditsHeldPastMaxAsk_ButAsksThatFollowDeliveriesAreGranted(string? group)
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxAsk"] = "100" });
+        await using var client = await hub.ConnectAsync();
+        var subscription = await client.SubscribeAsync(new SubscribeArgs(["a"], Demand: "manual", Group: group));
+        await client.AskAsync(subscription, 60);
+
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.InvokeAsync("Ask", subscription.Id, 60));
+        Assert.Contains("n: would raise the credits held to 120, more than 100 (Hub:Limits:MaxAsk; 60 held, got 60)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(60, (await hub.GetSubscriptionAsync(subscription.Id)).GetProperty("credits").GetInt64());
+
+        // Once the 60 are delivered (and, in a group, acknowledged by the next Ask), the same grant fits again.
+        var published = await hub.PublishManyAsync("a", 60);
+        await subscription.WaitForCountAsync(60);
+        Assert.Equal(published, subscription.Sequences);
+        await client.AskAsync(subscription, 60);
+        Assert.Equal(60, (await hub.GetSubscriptionAsync(subscription.Id)).GetProperty("credits").GetInt64());
+    }
+
+    [Theory]
     [InlineData(101L, null)]
     [InlineData(2147483647L, null)]
     [InlineData(2147483647L, "workers")]
