@@ -46,7 +46,7 @@ public static class HubApplication
         var app = builder.Build();
 
         // Open the log now, so a bad setting stops the start with its message rather than failing the first request.
-        _ = app.Services.GetRequiredService<Log.IEventLog>();
+        _ = app.Services.GetRequiredService<Hub.Log.IEventLog>();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseDefaultFiles();

@@ -4,8 +4,9 @@ using Hub.Server.Dashboard;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Limits;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Postgres;
+using Hub.Log.Sqlite;
 using Hub.Server.OpenApi;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
@@ -30,14 +31,7 @@ public static class HubServiceCollectionExtensions
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton<IEventLog>(sp =>
-        {
-            var options = sp.GetRequiredService<IOptions<EventLogOptions>>();
-            var time = sp.GetRequiredService<TimeProvider>();
-            return options.Value.IsMemory
-                ? new MemoryEventLog(options, time, sp.GetRequiredService<ILogger<MemoryEventLog>>())
-                : new SqliteEventLog(options, time, sp.GetRequiredService<ILogger<SqliteEventLog>>(), sp.GetRequiredService<IHostEnvironment>().ContentRootPath);
-        });
+        AddLogEngine(services, configuration[EventLogOptions.KindKey]);
         services.AddSingleton(sp => PublishRequestParser.Create(sp.GetRequiredService<IOptions<PublishOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<ISubscriberChannel, SignalRSubscriberChannel>();
         services.AddMetrics();
@@ -86,5 +80,25 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
         return services;
+    }
+
+    /// <summary>
+    /// Registers the engine <c>Hub:Log:Kind</c> names, through its own extension (as a SignalR backplane is added). A
+    /// value none names registers the default, and the options' validation stops the start naming the key.
+    /// </summary>
+    private static void AddLogEngine(IServiceCollection services, string? kind)
+    {
+        if (string.Equals(kind, EventLogOptions.KindMemory, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddMemoryLog();
+        }
+        else if (string.Equals(kind, EventLogOptions.KindPostgres, StringComparison.OrdinalIgnoreCase))
+        {
+            services.AddPostgresLog();
+        }
+        else
+        {
+            services.AddSqliteLog();
+        }
     }
 }

@@ -1,3 +1,4 @@
+using Hub;
 using Hub.Server;
 using Hub.Server.Health;
 using Microsoft.Extensions.Options;

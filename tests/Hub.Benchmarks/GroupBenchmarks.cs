@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -21,7 +21,7 @@ public class GroupBenchmarks
     public const int Events = 200_000;
 
     private const int PublishBatch = 500;
-    private MemoryEventLog _log = null!;
+    private LogTail _log = null!;
     private SubscriptionRegistry _registry = null!;
     private AckingChannel _channel = null!;
     private EventDraft[] _batch = null!;
@@ -32,7 +32,8 @@ public class GroupBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _log = new MemoryEventLog(Options.Create(new EventLogOptions { Retention = new() { MaxEvents = 1_000_000 } }));
+        var logOptions = new EventLogOptions { Retention = new() { MaxEvents = 1_000_000 } };
+        _log = new LogTail(new MemoryEventLog(Options.Create(logOptions)), logOptions, MemoryEventLog.TailCapacity(logOptions));
         _channel = new AckingChannel(this);
         _registry = new SubscriptionRegistry(_log, _channel, Options.Create(new DeliveryOptions()), NullLogger<Subscription>.Instance);
         var body = Encoding.UTF8.GetBytes("""{"topic":"jobs.print","type":"job","id":null,"key":null,"time":"2026-11-22T00:00:00Z","data":{"job":12345},"headers":null}""");

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -27,7 +27,7 @@ public class HubFanOutBenchmarks
 
     private const int PublishBatch = 500;
     private readonly List<Subscription> _subscriptions = [];
-    private MemoryEventLog _log = null!;
+    private LogTail _log = null!;
     private CountingChannel _channel = null!;
     private EventDraft[] _batch = null!;
 
@@ -42,7 +42,8 @@ public class HubFanOutBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _log = new MemoryEventLog(Options.Create(new EventLogOptions { Retention = new() { MaxEvents = 1_000_000 } }));
+        var logOptions = new EventLogOptions { Retention = new() { MaxEvents = 1_000_000 } };
+        _log = new LogTail(new MemoryEventLog(Options.Create(logOptions)), logOptions, MemoryEventLog.TailCapacity(logOptions));
         _channel = new CountingChannel(this);
         var body = Encoding.UTF8.GetBytes("""{"topic":"orders.eu.created","type":"order.created","id":null,"key":null,"time":"2026-11-22T00:00:00Z","data":{"order":12345,"total":99.5,"items":["a","b","c"]},"headers":null}""");
         _batch = Enumerable.Range(0, PublishBatch).Select(_ => new EventDraft("orders.eu.created", "order.created", null, null, DateTimeOffset.UtcNow, body)).ToArray();

@@ -2,8 +2,8 @@ using System.Net.Http.Headers;
 using System.Text;
 using BenchmarkDotNet.Attributes;
 using Hub.Server;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -61,8 +61,8 @@ public class IngestBenchmarks
         {
             var options = new EventLogOptions { Kind = Kind, Retention = { MaxEvents = 2_000_000 }, Sqlite = { Path = settings["Hub:Log:Sqlite:Path"]!, MaxPendingEvents = 1_000_000 } };
             _log = Kind == "Memory"
-                ? new MemoryEventLog(Options.Create(options))
-                : new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance);
+                ? new LogTail(new MemoryEventLog(Options.Create(options)), options, MemoryEventLog.TailCapacity(options))
+                : new LogTail(new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance), options, SqliteEventLog.TailCapacity(options));
             return;
         }
 

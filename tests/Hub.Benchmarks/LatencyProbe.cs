@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Sqlite;
 using Hub.Server.Subscriptions;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -38,8 +38,8 @@ public static class LatencyProbe
         var directory = Directory.CreateTempSubdirectory("hub-latency-").FullName;
         var options = new EventLogOptions { Kind = kind, Sqlite = { Path = Path.Combine(directory, "hub.db") } };
         IEventLog log = kind == "Memory"
-            ? new MemoryEventLog(Options.Create(options))
-            : new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance);
+            ? new LogTail(new MemoryEventLog(Options.Create(options)), options, MemoryEventLog.TailCapacity(options))
+            : new LogTail(new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance), options, SqliteEventLog.TailCapacity(options));
         try
         {
             var count = (int)(rate * duration.TotalSeconds);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using BenchmarkDotNet.Attributes;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Telemetry;
 

@@ -2,7 +2,7 @@ using System.Reflection;
 using System.Text.Json;
 using Hub.Server.Auth;
 using Hub.Server.Limits;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;

@@ -337,7 +337,7 @@ public sealed class DurabilityTests : IAsyncLifetime
     {
         var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, new Dictionary<string, string> { ["Hub:Log:Kind"] = "Floppy" }, Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
-        Assert.Equal("Hub cannot start: Kind: Hub:Log:Kind must be 'Sqlite' or 'Memory'.", LogFailureTests.StartupError(output));
+        Assert.Equal("Hub cannot start: Kind: Hub:Log:Kind must be 'Sqlite', 'Memory' or 'Postgres'.", LogFailureTests.StartupError(output));
     }
 
     /// <summary>

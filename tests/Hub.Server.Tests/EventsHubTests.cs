@@ -225,7 +225,7 @@ public sealed class EventsHubTests
             await client.AskAsync(log, 1);
         }
 
-        var memoryLog = (Hub.Server.Log.MemoryEventLog)hub.Services.GetService(typeof(Hub.Server.Log.IEventLog))!;
+        var memoryLog = (Hub.Log.LogTail)hub.Services.GetService(typeof(Hub.Log.IEventLog))!;
         await Eventually.TrueAsync(() => memoryLog.ListenerCount == 1, "one registration for the one waiting subscription");
         await hub.PublishManyAsync("x", 3);
         await log.WaitForCountAsync(3);

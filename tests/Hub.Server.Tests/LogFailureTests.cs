@@ -53,7 +53,7 @@ public sealed class LogFailureTests : IAsyncLifetime
         await AssertRefusedAsync(http, "after", Why);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/live")).StatusCode);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
-        await SaidAsync(hub, "crit: Hub.Server.Log.Sqlite.SqliteEventLog[3006]");
+        await SaidAsync(hub, "crit: Hub.Log.Sqlite.SqliteEventLog[3006]");
         await SaidAsync(hub, $"The event log at {DatabasePath} cannot be written until the hub restarts: its writer stopped on SqliteException");
         Assert.Equal(new[] { "before" }, (await HubRest.ReadAllAsync(http)).Select(e => e.GetProperty("id").GetString()));
     }
@@ -87,11 +87,11 @@ public sealed class LogFailureTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await http.GetAsync("health/ready")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/live")).StatusCode);
-        await SaidAsync(hub, "fail: Hub.Server.Log.Sqlite.SqliteEventLog[3002]");
+        await SaidAsync(hub, "fail: Hub.Log.Sqlite.SqliteEventLog[3002]");
 
         disk.Free();
         await Eventually.TrueAsync(async () => (await http.GetAsync("health/ready")).StatusCode == HttpStatusCode.OK, "ready again once the disk has room", Deadline);
-        await SaidAsync(hub, "info: Hub.Server.Log.Sqlite.SqliteEventLog[3009]");
+        await SaidAsync(hub, "info: Hub.Log.Sqlite.SqliteEventLog[3009]");
 
         var after = await HubRest.PublishAsync(http, batch);
         Assert.Equal(Enumerable.Range(4, 20).Select(i => (long)i), after.Select(e => e.GetProperty("sequence").GetInt64()));

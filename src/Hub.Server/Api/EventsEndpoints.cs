@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using Hub.Server.Auth;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Telemetry;
 using Hub.Server.Topics;

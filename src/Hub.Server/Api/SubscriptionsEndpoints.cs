@@ -1,5 +1,5 @@
 using Hub.Server.Groups;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
 using Hub.Stages.Subscriptions;

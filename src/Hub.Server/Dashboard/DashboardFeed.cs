@@ -1,5 +1,5 @@
 using Hub.Server.Api;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Logging;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Hub.Server.Log;
+using Hub.Log;
 
 namespace Hub.Server.Groups;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Threading.Channels;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
 using Hub.Stages.Subscriptions;

@@ -1,4 +1,4 @@
-using Hub.Server.Log;
+using Hub.Log;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Hub.Server.Health;

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Telemetry;
 using Hub.Server.Topics;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Hub.Server.Log;
+using Hub.Log;
+using Hub.Server.Protocol;
 using MessagePack;
 using MessagePack.Formatters;
 
@@ -8,7 +9,7 @@ namespace Hub.Server.Subscriptions;
 
 /// <summary>
 /// The second argument of <c>events(subscriptionId, batch)</c>: an array of envelopes written from each entry's stored
-/// bytes, JSON (<see cref="LogEntry.Json"/>) or MessagePack (<see cref="LogEntry.MessagePack"/>) by the connection's
+/// bytes, JSON (<see cref="LogEntry.Json"/>) or MessagePack (<see cref="EnvelopeMessagePack.MessagePack"/>) by the connection's
 /// protocol, so an event is serialized once per protocol for all subscribers and each delivery is a copy.
 /// </summary>
 [JsonConverter(typeof(EventBatchConverter))]
@@ -43,7 +44,7 @@ internal sealed class EventBatch(List<LogEntry> entries)
             writer.WriteArrayHeader(value.Entries.Count);
             foreach (var entry in value.Entries)
             {
-                writer.WriteRaw(entry.MessagePack);
+                writer.WriteRaw(entry.MessagePack());
             }
         }
 

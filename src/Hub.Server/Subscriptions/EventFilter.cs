@@ -1,4 +1,4 @@
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Topics;
 
 namespace Hub.Server.Subscriptions;

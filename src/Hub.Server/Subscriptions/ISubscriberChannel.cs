@@ -1,4 +1,4 @@
-using Hub.Server.Log;
+using Hub.Log;
 
 namespace Hub.Server.Subscriptions;
 

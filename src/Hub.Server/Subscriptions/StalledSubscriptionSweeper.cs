@@ -1,5 +1,5 @@
 using Hub.Server.Health;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

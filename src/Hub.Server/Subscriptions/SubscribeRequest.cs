@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Topics;
 using Hub.Stages.Dispatchers;

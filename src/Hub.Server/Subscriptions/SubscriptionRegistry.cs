@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Diagnostics;
 using Hub.Server.Groups;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

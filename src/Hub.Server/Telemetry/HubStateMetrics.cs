@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Hub.Server.Api;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 
 namespace Hub.Server.Telemetry;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using Hub.Server.Log;
+using Hub.Log;
 
 namespace Hub.Server.Telemetry;
 
@@ -22,9 +22,6 @@ internal static class HubTracing
     internal const int MaxLinks = 64;
 
     public static readonly ActivitySource Source = new(SourceName);
-
-    private static readonly byte[] HeadersMember = "\"headers\":"u8.ToArray();
-    private static readonly byte[] TraceParentMember = "\"traceparent\":\""u8.ToArray();
 
     /// <summary>Starts the span of one publish request (null when nobody listens).</summary>
     public static Activity? StartPublish() => Source.StartActivity("hub publish", ActivityKind.Internal);
@@ -79,30 +76,6 @@ internal static class HubTracing
         return Source.StartActivity(ActivityKind.Producer, parentContext: default, tags, links, name: "hub deliver");
     }
 
-    /// <summary>
-    /// Reads the <c>traceparent</c> header from an envelope's JSON without parsing the rest (once per entry: see
-    /// <see cref="LogEntry.TryGetTraceContext"/>): <c>headers</c> is the
-    /// envelope's last member, so its last occurrence is the envelope's own (not a member of <c>data</c>).
-    /// </summary>
-    public static bool TryReadTraceParent(ReadOnlySpan<byte> envelope, out ActivityContext context)
-    {
-        context = default;
-        var headers = envelope.LastIndexOf(HeadersMember);
-        if (headers < 0)
-        {
-            return false;
-        }
-
-        var rest = envelope[(headers + HeadersMember.Length)..];
-        var member = rest.IndexOf(TraceParentMember);
-        if (member < 0)
-        {
-            return false;
-        }
-
-        var value = rest[(member + TraceParentMember.Length)..];
-        var end = value.IndexOf((byte)'"');
-        return end is > 0 and <= 128
-            && ActivityContext.TryParse(Encoding.UTF8.GetString(value[..end]), traceState: null, isRemote: true, out context);
-    }
+    /// <summary>Reads the <c>traceparent</c> header from an envelope's JSON (see <see cref="EnvelopeJson.TryReadTraceParent"/>).</summary>
+    public static bool TryReadTraceParent(ReadOnlySpan<byte> envelope, out ActivityContext context) => EnvelopeJson.TryReadTraceParent(envelope, out context);
 }

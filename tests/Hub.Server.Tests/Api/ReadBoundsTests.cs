@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using Hub.Server.Log.Sqlite;
+using Hub.Log.Sqlite;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 
@@ -47,7 +47,7 @@ public sealed class ReadBoundsTests
 
             // Every call examined at most the bound's worth (10,000) and stopped there (the file's reads at exactly the
             // bound; one may stop short where the memory tail begins); the last one found the needle at the head.
-            var bound = Hub.Server.Log.EventLogOptions.DefaultMaxScanEvents;
+            var bound = Hub.Log.EventLogOptions.DefaultMaxScanEvents;
             Assert.Equal(Enumerable.Range(1, 98).Select(i => (long)i * bound), stops.Take(98));
             Assert.All(stops.Zip(stops.Skip(1)), step => Assert.InRange(step.Second - step.First, 1, bound));
             Assert.InRange(stops.Count, total / bound, (total / bound) + 2);

@@ -1,5 +1,5 @@
 using Hub.Server.Groups;
-using Hub.Server.Log;
+using Hub.Log;
 
 namespace Hub.Server.Tests.Groups;
 

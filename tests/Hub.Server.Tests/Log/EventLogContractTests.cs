@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests.Log;

@@ -1,4 +1,4 @@
-using Hub.Server.Log;
+using Hub.Log;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Tests.Log;
@@ -6,5 +6,5 @@ namespace Hub.Server.Tests.Log;
 /// <summary>The <see cref="IEventLog"/> contract, run against <see cref="MemoryEventLog"/>.</summary>
 public sealed class MemoryEventLogContractTests : EventLogContractTests
 {
-    protected override IEventLog CreateLog(EventLogOptions options, TimeProvider time) => new MemoryEventLog(Options.Create(options), time);
+    protected override IEventLog CreateLog(EventLogOptions options, TimeProvider time) => TestLogs.Memory(options, time);
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using Hub.Server.Log;
+using Hub.Log;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server.Tests.Log;
@@ -13,6 +13,8 @@ public sealed class MemoryEventLogTests
     private static MemoryEventLog Create(int maxEvents = 100) =>
         new(Options.Create(new EventLogOptions { Retention = new() { MaxEvents = maxEvents } }));
 
+    private static LogTail CreateLog(int maxEvents = 100) => TestLogs.Memory(new EventLogOptions { Retention = new() { MaxEvents = maxEvents } });
+
     private static EventDraft Draft(string topic) =>
         new(topic, "t", null, null, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\"}}"));
 
@@ -25,7 +27,7 @@ public sealed class MemoryEventLogTests
     [Fact]
     public async Task Retention_IsEnforcedByTheAppendItself()
     {
-        var log = Create(maxEvents: 10);
+        var log = CreateLog(maxEvents: 10);
         await log.AppendAsync(Enumerable.Range(0, 25).Select(_ => Draft("a")).ToArray());
         Assert.Equal(16, log.FirstRetained); // no background work: the append that overflows the ring drops the oldest
     }
@@ -33,7 +35,7 @@ public sealed class MemoryEventLogTests
     [Fact]
     public async Task ListenOnce_ForgetsTheListenersItTold()
     {
-        var log = Create();
+        var log = CreateLog();
         log.ListenOnce(new NoopListener());
         log.ListenOnce(new NoopListener());
         Assert.Equal(2, log.ListenerCount);
@@ -44,7 +46,7 @@ public sealed class MemoryEventLogTests
     [Fact]
     public async Task Topics_CountEventsNoLongerRetained()
     {
-        var log = Create(maxEvents: 2);
+        var log = CreateLog(maxEvents: 2);
         await log.AppendAsync([Draft("b"), Draft("a"), Draft("b")]);
         Assert.Equal([new TopicStats("a", 1, 2), new TopicStats("b", 2, 3)], log.GetTopics());
     }

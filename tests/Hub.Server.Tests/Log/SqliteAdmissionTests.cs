@@ -1,7 +1,7 @@
 using System.Net;
 using System.Text;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Sqlite;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,7 +34,7 @@ public sealed class SqliteAdmissionTests
         try
         {
             var options = new EventLogOptions { Sqlite = { Path = Path.Combine(directory, "hub.db"), MaxPendingEvents = 10 } };
-            await using var log = new SqliteEventLog(Options.Create(options), TimeProvider.System, NullLogger<SqliteEventLog>.Instance);
+            await using var log = TestLogs.Sqlite(options);
             var blocker = HoldWriteLock(options.Sqlite.Path);
             var first = log.AppendAsync(Enumerable.Range(0, 5).Select(_ => Draft()).ToArray()).AsTask();
             var second = log.AppendAsync(Enumerable.Range(0, 5).Select(_ => Draft()).ToArray()).AsTask();
@@ -79,5 +79,5 @@ public sealed class SqliteAdmissionTests
     }
 
     private static bool HasPending(TestHub hub) =>
-        ((SqliteEventLog)hub.Services.GetService(typeof(IEventLog))!).PendingEvents > 0;
+        ((IEventLog)hub.Services.GetService(typeof(IEventLog))!).SqliteStore().PendingEvents > 0;
 }

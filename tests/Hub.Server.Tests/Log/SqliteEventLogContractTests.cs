@@ -1,6 +1,6 @@
 using System.Text;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Sqlite;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -38,8 +38,7 @@ public sealed class SqliteEventLogContractTests : EventLogContractTests
         return Path.Combine(_directory, Guid.NewGuid().ToString("N") + ".db");
     }
 
-    private static IEventLog Open(EventLogOptions options, TimeProvider time) =>
-        new SqliteEventLog(Options.Create(options), time, NullLogger<SqliteEventLog>.Instance);
+    private static IEventLog Open(EventLogOptions options, TimeProvider time) => TestLogs.Sqlite(options, time);
 
     private EventLogOptions OptionsOnOneFile(int maxEvents = 1000, TimeSpan? maxAge = null)
     {

@@ -1,6 +1,6 @@
 using System.Text;
-using Hub.Server.Log;
-using Hub.Server.Log.Sqlite;
+using Hub.Log;
+using Hub.Log.Sqlite;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -63,7 +63,7 @@ public sealed class SqliteLogFailureTests : IDisposable
             Assert.Equal(LogLevel.Critical, said.Level);
             Assert.Equal("a bug in the writer", said.Exception?.Message);
             Assert.Contains(path, said.Message, StringComparison.Ordinal);
-            Assert.Equal(0, log.PendingEvents);
+            Assert.Equal(0, log.SqliteStore().PendingEvents);
             Assert.Equal(1, log.Head);
         }
 
@@ -129,8 +129,8 @@ public sealed class SqliteLogFailureTests : IDisposable
         Assert.Equal(LogState.Writable, (await log.CheckHealthAsync()).State);
     }
 
-    private static SqliteEventLog Open(string path, TimeProvider clock, ILogger<SqliteEventLog> logger) =>
-        new(Options.Create(new EventLogOptions { Sqlite = { Path = path } }), clock, logger);
+    private static LogTail Open(string path, TimeProvider clock, ILogger<SqliteEventLog> logger) =>
+        TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path } }, clock, logger);
 
     private static EventDraft Draft(string topic, string? id, string? data = null) =>
         new(topic, "t", id, null, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\",\"data\":\"{data}\"}}"));

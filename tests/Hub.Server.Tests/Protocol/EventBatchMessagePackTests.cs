@@ -1,7 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using Hub.Protocol;
-using Hub.Server.Log;
+using Hub.Log;
+using Hub.Server.Protocol;
 using Hub.Server.Subscriptions;
 using MessagePack;
 
@@ -18,8 +19,8 @@ public sealed class EventBatchMessagePackTests
     public void AnEntrysMessagePack_IsMadeOnce_AndCarriesTheEnvelopesFields()
     {
         var entry = Entry(7, """{"topic":"orders.eu","type":"t","id":"o-1","key":null,"time":"2026-12-07T10:30:00Z","data":{"total":42,"items":[1.5,"x"]},"headers":{"trace":"t-1"}}""");
-        var first = entry.MessagePack;
-        Assert.Same(first, entry.MessagePack);
+        var first = entry.MessagePack();
+        Assert.Same(first, entry.MessagePack());
 
         var reader = new MessagePackReader(first);
         var decoded = JsonElementFormatter.Instance.Deserialize(ref reader, Options);
@@ -34,7 +35,7 @@ public sealed class EventBatchMessagePackTests
         var entries = new List<LogEntry> { Entry(1, """{"topic":"a","data":1}"""), Entry(2, """{"topic":"b","data":null}""") };
         var bytes = MessagePackSerializer.Serialize(new EventBatch(entries), Options);
         Assert.Equal(0x92, bytes[0]); // a fixarray of 2
-        Assert.Equal([.. entries[0].MessagePack, .. entries[1].MessagePack], bytes[1..]);
+        Assert.Equal([.. entries[0].MessagePack(), .. entries[1].MessagePack()], bytes[1..]);
 
         var reader = new MessagePackReader(bytes);
         var decoded = JsonElementFormatter.Instance.Deserialize(ref reader, Options);

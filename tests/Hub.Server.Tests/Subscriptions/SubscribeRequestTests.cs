@@ -57,7 +57,7 @@ public sealed class SubscribeRequestTests
     [Fact]
     public void GroupKey_IsTheNamePlusWhatTheGroupReads_WhateverTheOrderOrRepetition()
     {
-        static Hub.Server.Log.GroupKey Key(string json) => Parse(json).GroupKey!.Value;
+        static Hub.Log.GroupKey Key(string json) => Parse(json).GroupKey!.Value;
         var key = Key("""{"topics":["a.x","a.y"],"types":["t1","t2"],"group":"billing"}""");
         Assert.Equal("billing", key.Name);
         Assert.Matches("^[0-9a-f]{32}$", key.Identity);

@@ -1,5 +1,5 @@
 using Hub.Server.Hubs;
-using Hub.Server.Log;
+using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

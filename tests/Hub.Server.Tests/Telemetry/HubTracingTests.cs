@@ -24,8 +24,8 @@ public sealed class HubTracingTests
     [Fact]
     public void LogEntry_TryGetTraceContext_AnswersTheEnvelopesTraceparent_AndNothingWithoutOne()
     {
-        var traced = new Hub.Server.Log.LogEntry(1, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":1,"topic":"a","data":null,"headers":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}"""));
-        var plain = new Hub.Server.Log.LogEntry(2, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":2,"topic":"a","data":null,"headers":null}"""));
+        var traced = new Hub.Log.LogEntry(1, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":1,"topic":"a","data":null,"headers":{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}}"""));
+        var plain = new Hub.Log.LogEntry(2, "a", null, null, null, DateTimeOffset.UnixEpoch, Encoding.UTF8.GetBytes("""{"sequence":2,"topic":"a","data":null,"headers":null}"""));
         for (var i = 0; i < 2; i++) // read, then kept
         {
             Assert.True(traced.TryGetTraceContext(out var context));

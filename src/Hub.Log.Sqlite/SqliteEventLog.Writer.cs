@@ -1,0 +1,284 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+
+namespace Hub.Log.Sqlite;
+
+public sealed partial class SqliteEventLog
+{
+    /// <summary>
+    /// The one writer: takes every append waiting (up to a group's size) into one transaction, and runs retention when
+    /// the timer asks, between groups, on the same connection: nothing else in this process takes the file's write lock,
+    /// so a commit waits in SQLite's busy handler only for another process writing the same file (see the Shared part).
+    /// An error it does not expect stops it, loudly (see <see cref="Fail"/>):
+    /// what it held and everything queued after is refused, never left waiting.
+    /// </summary>
+    private async Task WriteLoopAsync()
+    {
+        var group = new List<PendingAppend>();
+        var reader = _queue.Reader;
+        try
+        {
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
+            {
+                group.Clear();
+                var events = 0;
+                var maintain = false;
+                var positions = false;
+                while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
+                {
+                    if (ReferenceEquals(append, Maintenance))
+                    {
+                        maintain = true;
+                        continue;
+                    }
+
+                    if (ReferenceEquals(append, SavePositions))
+                    {
+                        positions = true;
+                        continue;
+                    }
+
+                    group.Add(append);
+                    events += append.Events.Count;
+                }
+
+                if (Volatile.Read(ref _failure) is not null)
+                {
+                    // Failed (the file was replaced) while these waited: refused, not written.
+                    Refuse(group);
+                    continue;
+                }
+
+                if (group.Count > 0)
+                {
+                    Commit(group, events);
+                }
+
+                if (positions)
+                {
+                    Volatile.Write(ref _positionsQueued, 0);
+                    WriteGroupPositions();
+                }
+
+                if (maintain)
+                {
+                    Volatile.Write(ref _maintenanceQueued, 0);
+                    Maintain();
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // A bug, or a file broken under us (a table gone, a corrupt page): a restart is what can help.
+            Fail($"its writer stopped on {ex.GetType().Name}: {ex.Message}", ex);
+            Refuse(group);
+            var rest = new List<PendingAppend>();
+            while (reader.TryRead(out var append))
+            {
+                if (!ReferenceEquals(append, Maintenance) && !ReferenceEquals(append, SavePositions))
+                {
+                    rest.Add(append);
+                }
+            }
+
+            Refuse(rest);
+        }
+    }
+
+    /// <summary>Retention, and while writes fail, a probe of whether they succeed again (so the hub recovers with no publisher
+    /// retrying, and readiness says so).</summary>
+    private void Maintain()
+    {
+        try
+        {
+            Trim();
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            Log.TrimFailed(_logger, ex);
+        }
+
+        if (Volatile.Read(ref _unwritable) is not null)
+        {
+            ProbeWrite();
+        }
+    }
+
+    /// <summary>Writes the group positions saved since the last time, in one transaction.</summary>
+    private void WriteGroupPositions()
+    {
+        try
+        {
+            using var transaction = _writer.BeginTransaction();
+            using var command = _writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "INSERT INTO group_positions (name, identity, acknowledged, handed, gone) VALUES ($name, $identity, $acknowledged, $handed, $gone) " +
+                "ON CONFLICT (name, identity) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed, gone = excluded.gone";
+            var name = command.Parameters.Add("$name", SqliteType.Text);
+            var identity = command.Parameters.Add("$identity", SqliteType.Text);
+            var acknowledged = command.Parameters.Add("$acknowledged", SqliteType.Integer);
+            var handed = command.Parameters.Add("$handed", SqliteType.Integer);
+            var gone = command.Parameters.Add("$gone", SqliteType.Integer);
+            foreach (var group in _unsavedGroups.Keys)
+            {
+                if (_unsavedGroups.TryRemove(group, out var saved))
+                {
+                    name.Value = group.Name;
+                    identity.Value = group.Identity;
+                    acknowledged.Value = saved.Position.Acknowledged;
+                    handed.Value = saved.Position.Handed;
+                    gone.Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value;
+                    command.ExecuteNonQuery();
+                }
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            // A position not written only makes the group read acknowledged events again after a restart.
+            Log.GroupPositionsFailed(_logger, ex);
+        }
+    }
+
+    /// <summary>
+    /// Decides and writes the group in one transaction, and only then shows it to the node and answers. The transaction
+    /// begins with the file's write lock (<c>BEGIN IMMEDIATE</c>), so what it reads (the head, stored ids and keys) is what
+    /// it writes over: two processes on one file agree on every sequence, duplicate and answer.
+    /// </summary>
+    private void Commit(List<PendingAppend> group, int eventCount)
+    {
+        var now = _time.GetUtcNow();
+        _dedup.Expire(now);
+        var answers = new IReadOnlyList<AppendedEvent>[group.Count];
+        var entries = new List<LogEntry>(eventCount);
+        var newIds = new List<(string Topic, string Id)>();
+        var newKeys = new List<(IdempotencyKey Key, AppendedEvent[] Answer)>();
+        long head, before = _writtenHead;
+        SqliteTransaction? transaction = null;
+        try
+        {
+            transaction = _writer.BeginTransaction(deferred: false);
+            _statements.Enlist(transaction);
+            head = SeeOtherWriters();
+            for (var g = 0; g < group.Count; g++)
+            {
+                var append = group[g];
+                if (append.IdempotencyKey is { } key && TryGetAnswer(key, now, out var earlier))
+                {
+                    answers[g] = earlier;
+                    continue;
+                }
+
+                if (_shared)
+                {
+                    LearnStoredIds(append.Events, now);
+                }
+
+                var results = SequenceAssigner.Assign(append.Events, ref head, _dedup, now, entries, newIds);
+                if (append.IdempotencyKey is { } newKey)
+                {
+                    _dedup.RememberAnswer(newKey, results, now);
+                    newKeys.Add((newKey, results));
+                }
+
+                answers[g] = results;
+            }
+
+            if (entries.Count > 0 || newKeys.Count > 0)
+            {
+                Write(entries, newIds, newKeys, now);
+            }
+
+            transaction.Commit();
+        }
+        catch (Exception ex) when (IsTransient(ex))
+        {
+            // Nothing of the group was committed (the disk is full, an I/O error, the lock not had): forget what it made dedup
+            // remember, and refuse it whole. The log is unwritable until a write succeeds again.
+            Forget(newIds, newKeys);
+            Refuse(group, WriteFailed(ex, group.Count, eventCount));
+            return;
+        }
+        finally
+        {
+            transaction?.Dispose();
+            _statements.Enlist(null);
+        }
+
+        if (FileChanged() is { } change)
+        {
+            // Committed into a file that is no longer the log's (deleted or replaced): nobody will ever read it there.
+            Forget(newIds, newKeys);
+            Fail(change, null);
+            Refuse(group);
+            return;
+        }
+
+        if (Volatile.Read(ref _unwritable) is not null)
+        {
+            Recovered();
+        }
+
+        // Committed: now the node may see it, in order (other writers' rows before it first), then the publishers are answered.
+        _writtenHead = head;
+        RaiseHead(head);
+        if (head - entries.Count > before)
+        {
+            _feed!.HeadMoved(head - entries.Count);
+        }
+
+        if (entries.Count > 0)
+        {
+            _feed!.Committed(entries);
+        }
+
+        AssertInvariants();
+        for (var g = 0; g < group.Count; g++)
+        {
+            if (group[g].Done.TrySetResult(answers[g]))
+            {
+                Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
+            }
+        }
+    }
+
+    /// <summary>Undoes what a group that was not committed made dedup remember.</summary>
+    private void Forget(List<(string Topic, string Id)> newIds, List<(IdempotencyKey Key, AppendedEvent[] Answer)> newKeys)
+    {
+        foreach (var (key, _) in newKeys)
+        {
+            _dedup.Forget([], key);
+        }
+
+        _dedup.Forget(newIds, null);
+    }
+
+    /// <summary>Writes the group's rows in the writer's open transaction.</summary>
+    private void Write(List<LogEntry> entries, List<(string Topic, string Id)> newIds, List<(IdempotencyKey Key, AppendedEvent[] Answer)> newKeys, DateTimeOffset now)
+    {
+        var at = now.ToUnixTimeMilliseconds();
+        var perTopic = new Dictionary<string, (long Count, long Last)>(StringComparer.Ordinal);
+        foreach (var entry in entries)
+        {
+            _statements.InsertEvent(entry);
+            perTopic[entry.Topic] = perTopic.TryGetValue(entry.Topic, out var t) ? (t.Count + 1, entry.Sequence) : (1, entry.Sequence);
+        }
+
+        foreach (var (topic, id) in newIds)
+        {
+            _dedup.TryGetSequence(topic, id, out var sequence);
+            _statements.InsertDedup(topic, id, sequence, at);
+        }
+
+        foreach (var (key, answer) in newKeys)
+        {
+            _statements.InsertIdempotency(key, JsonSerializer.Serialize(answer, SqliteJson.Default.AppendedEventArray), at);
+        }
+
+        foreach (var (topic, (count, last)) in perTopic)
+        {
+            _statements.UpsertTopic(topic, count, last);
+        }
+    }
+}

@@ -1,0 +1,20 @@
+using Hub.Log;
+using Hub.Log.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace Hub.Server.Tests.Log;
+
+/// <summary>Logs as the hub builds them: an engine's store under a node's <see cref="LogTail"/>.</summary>
+internal static class TestLogs
+{
+    public static LogTail Memory(EventLogOptions options, TimeProvider? time = null) =>
+        new(new MemoryEventLog(Options.Create(options), time), options, MemoryEventLog.TailCapacity(options));
+
+    public static LogTail Sqlite(EventLogOptions options, TimeProvider? time = null, ILogger<SqliteEventLog>? logger = null) =>
+        new(new SqliteEventLog(Options.Create(options), time ?? TimeProvider.System, logger ?? NullLogger<SqliteEventLog>.Instance), options, SqliteEventLog.TailCapacity(options));
+
+    /// <summary>The SQLite store under a node's log.</summary>
+    public static SqliteEventLog SqliteStore(this IEventLog log) => (SqliteEventLog)((LogTail)log).Store;
+}
