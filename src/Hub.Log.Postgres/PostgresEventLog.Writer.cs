@@ -127,6 +127,8 @@ public sealed partial class PostgresEventLog
                 Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
             }
         }
+
+        AssertInvariants();
     }
 
     /// <summary>The writer's connection and its prepared <c>hub_append</c> call, opened again after a failure.</summary>
