@@ -16,6 +16,7 @@
 #   HUB_TEST_POSTGRES_SCRIPT   this script, by its absolute path: tests start clusters of their own with it (one that a
 #                              test stops and starts under load, without disturbing the others' shared cluster)
 # `pause` stops the server and keeps its data; `resume` starts it again on the same port (both read the exports).
+# HUB_TEST_POSTGRES_BIN, when set, names the server's bin dir (else Debian's newest /usr/lib/postgresql/*/bin, else the PATH).
 # `start --durable` keeps fsync on (a commit reaches the disk before it is acknowledged), for benchmarks of durable ingest.
 set -euo pipefail
 
