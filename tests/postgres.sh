@@ -16,6 +16,8 @@
 #   HUB_TEST_POSTGRES_SCRIPT   this script, by its absolute path: tests start clusters of their own with it (one that a
 #                              test stops and starts under load, without disturbing the others' shared cluster)
 # `pause` stops the server and keeps its data; `resume` starts it again on the same port (both read the exports).
+# HUB_TEST_POSTGRES_BIN, when set, names the server's bin dir (else Debian's newest /usr/lib/postgresql/*/bin, else the PATH).
+# `start --durable` keeps fsync on (a commit reaches the disk before it is acknowledged), for benchmarks of durable ingest.
 set -euo pipefail
 
 die() { echo "postgres.sh: $*" >&2; exit 1; }
@@ -50,6 +52,8 @@ owner() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi; }
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 start() {
+  local fsync=off
+  [ "${1:-}" != "--durable" ] || fsync=on
   install_if_missing
   local bin dir data port attempt
   bin=$(find_bin)
@@ -69,7 +73,7 @@ start() {
 port = $port
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-fsync = off
+fsync = $fsync
 max_connections = 300
 EOF
     if as_owner "$bin/pg_ctl" -D "$data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
@@ -120,7 +124,7 @@ resume() {
 }
 
 case "${1:-}" in
-  start) start ;;
+  start) start "${2:-}" ;;
   stop) stop ;;
   pause) pause ;;
   resume) resume ;;

@@ -27,7 +27,7 @@ public sealed partial class PostgresEventLog
                 connection.Notification += (_, notification) => OnNotification(notification.Payload);
                 // Named, so that an operator sees which connection listens (pg_stat_activity).
                 await using (var listen = new NpgsqlCommand(
-                    $"SELECT set_config('application_name', left(current_setting('application_name'), 50) || ' listener', false); LISTEN {PostgresSchema.Channel}", connection))
+                    $"SELECT set_config('application_name', left(current_setting('application_name'), 50) || ' listener', false); LISTEN {_channel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(token).ConfigureAwait(false);
                 }

@@ -30,7 +30,7 @@ public sealed partial class PostgresEventLog
         [LoggerMessage(EventId = 3308, Level = LogLevel.Information, Message = "Listening for other nodes' appends in PostgreSQL {Database} again")]
         public static partial void ListeningAgain(ILogger logger, string database);
 
-        [LoggerMessage(EventId = 3309, Level = LogLevel.Warning, Message = "A notification on hub_head that is not 'head node' was ignored: '{Payload}'")]
+        [LoggerMessage(EventId = 3309, Level = LogLevel.Warning, Message = "A notification on the log's channel that is not 'head node' was ignored: '{Payload}'")]
         public static partial void StrangeNotification(ILogger logger, string payload);
 
         [LoggerMessage(EventId = 3310, Level = LogLevel.Debug, Message = "Retention deleted {Count} events; the log now starts at {First}")]

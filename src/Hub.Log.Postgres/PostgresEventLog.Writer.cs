@@ -102,7 +102,9 @@ public sealed partial class PostgresEventLog
         {
             // Nothing of the group was committed (or, if the connection broke after the commit, it is in the log and the
             // next poll brings it to the node; its publishers were told to retry, and a retry with an id is deduplicated).
+            // The pool's idle connections are likely as dead as this one (a restarted server): none is handed out again.
             await DropWriterAsync().ConfigureAwait(false);
+            _dataSource.Clear();
             Refuse(group, WriteFailed(ex, group.Count, eventCount));
             return;
         }
@@ -125,6 +127,8 @@ public sealed partial class PostgresEventLog
                 Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
             }
         }
+
+        AssertInvariants();
     }
 
     /// <summary>The writer's connection and its prepared <c>hub_append</c> call, opened again after a failure.</summary>
@@ -137,7 +141,7 @@ public sealed partial class PostgresEventLog
 
         _writer = await _dataSource.OpenConnectionAsync(_stopping.Token).ConfigureAwait(false);
         command = new NpgsqlCommand(
-            "SELECT append_index, sequence, duplicate, topic, id FROM hub_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)", _writer);
+            "SELECT append_index, sequence, duplicate, topic, id FROM hub_append($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)", _writer);
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         for (var i = 0; i < 4; i++)
         {
@@ -151,6 +155,7 @@ public sealed partial class PostgresEventLog
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = (long)_options.MaxDedupEntries });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = _channel });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Text, Value = NodeId });
         await command.PrepareAsync(_stopping.Token).ConfigureAwait(false);
         _append = command;

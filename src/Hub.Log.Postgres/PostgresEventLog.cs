@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -20,14 +21,15 @@ namespace Hub.Log.Postgres;
 /// <para><b>Group commit.</b> Appends queue for one writer task per node, which takes everything waiting (up to
 /// <c>Hub:Log:Postgres:MaxGroupEvents</c>) into one call; each append completes once that transaction has committed and
 /// the node has been told (<see cref="IStoreFeed.Committed"/>).</para>
-/// <para><b>The feed.</b> Each commit says its head on the channel <c>hub_head</c> (<c>NOTIFY</c>, in its transaction, so
+/// <para><b>The feed.</b> Each commit says its head on the log's channel, <c>hub_&lt;epoch&gt;</c> (<c>NOTIFY</c>, in its transaction, so
 /// only once committed); the node listens on a connection of its own and tells its tail of other nodes' heads
 /// (<see cref="IStoreFeed.HeadMoved"/>), which reads what it lacks. A notification is a hint only: the head is also read
 /// every <c>Hub:Log:Postgres:PollInterval</c>, and again after every reconnect (LISTEN first, then read), so a lost
 /// notification delays a delivery by at most the interval and never loses it.</para>
-/// <para><b>Retention</b> (by count and by age, as the SQLite log) and the expiry of dedup rows, idempotency answers and
-/// group positions run every second on one node at a time (an advisory lock), in small transactions that never take the
-/// head lock; <c>hub_retention</c> says where the log starts, and a reader that finds rows gone reports the truncation.</para>
+/// <para><b>Retention</b> (by count and by age, as the SQLite log) and the expiry of group positions run every second on
+/// one node at a time (an advisory lock), in small transactions that never take the head lock; <c>hub_retention</c> says
+/// where the log starts, and a reader that finds rows gone reports the truncation. Dedup ids and idempotency answers are
+/// expired and bounded inside <c>hub_append</c>, under the head lock, so nothing else ever writes them.</para>
 /// <para><b>Failures.</b> PostgreSQL unreachable or refusing writes: the log is unwritable, appends are refused with
 /// <see cref="LogUnavailableException"/> (503 with Retry-After), readiness fails, and the log recovers by itself once a
 /// write succeeds again (the next append, or a probe every second). An error it does not expect (a table dropped under
@@ -55,6 +57,7 @@ public sealed partial class PostgresEventLog : IEventStore
     private long _head;           // the highest head this instance knows was committed
     private long _firstRetained;  // the highest first-retained this instance knows of
     private int _positionsQueued; // 1 while a write of group positions waits in the writer's queue
+    private readonly string _channel; // where this log's commits are told (LISTEN/NOTIFY)
 
     /// <summary>
     /// Connects, creates the schema if it is not there (or checks it), and reads the epoch and the group positions. Throws
@@ -89,6 +92,7 @@ public sealed partial class PostgresEventLog : IEventStore
         {
             using var open = _dataSource.OpenConnection();
             Epoch = PostgresSchema.Apply(open);
+            _channel = PostgresSchema.Channel(Epoch);
             LoadGroupPositions(open);
         }
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
@@ -231,147 +235,6 @@ public sealed partial class PostgresEventLog : IEventStore
     }
 
     /// <inheritdoc />
-    /// <remarks>
-    /// Pages of at most <see cref="ReadPage"/> rows, each one query on a pooled connection. Every sequence up to a head
-    /// this instance was told of is committed and visible (commit order is sequence order), so a row missing below
-    /// <paramref name="upTo"/> can only have been removed by retention: the read stops there and says so. A read that
-    /// cannot reach the database throws <see cref="LogUnavailableException"/>.
-    /// </remarks>
-    public async ValueTask<LogRead> ReadAsync(long after, long upTo, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(after);
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxEvents, 1);
-        var first = FirstRetained;
-        if (after + 1 < first)
-        {
-            return new LogRead(after, Truncated: true, first);
-        }
-
-        upTo = Math.Min(upTo, after + _options.MaxScanEvents);
-        if (upTo <= after)
-        {
-            return new LogRead(after, Truncated: false, first);
-        }
-
-        try
-        {
-            return await ReadRowsAsync(after, upTo, filter, maxEvents, maxBytes, into, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (IsTransient(ex) && !cancellationToken.IsCancellationRequested)
-        {
-            throw new LogUnavailableException($"the log cannot be read now: {Describe(ex)}", FailureRetryAfter, ex);
-        }
-    }
-
-    private async ValueTask<LogRead> ReadRowsAsync(long after, long upTo, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            "SELECT sequence, topic, type, id, key, time, body FROM hub_events WHERE sequence > $1 AND sequence <= $2 ORDER BY sequence LIMIT $3", connection);
-        var afterParameter = new NpgsqlParameter<long> { TypedValue = after };
-        command.Parameters.Add(afterParameter);
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = upTo });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = ReadPage });
-
-        var position = after;
-        var taken = 0;
-        var bytes = 0;
-        while (position < upTo && taken < maxEvents && (taken == 0 || bytes < maxBytes))
-        {
-            afterParameter.TypedValue = position;
-            var rows = 0;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var sequence = reader.GetInt64(0);
-                    if (sequence != position + 1)
-                    {
-                        // Retention removed the rows before it (nothing else leaves a hole): the log starts there at least.
-                        Retained(sequence);
-                        return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: true, FirstRetained);
-                    }
-
-                    rows++;
-                    position = sequence;
-                    var entry = ReadEntry(reader, sequence);
-                    if (filter is null || filter.Matches(entry))
-                    {
-                        into.Add(entry);
-                        taken++;
-                        bytes += entry.Json.Length;
-                        if (taken >= maxEvents || bytes >= maxBytes)
-                        {
-                            break;
-                        }
-                    }
-                }
-            }
-
-            if (rows == 0)
-            {
-                // Everything from here to upTo is gone: retention passed it. Where the log starts now is in the database.
-                await RefreshFirstRetainedAsync(connection, cancellationToken).ConfigureAwait(false);
-                return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: after + 1 < FirstRetained, FirstRetained);
-            }
-        }
-
-        return new LogRead(position, Truncated: false, FirstRetained);
-    }
-
-    /// <summary>Reads a row of <c>SELECT sequence, topic, type, id, key, time, body</c>; composes its envelope.</summary>
-    private static LogEntry ReadEntry(NpgsqlDataReader reader, long sequence) => new(
-        sequence,
-        reader.GetString(1),
-        reader.IsDBNull(2) ? null : reader.GetString(2),
-        reader.IsDBNull(3) ? null : reader.GetString(3),
-        reader.IsDBNull(4) ? null : reader.GetString(4),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(5)),
-        EnvelopeJson.Compose(sequence, reader.GetFieldValue<byte[]>(6)));
-
-    private async Task RefreshFirstRetainedAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT first_retained FROM hub_retention", connection);
-        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long first)
-        {
-            Retained(first);
-        }
-    }
-
-    /// <summary>The log starts at <paramref name="first"/> at least (it never moves back).</summary>
-    private void Retained(long first)
-    {
-        var known = Volatile.Read(ref _firstRetained);
-        while (first > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _firstRetained, first, known);
-            if (seen == known)
-            {
-                return;
-            }
-
-            known = seen;
-        }
-    }
-
-    /// <summary>A head was committed (it never moves back).</summary>
-    private void Advanced(long head)
-    {
-        var known = Volatile.Read(ref _head);
-        while (head > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _head, head, known);
-            if (seen == known)
-            {
-                return;
-            }
-
-            known = seen;
-        }
-    }
-
-    /// <inheritdoc />
     public GroupPosition? GetGroupPosition(GroupKey group) => _groups.Get(group);
 
     /// <inheritdoc />
@@ -422,6 +285,13 @@ public sealed partial class PostgresEventLog : IEventStore
             var gone = reader.IsDBNull(4) ? now : DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4));
             _groups.Load(new GroupKey(reader.GetString(0), reader.GetString(1)), position, gone);
         }
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        Debug.Assert(Volatile.Read(ref _pendingEvents) >= 0, "pending events are never negative");
+        Debug.Assert(Volatile.Read(ref _head) >= 0 && Volatile.Read(ref _firstRetained) >= 1, "the head is never negative, the log never starts before 1");
     }
 
     private sealed class PendingAppend(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey)

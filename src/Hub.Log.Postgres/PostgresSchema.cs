@@ -18,8 +18,14 @@ internal static class PostgresSchema
     /// <summary>The advisory lock that serialises schema creation among nodes ("HubSchm" as ASCII).</summary>
     private const long SchemaLock = 0x48_75_62_53_63_68_6D;
 
-    /// <summary>The channel on which every append says its new head (<c>NOTIFY hub_head, 'head node'</c>).</summary>
-    public const string Channel = "hub_head";
+    /// <summary>
+    /// The channel on which every append to the log of <paramref name="epoch"/> says its new head
+    /// (<c>NOTIFY hub_&lt;epoch&gt;, 'head node'</c>): one per log, so that two logs in one database (two schemas) never
+    /// wake each other's nodes with heads that are not theirs.
+    /// </summary>
+    public static string Channel(string epoch) =>
+        epoch.Length == 32 && epoch.All(char.IsAsciiHexDigitLower) ? "hub_" + epoch
+            : throw new InvalidOperationException($"hub_meta.epoch is '{epoch}', not an epoch this hub made (32 lower-case hex digits)");
 
     /// <summary>
     /// Creates or checks the schema and answers the log's epoch (made with the schema: every node of one database answers
@@ -158,7 +164,7 @@ internal static class PostgresSchema
     /// exactly as a single node's memory does: all of it under the lock, so nothing else ever writes these tables.</para>
     /// <para>Arguments: per event (in the order of the group's appends) its append's index, topic, type, id, key, time and
     /// draft body; per append its idempotency key's subject and key (null for none); the time and the window's start
-    /// (Unix ms); the bound; the node's id, said in the notification so the node ignores its own. Answers one row per
+    /// (Unix ms); the bound; the log's channel and the node's id, said in the notification so the node ignores its own. Answers one row per
     /// answer event, per append in order: for an append replayed from its key, the stored answer (with its topics and ids);
     /// for the others, each event's sequence and whether it was a duplicate (topic and id null: the caller has them); and
     /// last, when the bound made it forget ids or answers still within the window, a row with index -1 and their count.</para>
@@ -166,7 +172,7 @@ internal static class PostgresSchema
     private const string AppendFunction = """
         CREATE OR REPLACE FUNCTION hub_append(
             p_append int[], p_topic text[], p_type text[], p_id text[], p_key text[], p_time bigint[], p_body bytea[],
-            p_subject text[], p_idem text[], p_now bigint, p_since bigint, p_max_remembered bigint, p_node text)
+            p_subject text[], p_idem text[], p_now bigint, p_since bigint, p_max_remembered bigint, p_channel text, p_node text)
         RETURNS TABLE (append_index int, sequence bigint, duplicate boolean, topic text, id text)
         LANGUAGE plpgsql AS $fn$
         #variable_conflict use_column
@@ -286,7 +292,7 @@ internal static class PostgresSchema
                     SELECT u.t, count(*), max(u.s) FROM unnest(v_seq, v_dup, p_topic) AS u(s, d, t)
                     WHERE u.s IS NOT NULL AND NOT u.d GROUP BY u.t
                     ON CONFLICT (topic) DO UPDATE SET count = t.count + excluded.count, last_sequence = excluded.last_sequence;
-                PERFORM pg_notify('hub_head', v_head::text || ' ' || p_node);
+                PERFORM pg_notify(p_channel, v_head::text || ' ' || p_node);
             END IF;
             UPDATE hub_head SET head = v_head, memo = v_memo, remembered = v_remembered;
             IF v_early > 0 THEN

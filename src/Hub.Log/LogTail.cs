@@ -164,9 +164,26 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
             }
         }
 
-        // Before the ring: from the store, up to where the ring begins (never past this node's head).
+        // Before the ring: from the store, up to where the ring begins (never past this node's head), then on in the ring
+        // while the read has room left, so one read answers as much as it would from one place.
         var upTo = Math.Min(head, Math.Max(_ring.First - 1, after));
-        return await _store.ReadAsync(after, upTo, filter, maxEvents, maxBytes, into, cancellationToken).ConfigureAwait(false);
+        var before = into.Count;
+        var stored = await _store.ReadAsync(after, upTo, filter, maxEvents, maxBytes, into, cancellationToken).ConfigureAwait(false);
+        var taken = into.Count - before;
+        var bytes = 0;
+        for (var i = before; i < into.Count; i++)
+        {
+            bytes += into[i].Json.Length;
+        }
+
+        var scanLeft = _maxScan - (stored.ScannedTo - after);
+        if (stored.Truncated || stored.ScannedTo < upTo || upTo >= head || taken >= maxEvents || (taken > 0 && bytes >= maxBytes) || scanLeft <= 0)
+        {
+            return stored;
+        }
+
+        var rest = _ring.Read(stored.ScannedTo, filter, maxEvents - taken, taken > 0 ? maxBytes - bytes : maxBytes, (int)scanLeft, into, cancellationToken);
+        return rest.Truncated ? stored with { FirstRetained = first } : rest with { FirstRetained = first };
     }
 
     /// <inheritdoc />

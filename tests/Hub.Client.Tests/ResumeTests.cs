@@ -3,14 +3,16 @@ using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Client.Tests;
 
-/// <summary>Subscriptions outlive connections: after a network drop or a crash and restart of the hub, each resumes
+/// <summary>Subscriptions outlive connections: after a network drop, or a crash or a stop and a restart of the hub, each resumes
 /// after the last event taken; nothing is lost, nothing repeated.</summary>
 public sealed class ResumeTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromMinutes(3);
 
-    [Fact]
-    public async Task HubKilledAndRestarted_MidStream_EveryEventIsReadExactlyOnce_InOrder()
+    [Theory]
+    [InlineData("SIGKILL")]
+    [InlineData("SIGTERM")]
+    public async Task HubKilledOrStoppedAndRestarted_MidStream_EveryEventIsReadExactlyOnce_InOrder(string signal)
     {
         await using var hub = await RunningHub.StartAsync();
         var topic = "restart.t";
@@ -30,7 +32,7 @@ public sealed class ResumeTests
                 seen.Add(e.Sequence);
                 if (seen.Count == 300)
                 {
-                    // Busy with this event through the crash, with events received and not taken behind it.
+                    // Busy with this event through the restart, with events received and not taken behind it.
                     var subscription = Assert.Single(client.Subscriptions);
                     await Eventually.TrueAsync(() => subscription.Credits == 0, "the window spent");
                     idBefore = subscription.Id;
@@ -47,13 +49,13 @@ public sealed class ResumeTests
         }, timeout.Token);
 
         await holding.Task.WaitAsync(timeout.Token);
-        await hub.KillAndRestartAsync();
+        await (signal == "SIGTERM" ? hub.StopAndRestartAsync() : hub.KillAndRestartAsync());
         var second = await hub.PublishManyAsync(topic, 1000, from: 1000);
         resume.SetResult();
         await reading.WaitAsync(timeout.Token);
 
         Assert.Equal([.. first, .. second], seen);
-        Assert.True(queuedAtKill > 0, "events were waiting in the client when the hub died");
+        Assert.True(queuedAtKill > 0, "events were waiting in the client when the hub went");
         await Eventually.TrueAsync(() => client.Subscriptions.Count == 0, "unsubscribed after the loop");
         Assert.NotNull(idBefore);
     }

@@ -343,7 +343,7 @@ public sealed class DurabilityTests : IAsyncLifetime
     /// <summary>
     /// SIGTERM (docker stop, systemd) stops the hub by itself, with exit code 0, closing its clients' connections: the
     /// durable log has flushed and closed its file in time, and each subscriber is first told <c>ended</c> with reason
-    /// <c>shutdown</c>.
+    /// <c>shutdown</c>, then gets a close message that allows its client to reconnect.
     /// </summary>
     [Theory]
     [InlineData("Memory")]
@@ -363,6 +363,8 @@ public sealed class DurabilityTests : IAsyncLifetime
         Assert.True(hub.ExitCode == 0, $"the hub exited with {hub.ExitCode} on SIGTERM:\n{hub.Output}");
         await client.Closed.WaitAsync(Deadline);
         Assert.Equal("shutdown", subscription.EndedReason); // told why, before the connection closed
+        Assert.True(client.CloseAllowsReconnect, $"the hub's close message did not allow a reconnect ({client.CloseAllowsReconnect?.ToString() ?? "none came"})");
+        Assert.Null(client.CloseError);
     }
 
     [Theory]

@@ -74,10 +74,26 @@ public sealed class PostgresHubTests : IAsyncLifetime
     {
         await using var cluster = await PostgresCluster.StartOwnAsync();
         var database = await cluster.CreateDatabaseAsync(); // removed with its cluster
-        await using var hub = await TestHub.StartAsync(On(database.ConnectionString));
+        var settings = On(database.ConnectionString);
+        settings["Hub:Log:Postgres:TailEvents"] = "16"; // the node keeps the last 16 in memory; older ones are in the database
+        await using var hub = await TestHub.StartAsync(settings);
         Assert.Equal(new[] { 1L }, await hub.PublishAsync(new { topic = "a", id = "first" }));
+        Assert.Equal(Enumerable.Range(2, 19).Select(i => (long)i), await hub.PublishAsync(Enumerable.Range(2, 19).Select(i => new { topic = "a", data = i }).ToArray()));
 
         await cluster.StopAsync();
+
+        // A page in the node's memory is still read; one that lies in the database cannot be, and says when to retry.
+        using (var recent = await hub.Http.GetAsync("api/events?after=18"))
+        {
+            Assert.Equal(HttpStatusCode.OK, recent.StatusCode);
+        }
+
+        using (var old = await hub.Http.GetAsync("api/events?after=0"))
+        {
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, old.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(2), old.Headers.RetryAfter?.Delta);
+        }
+
         var (status, problem, response) = await PublishAsync(hub, new { topic = "a", data = "while down" });
         Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
         Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
@@ -87,7 +103,7 @@ public sealed class PostgresHubTests : IAsyncLifetime
         // Back: ready again with no publisher retrying (the probe), then the log goes on after what was acknowledged.
         await cluster.StartAsync();
         await Eventually.TrueAsync(async () => await ReadyAsync(hub) == HttpStatusCode.OK, "ready again by itself", Deadline);
-        Assert.Equal(new[] { 1L, 2L }, await hub.PublishAsync(new[] { new { topic = "a", id = "first" }, new { topic = "a", id = "second" } }));
+        Assert.Equal(new[] { 1L, 21L }, await hub.PublishAsync(new[] { new { topic = "a", id = "first" }, new { topic = "a", id = "second" } }));
     }
 
     [Fact]

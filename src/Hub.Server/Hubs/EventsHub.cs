@@ -3,6 +3,7 @@ using Hub.Log;
 using Hub.Server.Auth;
 using Hub.Server.Limits;
 using Hub.Server.Subscriptions;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.SignalR;
 using SignalRHub = Microsoft.AspNetCore.SignalR.Hub;
@@ -113,7 +114,13 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
             Context.Items[SubjectItem] = subject;
         }
 
-        registry.TrackConnection(Context.ConnectionId, Context.Abort);
+        // SignalR's HTTP connections offer both: a close requested by the server lets the transport send what was
+        // written first, and the hub's close message allows the client to reconnect (see SubscriptionRegistry.WatchShutdown).
+        var closed = Context.Features.Get<IConnectionLifetimeFeature>();
+        var closeRequest = Context.Features.Get<IConnectionLifetimeNotificationFeature>();
+        registry.TrackConnection(Context.ConnectionId, closed is not null && closeRequest is not null
+            ? new TrackedConnection(Context.Abort, closeRequest.RequestClose, closed.ConnectionClosed)
+            : new TrackedConnection(Context.Abort));
         return base.OnConnectedAsync();
     }
 

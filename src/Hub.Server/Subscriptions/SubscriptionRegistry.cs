@@ -13,14 +13,14 @@ namespace Hub.Server.Subscriptions;
 /// The live subscriptions: creates their stages, finds them by id, ends them. The figures the REST API shows are read
 /// from the stages themselves, never kept twice.
 /// </summary>
-public sealed class SubscriptionRegistry
+public sealed partial class SubscriptionRegistry
 {
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<string, ISubscription> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConnectionSubscriptions> _byConnection = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Group>> _groups = new(StringComparer.Ordinal); // live groups by name, under _groupsGate
     private readonly Lock _groupsGate = new();
-    private readonly ConcurrentDictionary<string, Action> _aborts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, TrackedConnection> _connections = new(StringComparer.Ordinal);
     private readonly IEventLog _log;
     private readonly ISubscriberChannel _channel;
     private readonly DeliveryOptions _options;
@@ -43,7 +43,7 @@ public sealed class SubscriptionRegistry
     }
 
     /// <summary>How many SignalR connections are open.</summary>
-    public int ConnectionCount => _aborts.Count;
+    public int ConnectionCount => _connections.Count;
 
     /// <summary>How many subscriptions are live.</summary>
     public int Count => _byId.Count;
@@ -228,22 +228,23 @@ public sealed class SubscriptionRegistry
         return true;
     }
 
-    /// <summary>Remembers how to close a connection (for the <c>disconnect</c> overflow policy).</summary>
-    public void TrackConnection(string connectionId, Action abort) => _aborts[connectionId] = abort;
+    /// <summary>Remembers how to close a connection: at once (<see cref="TrackedConnection.Abort"/>, for the
+    /// <c>disconnect</c> overflow policy) or after what was written to it has been sent (at shutdown).</summary>
+    public void TrackConnection(string connectionId, TrackedConnection connection) => _connections[connectionId] = connection;
 
     /// <summary>Closes a connection, if it is still open.</summary>
     public void AbortConnection(string connectionId)
     {
-        if (_aborts.TryGetValue(connectionId, out var abort))
+        if (_connections.TryGetValue(connectionId, out var connection))
         {
-            abort();
+            connection.Abort();
         }
     }
 
     /// <summary>Ends every subscription of a connection that has gone.</summary>
     public void RemoveConnection(string connectionId)
     {
-        _aborts.TryRemove(connectionId, out _);
+        _connections.TryRemove(connectionId, out _);
         if (!_byConnection.TryRemove(connectionId, out var mine))
         {
             return;
@@ -268,11 +269,21 @@ public sealed class SubscriptionRegistry
     }
 
     /// <summary>
-    /// At shutdown, ends every subscription with <c>ended {reason: "shutdown"}</c> and waits briefly for those messages to
-    /// be written. Registered with the first subscription: by then SignalR's connection manager, which closes every
-    /// connection when the application stops, has registered its own callback, and stopping callbacks run last
-    /// registered first, so the clients are told before their connections close.
+    /// At shutdown, ends every subscription with <c>ended {reason: "shutdown"}</c>, then closes each connection that held
+    /// one once its notices are written, and waits until the transport has sent them and closed. Registered with the first
+    /// subscription: by then SignalR's connection manager, which closes every connection when the application stops, has
+    /// registered its own callback, and stopping callbacks run last registered first, so this runs before it.
     /// </summary>
+    /// <remarks>
+    /// A written notice is only in the connection's pipe; SignalR's connection manager closes connections at shutdown
+    /// without sending what is still there (<c>HttpConnectionContext.DisposeAsync(closeGracefully: false)</c> cancels the
+    /// WebSocket transport's pending read). So the hub ends each connection itself first, by
+    /// <see cref="TrackedConnection.RequestClose"/>: the hub connection ends as one that may reconnect (its close message
+    /// carries <c>allowReconnect: true</c>, so SignalR clients with automatic reconnect come back), the application side
+    /// finishes, and the transport sends everything before its close frame. Its <see cref="TrackedConnection.Closed"/>
+    /// says when it has. The whole takes at most <see cref="ShutdownNoticeWait"/>: a connection not closed by then (a
+    /// stalled socket, a client that does not answer the close) is left to the connection manager, and is logged.
+    /// </remarks>
     private void WatchShutdown()
     {
         if (_lifetime is null || Interlocked.Exchange(ref _watchingShutdown, 1) != 0)
@@ -282,12 +293,30 @@ public sealed class SubscriptionRegistry
 
         _lifetime.ApplicationStopping.Register(() =>
         {
-            // Every stage finishes its write in progress and sends its notice; one blocked on a stalled socket holds the
-            // shutdown for at most ShutdownNoticeWait.
             var all = _byId.Values.ToArray();
             EndAll("shutdown");
-            Task.WhenAll(all.Select(s => s.Completion)).Wait(ShutdownNoticeWait);
+            var closing = all.GroupBy(static s => s.ConnectionId, StringComparer.Ordinal)
+                .Select(c => (Id: c.Key, Closed: CloseAfterAsync(c.Key, c.Select(static s => s.Completion))))
+                .ToArray();
+            Task.WhenAll(closing.Select(static c => c.Closed)).Wait(ShutdownNoticeWait);
+            var open = closing.Where(static c => !c.Closed.IsCompleted).Select(static c => c.Id).ToArray();
+            if (open.Length > 0)
+            {
+                Log.NotClosedAtShutdown(_logger, open.Length, ShutdownNoticeWait, string.Join(", ", open.Take(10)));
+            }
         });
+    }
+
+    /// <summary>Once <paramref name="written"/> (the stages' completions: their notices are written) have completed,
+    /// closes the connection so that its transport sends them, and completes when it has closed.</summary>
+    private async Task CloseAfterAsync(string connectionId, IEnumerable<Task> written)
+    {
+        await Task.WhenAll(written).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_connections.TryGetValue(connectionId, out var connection) && connection.RequestClose is { } requestClose)
+        {
+            requestClose();
+            await Task.Delay(Timeout.InfiniteTimeSpan, connection.Closed).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>

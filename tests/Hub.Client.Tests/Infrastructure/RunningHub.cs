@@ -49,9 +49,15 @@ public sealed class RunningHub : IAsyncDisposable
 
     /// <summary>Kills the process (SIGKILL, a crash) and starts another on the same address, on the same log or (with
     /// <paramref name="freshLog"/>) on a new, empty file: a log with another epoch, as after a lost volume.</summary>
-    public async Task KillAndRestartAsync(bool freshLog = false)
+    public Task KillAndRestartAsync(bool freshLog = false) => RestartAsync(() => Process.KillAsync(), freshLog);
+
+    /// <summary>Stops the process as an orchestrator does (SIGTERM: its subscribers are told <c>ended {reason: "shutdown"}</c>
+    /// and their connections closed) and starts another on the same address and the same log.</summary>
+    public Task StopAndRestartAsync() => RestartAsync(async () => Assert.True(await Process.StopAsync(Deadline), $"the hub did not stop on SIGTERM:\n{Process.Output}"), freshLog: false);
+
+    private async Task RestartAsync(Func<Task> stop, bool freshLog)
     {
-        await Process.KillAsync();
+        await stop();
         await Process.DisposeAsync();
         if (freshLog)
         {

@@ -40,6 +40,9 @@ public sealed class HubClient : IAsyncDisposable
     /// <summary>The error of the server's close message, if it sent one with an error.</summary>
     public string? CloseError { get; private set; }
 
+    /// <summary>The server's close message's <c>allowReconnect</c>: null until one came (false when it left it out).</summary>
+    public bool? CloseAllowsReconnect { get; private set; }
+
     /// <summary>Connects; <paramref name="accessToken"/> goes in the query string as SignalR's clients send it,
     /// <paramref name="headers"/> (e.g. <c>X-Api-Key</c>) on the WebSocket request.</summary>
     public static async Task<HubClient> ConnectAsync(Uri hubBase, string path = "hubs/events", string? accessToken = null, IReadOnlyDictionary<string, string>? headers = null)
@@ -198,6 +201,8 @@ public sealed class HubClient : IAsyncDisposable
                 var result = await _socket.ReceiveAsync(buffer, _closing.Token);
                 if (result.MessageType == WebSocketMessageType.Close)
                 {
+                    // Answered, as SignalR's clients and browsers answer it: the server's transport waits for it.
+                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, _closing.Token);
                     break;
                 }
 
@@ -315,6 +320,7 @@ public sealed class HubClient : IAsyncDisposable
                 break;
             case 7: // close
                 CloseError = message.TryGetProperty("error", out var closeError) ? closeError.GetString() : null;
+                CloseAllowsReconnect = message.TryGetProperty("allowReconnect", out var allowReconnect) && allowReconnect.GetBoolean();
                 Unexpected.Enqueue(message.GetRawText());
                 break;
             default:

@@ -116,6 +116,28 @@ public sealed class LogTailTests : IAsyncLifetime
         Assert.Equal(1, _tail.Head);
     }
 
+    [Fact]
+    public async Task AReadThatStartsInTheStore_GoesOnInTheRing_InOnePage()
+    {
+        // A node started over a store holding 1 and 2: its ring begins at 3.
+        var store = new ScriptedStore { StartHead = 2 };
+        var stored = store.Add(Entry(1), Entry(2));
+        await using var tail = new LogTail(store, new EventLogOptions(), capacity: 64);
+        var own = store.Add(Entry(3), Entry(4));
+        ((IStoreFeed)tail).Committed(own);
+
+        var entries = new List<LogEntry>();
+        var read = await tail.ReadAsync(0, null, 1000, int.MaxValue, entries);
+        Assert.Equal(stored.Concat(own), entries);
+        Assert.Equal((4L, false), (read.ScannedTo, read.Truncated));
+
+        // Bounded as one read: three events asked, three answered, the next read goes on after the third.
+        entries.Clear();
+        read = await tail.ReadAsync(0, null, 3, int.MaxValue, entries);
+        Assert.Equal([1L, 2L, 3L], entries.Select(e => e.Sequence));
+        Assert.Equal(3, read.ScannedTo);
+    }
+
     private sealed class Listener(TaskCompletionSource woken) : IAppendListener
     {
         public void OnAppended() => woken.TrySetResult();
@@ -147,7 +169,9 @@ public sealed class LogTailTests : IAsyncLifetime
             return entries;
         }
 
-        public StoreSnapshot Attach(IStoreFeed feed) => new(0, []);
+        public long StartHead { get; init; }
+
+        public StoreSnapshot Attach(IStoreFeed feed) => new(StartHead, []);
 
         public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey, CancellationToken cancellationToken) =>
             throw new NotSupportedException("the test tells the feed itself");

@@ -130,6 +130,24 @@ public sealed class PostgresEventLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoSchemasInOneDatabase_AreTwoLogs_EachWithItsOwnTablesEpochAndChannel()
+    {
+        await _database.ScalarAsync("CREATE SCHEMA one; CREATE SCHEMA two;");
+        var slow = (Action<EventLogOptions>)(o => o.Postgres.PollInterval = TimeSpan.FromMinutes(1));
+        var one = Open(slow, connectionString: _database.ConnectionString + ";Search Path=one");
+        var oneElsewhere = Open(slow, connectionString: _database.ConnectionString + ";Search Path=one");
+        var two = Open(slow, connectionString: _database.ConnectionString + ";Search Path=two");
+        await two.AppendAsync([Draft("b", marker: "two's")]);
+        await one.AppendAsync([Draft("a"), Draft("a"), Draft("a")]);
+
+        // The other node of log one is told by notification; log two's node, listening on its own channel, is not.
+        await Eventually.TrueAsync(() => oneElsewhere.Head == 3, $"log one's other node told of head 3 (head {oneElsewhere.Head})", Deadline);
+        Assert.Equal((1L, 1L), (two.Head, two.PostgresStore().Head));
+        Assert.NotEqual(one.Epoch, two.Epoch);
+        Assert.Equal((3L, 1L), ((long)(await _database.ScalarAsync("SELECT count(*) FROM one.hub_events"))!, (long)(await _database.ScalarAsync("SELECT count(*) FROM two.hub_events"))!));
+    }
+
+    [Fact]
     public async Task ACommitWhoseNotificationIsLost_IsFoundByThePoll()
     {
         var node = Open(o => o.Postgres.PollInterval = TimeSpan.FromMilliseconds(100));

@@ -24,6 +24,9 @@ internal static class TestLogs
         return new(new PostgresEventLog(Options.Create(options), time ?? TimeProvider.System, logger ?? NullLogger<PostgresEventLog>.Instance), options, PostgresEventLog.TailCapacity(options));
     }
 
+    /// <summary>The PostgreSQL store under a node's log.</summary>
+    public static PostgresEventLog PostgresStore(this IEventLog log) => (PostgresEventLog)((LogTail)log).Store;
+
     /// <summary>The SQLite store under a node's log.</summary>
     public static SqliteEventLog SqliteStore(this IEventLog log) => (SqliteEventLog)((LogTail)log).Store;
 }
