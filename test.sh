@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of Hub on a fresh machine with the .NET SDK and Node/npm: installs what the tests need (Debian's
-# Chromium, npm packages from package-lock.json), builds in Release, runs the .NET suites (unit and integration, on
+# Chromium and PostgreSQL, npm packages from package-lock.json), starts a throwaway PostgreSQL cluster (tests/postgres.sh:
+# its connection string is HUB_TEST_POSTGRES; it is stopped and removed on exit), builds in Release, runs the .NET suites (unit and integration, on
 # Kestrel at 127.0.0.1 with real WebSockets), the contract suite (the official @microsoft/signalr client against a real
 # hub process) and the page tests (headless Chromium), then prints one line: "N passed, N failed".
 set -euo pipefail
@@ -8,13 +9,20 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 log_dir=$(mktemp -d)
-trap 'rm -rf "$log_dir"' EXIT
+cleanup() {
+  tests/postgres.sh stop || true
+  rm -rf "$log_dir"
+}
+trap cleanup EXIT
 
 echo "== install: Chromium for the page tests (Debian's package), npm packages for the Node tests and the client generators"
 if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+echo "== PostgreSQL: Debian's package if missing, a throwaway cluster on 127.0.0.1 (the engine's tests and the multi-node tests)"
+pg_env=$(tests/postgres.sh start) # an assignment, so that a failed start stops the run (set -e)
+eval "$pg_env"
 for dir in tests/contract tests/browser tests/clients; do
   (cd "$dir" && npm ci --no-audit --no-fund)
 done

@@ -1,13 +1,21 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Hub.Log.Postgres;
 
 /// <summary>Registers the PostgreSQL engine (<c>"Hub:Log:Kind": "Postgres"</c>): several nodes on one database.</summary>
 public static class PostgresLogServiceCollectionExtensions
 {
-    /// <summary>The log in PostgreSQL (<c>Hub:Log:Postgres:ConnectionString</c>).</summary>
+    /// <summary>
+    /// The log in PostgreSQL (<c>Hub:Log:Postgres:ConnectionString</c>); each node keeps <c>Hub:Log:Postgres:TailEvents</c>
+    /// recent entries in memory.
+    /// </summary>
     public static IServiceCollection AddPostgresLog(this IServiceCollection services) =>
         services.AddEventStore(
-            static _ => throw new HubStartupException("Hub:Log:Kind: the PostgreSQL engine is not built yet (set Hub:Log:Kind to Sqlite or Memory)"),
-            static _ => LogTail.DefaultCapacity);
+            sp => new PostgresEventLog(
+                sp.GetRequiredService<IOptions<EventLogOptions>>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetService<ILogger<PostgresEventLog>>()),
+            PostgresEventLog.TailCapacity);
 }

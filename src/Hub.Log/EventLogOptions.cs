@@ -37,6 +37,7 @@ public sealed class EventLogOptions
     /// <summary>The PostgreSQL log's settings, <c>"Hub:Log:Postgres"</c> (used when <see cref="Kind"/> is <c>Postgres</c>).</summary>
     /// <remarks>Its connection string is checked by <see cref="EventLogOptionsValidator"/> (required for that kind only).</remarks>
     [Required]
+    [ValidateObjectMembers]
     public PostgresOptions Postgres { get; set; } = new();
 
     /// <summary>The SQLite log's settings, <c>"Hub:Log:Sqlite"</c>.</summary>
@@ -131,11 +132,35 @@ public sealed class EventLogOptions
     /// <summary>The PostgreSQL log's settings.</summary>
     public sealed class PostgresOptions
     {
+        internal const int DefaultTailEvents = 10_000;
+        internal const int DefaultMaxPendingEvents = 100_000;
+        internal const int DefaultMaxGroupEvents = 10_000;
+        internal static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(500);
+
         /// <summary>
         /// The database, in Npgsql's connection-string syntax (<c>Host=…;Database=…;Username=…;Password=…</c>). Required
         /// when <c>Hub:Log:Kind</c> is <c>Postgres</c>; every node of one hub names the same database.
         /// </summary>
         public string? ConnectionString { get; set; }
+
+        /// <summary>The most recent events each node keeps in memory for live subscribers; older ones are read from the database. Default 10,000.</summary>
+        [Range(16, 10_000_000, ErrorMessage = "Hub:Log:Postgres:TailEvents must be between 16 and 10000000.")]
+        public int TailEvents { get; set; } = DefaultTailEvents;
+
+        /// <summary>Events a node accepted but not yet committed, at most; past this, publishers get 503 with Retry-After. Default 100,000.</summary>
+        [Range(1, 100_000_000, ErrorMessage = "Hub:Log:Postgres:MaxPendingEvents must be between 1 and 100000000.")]
+        public int MaxPendingEvents { get; set; } = DefaultMaxPendingEvents;
+
+        /// <summary>The most events one group commit (one transaction, one round trip) takes. Default 10,000.</summary>
+        [Range(1, 1_000_000, ErrorMessage = "Hub:Log:Postgres:MaxGroupEvents must be between 1 and 1000000.")]
+        public int MaxGroupEvents { get; set; } = DefaultMaxGroupEvents;
+
+        /// <summary>
+        /// How often a node reads the head even when no notification came (LISTEN/NOTIFY is a hint; this bounds how late a
+        /// lost one makes a delivery). Default 500 ms.
+        /// </summary>
+        [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Hub:Log:Postgres:PollInterval must be between 00:00:00.010 and 00:01:00.")]
+        public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
     }
 
     /// <summary>Retention bounds, <c>"Hub:Log:Retention"</c>.</summary>

@@ -30,7 +30,7 @@ public static class HubEndpointRouteBuilderExtensions
             .AnswersProblem(StatusCodes.Status413PayloadTooLarge, "The body is larger than `Hub:Publish:MaxBodyBytes`. Nothing was appended.")
             .AnswersProblem(StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not JSON (`application/json` or `application/*+json`). Nothing was appended.")
             .AnswersProblem(StatusCodes.Status429TooManyRequests, "This client publishes more than it may right now: try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
-            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` waiting, its log cannot be written (disk full, I/O error, a failed writer or database file: `/health/ready` says so), or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
+            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The hub cannot take more events right now (its log has `Hub:Log:Sqlite:MaxPendingEvents` or `Hub:Log:Postgres:MaxPendingEvents` waiting, its log cannot be written (disk full, I/O error, a failed writer or database file, PostgreSQL unreachable: `/health/ready` says so), or it is shutting down): try again after `Retry-After` seconds. Nothing was appended.", retryAfter: true)
             .DisableAntiforgery()
             .RequireAuthorization(HubPolicies.Client).RequireRateLimiting(PublishRateLimiting.Policy);
 
@@ -42,6 +42,7 @@ public static class HubEndpointRouteBuilderExtensions
             .AnswersValidationProblem("A bad `topic` pattern, `after` or `limit`: `errors` names it.")
             .AnswersAuthProblems("The credentials may not read this topic.")
             .AnswersProblem(StatusCodes.Status409Conflict, "The log was reset: `epoch` is not the log's, or `after` is beyond its head (`field` names which; `epoch` and `head` say where the log is now). Read again from `after=0`.")
+            .AnswersProblem(StatusCodes.Status503ServiceUnavailable, "The page lies in a log the hub cannot read right now (its PostgreSQL database is unreachable: `/health/ready` says so): try again after `Retry-After` seconds.", retryAfter: true)
             .RequireAuthorization(HubPolicies.Client);
 
         api.MapGet("/topics", SubscriptionsEndpoints.ListTopics)

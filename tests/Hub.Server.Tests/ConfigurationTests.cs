@@ -83,6 +83,10 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Limits:MaxReadEvents", "0")]
     [InlineData("Hub:Log:MaxScanEvents", "99")]
     [InlineData("Hub:Log:MaxPageBytes", "1023")]
+    [InlineData("Hub:Log:Postgres:TailEvents", "15")]
+    [InlineData("Hub:Log:Postgres:MaxPendingEvents", "0")]
+    [InlineData("Hub:Log:Postgres:MaxGroupEvents", "0")]
+    [InlineData("Hub:Log:Postgres:PollInterval", "00:00:00.001")]
     public async Task BadSetting_StopsTheStart_NamingTheKey(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

@@ -197,11 +197,21 @@ internal static class EventsEndpoints
         var maxBytes = options.Value.MaxPageBytes;
         var entries = new List<LogEntry>(Math.Min(limitValue, 64));
         var filter = new TopicFilter(pattern);
-        var read = await log.ReadAsync(afterValue, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
-        if (read.Truncated)
+        LogRead read;
+        try
         {
-            // The caller asked for more than is kept: read from the oldest retained event (a page has no gap marker).
-            read = await log.ReadAsync(read.FirstRetained - 1, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
+            read = await log.ReadAsync(afterValue, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
+            if (read.Truncated)
+            {
+                // The caller asked for more than is kept: read from the oldest retained event (a page has no gap marker).
+                read = await log.ReadAsync(read.FirstRetained - 1, filter, limitValue, maxBytes, entries, context.RequestAborted).ConfigureAwait(false);
+            }
+        }
+        catch (LogUnavailableException ex)
+        {
+            // The page lies in a store that cannot be read now (PostgreSQL unreachable): the caller tries again later.
+            SetRetryAfter(context, ex.RetryAfter);
+            return Problems.Unavailable(ex.Message);
         }
 
         return new EventsPageResult(entries, read.ScannedTo, log.Epoch);

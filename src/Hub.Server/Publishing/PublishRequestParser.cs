@@ -251,6 +251,12 @@ public sealed class PublishRequestParser
             return null;
         }
 
+        if (!StorableText.IsStorable(value))
+        {
+            errors[prefix + name] = [StorableText.Rule];
+            return null;
+        }
+
         return value;
     }
 

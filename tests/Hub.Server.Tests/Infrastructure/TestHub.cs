@@ -47,7 +47,11 @@ public sealed class TestHub : IAsyncDisposable
     public static async Task<TestHub> StartAsync(IDictionary<string, string?>? settings = null, Action<WebApplicationBuilder>? configure = null, string environment = Environment)
     {
         var dataDirectory = Directory.CreateTempSubdirectory("hub-test-").FullName;
-        var app = HubApplication.Create(["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", environment], builder =>
+        // The settings are arguments too: AddHub reads some while it registers services (Hub:Log:Kind picks the engine),
+        // before the callback below runs, and the arguments are in the configuration from the start.
+        string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default=Warning", "--environment", environment,
+            .. (settings ?? new Dictionary<string, string?>()).Where(s => s.Value is not null).Select(s => $"--{s.Key}={s.Value}")];
+        var app = HubApplication.Create(args, builder =>
         {
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {

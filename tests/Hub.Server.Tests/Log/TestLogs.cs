@@ -1,4 +1,5 @@
 using Hub.Log;
+using Hub.Log.Postgres;
 using Hub.Log.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,6 +15,17 @@ internal static class TestLogs
 
     public static LogTail Sqlite(EventLogOptions options, TimeProvider? time = null, ILogger<SqliteEventLog>? logger = null) =>
         new(new SqliteEventLog(Options.Create(options), time ?? TimeProvider.System, logger ?? NullLogger<SqliteEventLog>.Instance), options, SqliteEventLog.TailCapacity(options));
+
+    /// <summary>A node on the PostgreSQL database <paramref name="connectionString"/> names (its store under its tail).</summary>
+    public static LogTail Postgres(EventLogOptions options, string connectionString, TimeProvider? time = null, ILogger<PostgresEventLog>? logger = null)
+    {
+        options.Kind = EventLogOptions.KindPostgres;
+        options.Postgres.ConnectionString = connectionString;
+        return new(new PostgresEventLog(Options.Create(options), time ?? TimeProvider.System, logger ?? NullLogger<PostgresEventLog>.Instance), options, PostgresEventLog.TailCapacity(options));
+    }
+
+    /// <summary>The PostgreSQL store under a node's log.</summary>
+    public static PostgresEventLog PostgresStore(this IEventLog log) => (PostgresEventLog)((LogTail)log).Store;
 
     /// <summary>The SQLite store under a node's log.</summary>
     public static SqliteEventLog SqliteStore(this IEventLog log) => (SqliteEventLog)((LogTail)log).Store;

@@ -36,6 +36,9 @@ public sealed class PublishRequestParserTests
     [InlineData("""{"topic":"a","type":5}""", "type")]
     [InlineData("""{"topic":"a","id":""}""", "id")]
     [InlineData("""{"topic":"a","key":{}}""", "key")]
+    [InlineData("""{"topic":"a","id":"x\u0000y"}""", "id")] // no database's text holds U+0000
+    [InlineData("""{"topic":"a","type":"\u0000"}""", "type")]
+    [InlineData("""{"topic":"a","key":"k\u0000"}""", "key")]
     [InlineData("""{"topic":"a","headers":[1]}""", "headers")]
     [InlineData("""{"topic":"a","headers":{"h":null}}""", "headers.h")]
     [InlineData("""[{"topic":"a"},5]""", "[1]")]
