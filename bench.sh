@@ -10,6 +10,14 @@
 #   ./bench.sh                 # about 8 minutes on 2 cores (3 rounds)
 #   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
+#
+# With --nodes, instead: several hub nodes on one PostgreSQL log (a throwaway cluster from tests/postgres.sh, a fresh
+# database per setup) beside the Hub's default single SQLite node. Setups sqlite-1, pg-1, pg-2 and pg-3 (1 to 3 nodes),
+# side by side, the runs going round them in turn; 30 subscribers spread evenly over the setup's nodes, 4 publishers × 100
+# at max rate on node A ("one") or spread over every node ("all"); then a fixed 2,000 events/s published on node A
+# and received by 10 subscribers on node B (pg-2; on one node for sqlite-1 and pg-1). Writes docs/benchmarks-nodes.md.
+#
+#   ./bench.sh --nodes --runs 3   # about 5 minutes on 2 cores
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
@@ -17,16 +25,21 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 runs=3
 duration=8
 core=0
-out=docs/benchmarks.md
+nodes=0
+out=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
     --core) core=1; shift ;;
+    --nodes) nodes=1; shift ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--duration S] [--core] [--out FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--duration S] [--core] [--nodes] [--out FILE]" >&2; exit 2 ;;
   esac
 done
+if [ -z "$out" ]; then
+  if [ "$nodes" -eq 1 ]; then out=docs/benchmarks-nodes.md; else out=docs/benchmarks.md; fi
+fi
 
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -40,7 +53,13 @@ stop_servers() {
     unset "pids[$name]"
   done
 }
-trap 'stop_servers; rm -rf "$work"' EXIT
+pg_started=0
+cleanup() {
+  stop_servers
+  if [ "$pg_started" -eq 1 ]; then tests/postgres.sh stop || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 echo "== build (Release)"
 for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
@@ -100,6 +119,103 @@ one_run() {
   sed -n '1,3p' "$work/table.txt"
 }
 
+machine_lines() {
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
+  echo "- .NET: $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.AspNetCore.App \([^ ]*\).*/ASP.NET Core \1/p' | tail -n 1)"
+  echo "- load average (1, 5, 15 min) at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' (with local changes)')"
+}
+
+if [ "$nodes" -eq 1 ]; then
+  echo "== PostgreSQL: a throwaway cluster (tests/postgres.sh: Debian's package if missing, 127.0.0.1, a free port)"
+  pg_env=$(tests/postgres.sh start) # an assignment, so that a failed start stops the run (set -e)
+  eval "$pg_env"
+  pg_started=1
+  pg_port=$(sed -nE 's/.*Port=([0-9]+).*/\1/p' <<<"$HUB_TEST_POSTGRES")
+  psql_run() { psql -q -v ON_ERROR_STOP=1 "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -c "$1" >/dev/null; }
+
+  # start_node SETUP INDEX SETTINGS…: one hub node of a setup on a free port, its URL appended to nodes_of[SETUP].
+  declare -A nodes_of
+  start_node() {
+    local setup=$1 index=$2 port url name; shift 2
+    port=$(free_port)
+    url="http://127.0.0.1:$port"
+    name="$setup-$index"
+    (cd "$hub_dir" && exec env "$@" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 &
+    pids[$name]=$!
+    urls[$name]=$url
+    nodes_of[$setup]="${nodes_of[$setup]:+${nodes_of[$setup]},}$url"
+    for _ in $(seq 1 150); do
+      if curl -s -o /dev/null -f "$url/health/ready"; then return 0; fi
+      sleep 0.1
+    done
+    echo "$name did not become ready:" >&2; cat "$work/$name.log" >&2; exit 1
+  }
+
+  setups=(sqlite-1 pg-1 pg-2 pg-3)
+  echo "== start the setups: ${setups[*]}"
+  rm -rf "$work/data"; mkdir -p "$work/data"
+  start_node sqlite-1 0 Hub__Log__Sqlite__Path="$work/data/hub.db"
+  for setup in pg-1 pg-2 pg-3; do
+    database="hub_bench_${setup//-/_}"
+    psql_run "CREATE DATABASE $database"
+    connection="$(sed -E 's/Database=[^;]*/Database='"$database"'/' <<<"$HUB_TEST_POSTGRES")"
+    for index in $(seq 0 $(( ${setup#pg-} - 1 ))); do
+      start_node "$setup" "$index" Hub__Log__Kind=Postgres Hub__Log__Postgres__ConnectionString="$connection"
+    done
+  done
+
+  # node_run SCENARIO SETUP RUN [EXTRA ARGS…]: one run of the load generator against the setup's nodes.
+  node_run() {
+    local name=$1 setup=$2 run=$3; shift 3
+    dotnet "$loadgen" --url "${nodes_of[$setup]}" --target hub --label "$name/$setup" "$@" \
+      >"$results/$name.$setup.$run.json" 2>"$work/table.txt" || { cat "$work/table.txt" >&2; exit 1; }
+    sed -n '1,4p' "$work/table.txt"
+  }
+  spread=(--subscribers 30 --publishers 4 --batch 100 --duration "$duration" --drain 5 --subscribe-on all)
+  latency_run() {
+    local setup=$1 run=$2 where=(--publish-on 0 --subscribe-on 0)
+    [ "$setup" = pg-2 ] && where=(--publish-on 0 --subscribe-on 1)
+    node_run latency "$setup" "$run" --subscribers 10 --publishers 2 --rate 2000 --duration "$(( (duration + 1) / 2 ))" --drain 5 "${where[@]}"
+  }
+
+  echo "== warm-up (discarded): 1 s of load on each setup"
+  for setup in "${setups[@]}"; do node_run one "$setup" warm-up "${spread[@]}" --duration 1 --drain 2 >/dev/null; done
+  rm -f "$results"/*.warm-up.json
+  echo "== $runs round(s): publishers on node A, on every node, and 2,000 events/s from A to B"
+  for run in $(seq 1 "$runs"); do
+    for setup in "${setups[@]}"; do node_run one "$setup" "$run" "${spread[@]}" --publish-on 0; done
+    for setup in "${setups[@]}"; do node_run all "$setup" "$run" "${spread[@]}" --publish-on all; done
+    for setup in sqlite-1 pg-1 pg-2; do latency_run "$setup" "$run"; done
+    echo "   round $run done ($(( $(date +%s) - started )) s so far)"
+  done
+  stop_servers
+
+  elapsed=$(( $(date +%s) - started ))
+  {
+    echo "# Several nodes on one PostgreSQL log: end-to-end benchmarks"
+    echo
+    echo "Written by \`./bench.sh --nodes\` ($runs round(s) of each scenario on each setup, the setups side by side and the runs going round them in turn; medians; $elapsed s in all)."
+    echo
+    machine_lines
+    echo "- PostgreSQL: $(psql -tA "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres" -c 'SHOW server_version') on the same cores, a throwaway cluster (\`tests/postgres.sh\`: \`fsync=off\`, so a commit reaches the kernel, not the disk)"
+    echo
+    echo "Setups: **sqlite-1** is one Hub node in its default configuration (SQLite log, \`synchronous=FULL\`); **pg-N** is N"
+    echo "Hub nodes (separate processes) on one PostgreSQL database (\`Hub__Log__Kind=Postgres\`). Everything (the nodes,"
+    echo "PostgreSQL and the load generator) shares the same $(nproc) cores: more nodes add no cores here, only the work of"
+    echo "reading each event once per node. 30 subscribers (WebSockets, maxDemand 1000 / minDemand 500) spread evenly over"
+    echo "the setup's nodes; 4 publishers POST batches of 100 at max rate for ${duration} s, on node A or spread over every node;"
+    echo "\"delivered/s, all subscribers\" is every subscriber's events added up ÷ the publishing window. Latency: 2 publishers"
+    echo "at a fixed 2,000 events/s on node A, 10 subscribers on node B (on the single node for sqlite-1 and pg-1), from the"
+    echo "moment each event was due to its arrival."
+    echo
+    dotnet "$loadgen" --summarize-nodes "$results"
+  } >"$out"
+  echo "== wrote $out ($elapsed s)"
+  exit 0
+fi
+
 # All three servers run side by side and the runs go round them in turn, so that the noise of this shared machine
 # falls on each alike and a ratio compares runs minutes apart at most.
 echo "== start the servers: ${servers[*]}"
@@ -137,11 +253,7 @@ elapsed=$(( $(date +%s) - started ))
   echo
   echo "Written by \`./bench.sh\` ($runs round(s) of each scenario on each server, the servers side by side and the runs going round them in turn; medians; $elapsed s in all)."
   echo
-  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo "- machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), $(awk '/MemTotal/ {printf "%.0f GiB RAM", $2/1048576}' /proc/meminfo), $(uname -sr)"
-  echo "- .NET: $(dotnet --version) SDK, runtime $(dotnet --list-runtimes | sed -n 's/^Microsoft.AspNetCore.App \([^ ]*\).*/ASP.NET Core \1/p' | tail -n 1)"
-  echo "- load average (1, 5, 15 min) at the start: $load_before; at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine shows here)"
-  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src tests || echo ' (with local changes)')"
+  machine_lines
   echo
   echo "Servers: **hub-memory** is the Hub with \`Hub__Log__Kind=Memory\` (pure fan-out, no fsync); **hub-sqlite** is the Hub"
   echo "in its default configuration (SQLite log, \`synchronous=FULL\`: a 202 waits for the group commit's fsync); **baseline**"

@@ -47,6 +47,16 @@ public interface IEventLog
     ValueTask<LogRead> ReadAsync(long after, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Answers this node's head once it has reached <paramref name="sequence"/>, if the store holds that sequence. On
+    /// several nodes, a position a client learnt elsewhere (the last sequence another node delivered before it was lost, or
+    /// the answer to a publish on another node) may be ahead of what this node's feed has brought yet: it is a position in
+    /// this log, not in a reset one, and this node catches up to it from the store. The answer is below
+    /// <paramref name="sequence"/> only when the store does not hold it either (the position is from another log).
+    /// </summary>
+    /// <exception cref="LogUnavailableException">The store cannot be read now.</exception>
+    ValueTask<long> ReachAsync(long sequence, CancellationToken cancellationToken = default);
+
+    /// <summary>
     /// Registers <paramref name="listener"/> to be told of the next append. Callers register, then check
     /// <see cref="Head"/> again before waiting, so that no append is missed.
     /// </summary>

@@ -187,6 +187,39 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async ValueTask<long> ReachAsync(long sequence, CancellationToken cancellationToken = default)
+    {
+        if (Head >= sequence)
+        {
+            return Head;
+        }
+
+        // Does the store hold it? One entry read at the sequence (or the read says retention has removed it, so it was
+        // there): then the feed's head is behind the store's, and the catch-up brings this node to it.
+        var probe = new List<LogEntry>(1);
+        var read = await _store.ReadAsync(sequence - 1, sequence, null, 1, int.MaxValue, probe, cancellationToken).ConfigureAwait(false);
+        if (probe.Count == 0 && !read.Truncated)
+        {
+            return Head;
+        }
+
+        HeadMoved(sequence);
+        while (Head < sequence)
+        {
+            var waiter = new HeadWaiter();
+            _notifier.ListenOnce(waiter);
+            if (Head >= sequence)
+            {
+                break;
+            }
+
+            await waiter.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return Head;
+    }
+
+    /// <inheritdoc />
     public void ListenOnce(IAppendListener listener) => _notifier.ListenOnce(listener);
 
     /// <inheritdoc />

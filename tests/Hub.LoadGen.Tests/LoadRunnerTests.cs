@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+
 namespace Hub.LoadGen.Tests;
 
 /// <summary>The load generator against real servers on Kestrel at 127.0.0.1, in short runs bounded by an event count:
@@ -95,6 +97,25 @@ public sealed class LoadRunnerTests
         Assert.Equal(0, report.ClientFailures);
     }
 
+    /// <summary>Several nodes: publishers and subscribers go where <c>--publish-on</c> and <c>--subscribe-on</c> say. Two
+    /// hubs with logs of their own (not one shared log), so an event that went to the wrong one could not arrive.</summary>
+    [Fact]
+    public async Task SeveralNodes_PublishersAndSubscribersGoToTheNodesNamed()
+    {
+        await using var a = await RunningServer.StartHubAsync();
+        await using var b = await RunningServer.StartHubAsync();
+        var options = Bounded(a.Address, "hub", subscribers: 3, stalled: 0, events: 200) with { Nodes = [a.Address, b.Address], PublishOn = [1], SubscribeOn = [1] };
+
+        var report = await LoadRunner.RunAsync(options);
+
+        Assert.Equal(200, report.Published);
+        Assert.Equal([200, 200, 200], report.Delivered);
+        Assert.Equal(2, report.Nodes);
+        Assert.Equal("publishers on B, subscribers on B", report.Placement);
+        using var http = new HttpClient { BaseAddress = a.Address };
+        Assert.Equal("[]", (await http.GetFromJsonAsync<System.Text.Json.JsonElement>("api/events")).GetProperty("events").GetRawText());
+    }
+
     [Fact]
     public void Parse_ReadsTheCommandLine_AndRejectsWhatCannotRun()
     {
@@ -107,6 +128,14 @@ public sealed class LoadRunnerTests
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--target", "nats"]));
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--min-demand", "10", "--max-demand", "10"]));
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--bogus"]));
+
+        var nodes = LoadOptions.Parse(["--publish-on", "all", "--url", "http://127.0.0.1:1,http://127.0.0.1:2/,http://127.0.0.1:3", "--subscribe-on", "1,2", "--publishers", "4", "--subscribers", "3"]);
+        Assert.Equal([new Uri("http://127.0.0.1:1/"), new Uri("http://127.0.0.1:2/"), new Uri("http://127.0.0.1:3/")], nodes.Nodes);
+        Assert.Equal(new Uri("http://127.0.0.1:1/"), nodes.Url);
+        Assert.Equal([1, 2, 3, 1], Enumerable.Range(0, 4).Select(i => nodes.PublisherNode(i).Port));
+        Assert.Equal([2, 3, 2], Enumerable.Range(0, 3).Select(i => nodes.SubscriberNode(i).Port));
+        Assert.Equal("publishers on A, B, C, subscribers on B, C", nodes.Placement);
+        Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--url", "http://127.0.0.1:1,http://127.0.0.1:2", "--publish-on", "2"]));
     }
 
     [Fact]

@@ -5,8 +5,44 @@ namespace Hub.LoadGen;
 /// <summary>What to run: parsed from the command line (<see cref="Parse"/>), or built directly by tests.</summary>
 internal sealed record LoadOptions
 {
-    /// <summary>The server's base address, e.g. <c>http://127.0.0.1:5080/</c>.</summary>
-    public Uri Url { get; init; } = new("http://127.0.0.1:5080/");
+    /// <summary>The server's base address, e.g. <c>http://127.0.0.1:5080/</c>: the first of <see cref="Nodes"/>.</summary>
+    public Uri Url
+    {
+        get => Nodes[0];
+        init => Nodes = [value];
+    }
+
+    /// <summary>
+    /// The hub nodes, when several share one log (PostgreSQL): <c>--url A,B,C</c>. Publishers go to the nodes
+    /// <see cref="PublishOn"/> names and subscribers to those <see cref="SubscribeOn"/> names, in turn.
+    /// </summary>
+    public IReadOnlyList<Uri> Nodes { get; init; } = [new("http://127.0.0.1:5080/")];
+
+    /// <summary>The indexes into <see cref="Nodes"/> the publishers go to, in turn; null: every node (default: the first).</summary>
+    public IReadOnlyList<int>? PublishOn { get; init; } = [0];
+
+    /// <summary>The indexes into <see cref="Nodes"/> the subscribers connect to, in turn; null: every node (the default).</summary>
+    public IReadOnlyList<int>? SubscribeOn { get; init; }
+
+    /// <summary>The node subscriber <paramref name="subscriber"/> connects to.</summary>
+    public Uri SubscriberNode(int subscriber) => Pick(SubscribeOn, subscriber);
+
+    /// <summary>The node publisher <paramref name="publisher"/> posts to.</summary>
+    public Uri PublisherNode(int publisher) => Pick(PublishOn, publisher);
+
+    /// <summary>Where publishers and subscribers go, in words: <c>publishers on A, subscribers on B, C</c>.</summary>
+    public string Placement
+    {
+        get
+        {
+            static string Names(IEnumerable<int> nodes) => string.Join(", ", nodes.Distinct().Order().Select(n => ((char)('A' + n)).ToString()));
+            var publishers = Enumerable.Range(0, Publishers).Select(i => PublishOn is null ? i % Nodes.Count : PublishOn[i % PublishOn.Count]);
+            var subscribers = Enumerable.Range(0, Subscribers).Select(i => SubscribeOn is null ? i % Nodes.Count : SubscribeOn[i % SubscribeOn.Count]);
+            return $"publishers on {Names(publishers)}, subscribers on {Names(subscribers)}";
+        }
+    }
+
+    private Uri Pick(IReadOnlyList<int>? on, int i) => on is null ? Nodes[i % Nodes.Count] : Nodes[on[i % on.Count]];
 
     /// <summary><c>hub</c> (Subscribe + Ask, GenStage's automatic demand) or <c>baseline</c> (the server pushes
     /// <c>events</c> to every connection; nothing to subscribe).</summary>
@@ -72,7 +108,9 @@ internal sealed record LoadOptions
 
     public const string Usage = """
         Hub.LoadGen: end-to-end load against a Hub (or the baseline app) over real WebSockets and HTTP.
-          --url URL               server base address (http://127.0.0.1:5080/)
+          --url URL[,URL…]        server base address (http://127.0.0.1:5080/); several: hub nodes on one log
+          --publish-on all|I[,J…] the nodes (0-based indexes into --url) publishers post to, in turn (0)
+          --subscribe-on all|I[,J…] the nodes subscribers connect to, in turn (all)
           --target hub|baseline   hub: Subscribe + Ask (automatic demand); baseline: the server pushes to all
           --subscribers K         WebSocket subscribers, each its own connection (10)
           --slow N                of them, N wait --slow-delay-ms after each events message (0)
@@ -93,6 +131,7 @@ internal sealed record LoadOptions
           --server-pid PID        read the server's VmRSS/VmHWM from /proc/PID/status
           --label TEXT            carried into the report
           --json                  print only the JSON line
+        Hub.LoadGen --summarize FOLDER | --summarize-nodes FOLDER: the Markdown tables of bench.sh (or bench.sh --nodes)
         """;
 
     public static LoadOptions Parse(IReadOnlyList<string> args)
@@ -106,7 +145,9 @@ internal sealed record LoadOptions
             double Seconds() => double.Parse(Next(), CultureInfo.InvariantCulture);
             o = name switch
             {
-                "--url" => o with { Url = new Uri(Next().TrimEnd('/') + "/") },
+                "--url" => o with { Nodes = [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(u => new Uri(u.TrimEnd('/') + "/"))] },
+                "--publish-on" => o with { PublishOn = Indexes(Next()) },
+                "--subscribe-on" => o with { SubscribeOn = Indexes(Next()) },
                 "--target" => o with { Target = Next() },
                 "--label" => o with { Label = Next() },
                 "--subscribers" => o with { Subscribers = Int() },
@@ -136,8 +177,18 @@ internal sealed record LoadOptions
         return o;
     }
 
+    /// <summary>Node indexes: <c>all</c> (null: every node, however many <c>--url</c> names, wherever it stands) or a list.</summary>
+    private static int[]? Indexes(string value) => value == "all"
+        ? null
+        : [.. value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(i => int.Parse(i, CultureInfo.InvariantCulture))];
+
     public void Validate()
     {
+        if (Nodes.Count < 1 || (PublishOn ?? []).Concat(SubscribeOn ?? []).Any(i => i < 0 || i >= Nodes.Count) || PublishOn is { Count: 0 } || SubscribeOn is { Count: 0 })
+        {
+            throw new ArgumentException($"--publish-on and --subscribe-on must name nodes 0..{Nodes.Count - 1} of --url");
+        }
+
         if (Target is not ("hub" or "baseline"))
         {
             throw new ArgumentException("--target must be hub or baseline");

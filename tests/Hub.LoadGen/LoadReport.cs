@@ -17,6 +17,10 @@ internal sealed record LoadReport
     public required string Target { get; init; }
     /// <summary><c>max-rate</c>, <c>fixed-rate</c> or <c>idle</c>.</summary>
     public required string Mode { get; init; }
+    /// <summary>How many hub nodes the run used (several share one log); 1 for one server.</summary>
+    public int Nodes { get; init; } = 1;
+    /// <summary>With several nodes: where publishers and subscribers were, e.g. <c>publishers on A, subscribers on B</c>.</summary>
+    public string? Placement { get; init; }
     public required int Subscribers { get; init; }
     public required int Slow { get; init; }
     public required int Stalled { get; init; }
@@ -61,6 +65,11 @@ internal sealed record LoadReport
         var b = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
         b.AppendLine(c, $"{Label} [{Target}, {Mode}{(Rate > 0 ? $" {Rate:N0}/s" : "")}]: {Subscribers} subscribers ({Slow} slow, {Stalled} stalled), {Publishers} publishers × batch {Batch}, {Seconds:F1} s");
+        if (Placement is not null)
+        {
+            b.AppendLine(c, $"  {Nodes} nodes: {Placement}");
+        }
+
         b.AppendLine(c, $"  published        {Published,12:N0} events  {PublishedPerSecond,12:N0} /s   ({Requests:N0} requests, {Rejected:N0} rejected, {FailedRequests:N0} failed, {UnansweredRequests:N0} unanswered)");
         b.AppendLine(c, $"  delivered/client min {DeliveredPerSecond.Min,12:N0} /s  median {DeliveredPerSecond.Median,12:N0} /s  max {DeliveredPerSecond.Max,12:N0} /s   ({Complete} of {Delivered.Length} regular got every event)");
         if (DeliveredPerSecondSlow is { } slow)

@@ -16,11 +16,14 @@ internal static class LoadRunner
     {
         options.Validate();
         await using var memory = new ServerMemory(options.ServerPid);
-        using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
+        // One HTTP client per node publishers post to (a node is one origin: its own connection pool).
+        var http = Enumerable.Range(0, options.Publishers).Select(options.PublisherNode).Distinct().ToDictionary(node => node, node => new HttpClient(
+            new SocketsHttpHandler { PooledConnectionLifetime = Timeout.InfiniteTimeSpan })
         {
-            BaseAddress = options.Url,
+            BaseAddress = node,
             Timeout = Timeout.InfiniteTimeSpan,
-        };
+        });
+        using var disposeClients = new Disposer(http.Values);
 
         if (options.Idle)
         {
@@ -44,7 +47,7 @@ internal static class LoadRunner
 
             var afterConnect = memory.Read();
             var budget = new EventBudget(options.MaxEvents);
-            var publishers = Enumerable.Range(0, options.Publishers).Select(_ => new Publisher(http, options, budget)).ToArray();
+            var publishers = Enumerable.Range(0, options.Publishers).Select(i => new Publisher(http[options.PublisherNode(i)], options, budget)).ToArray();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             var start = Stopwatch.GetTimestamp();
@@ -96,12 +99,12 @@ internal static class LoadRunner
         }
 
         using var gate = new SemaphoreSlim(ConnectConcurrency);
-        await Task.WhenAll(subscribers.Select(async s =>
+        await Task.WhenAll(subscribers.Select(async (s, i) =>
         {
             await gate.WaitAsync(cancellationToken);
             try
             {
-                await s.StartAsync(options.Url, options.Topic, options.MaxDemand, options.MinDemand, cancellationToken);
+                await s.StartAsync(options.SubscriberNode(i), options.Topic, options.MaxDemand, options.MinDemand, cancellationToken);
             }
             finally
             {
@@ -169,6 +172,8 @@ internal static class LoadRunner
             Label = o.Label,
             Target = o.Target,
             Mode = o.Idle ? "idle" : o.Rate > 0 ? "fixed-rate" : "max-rate",
+            Nodes = o.Nodes.Count,
+            Placement = o.Nodes.Count > 1 ? o.Placement : null,
             Subscribers = o.Subscribers,
             Slow = o.Slow,
             Stalled = o.Stalled,
@@ -197,4 +202,16 @@ internal static class LoadRunner
     }
 
     private static Spread Round(Spread s) => new(Math.Round(s.Min), Math.Round(s.Median), Math.Round(s.Max));
+
+    /// <summary>Disposes the publishers' HTTP clients when the run ends.</summary>
+    private sealed class Disposer(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var item in items)
+            {
+                item.Dispose();
+            }
+        }
+    }
 }

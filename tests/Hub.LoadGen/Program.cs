@@ -9,6 +9,12 @@ try
         return 0;
     }
 
+    if (args is ["--summarize-nodes", var nodesFolder])
+    {
+        Console.Write(NodesSummary.Write(nodesFolder));
+        return 0;
+    }
+
     if (args is ["--help" or "-h"])
     {
         Console.WriteLine(LoadOptions.Usage);

@@ -119,10 +119,10 @@ internal static class Summary
 
     private static string Verdict(bool met) => met ? "**met**:" : "**missed**:";
 
-    private static double Median(IEnumerable<LoadReport> runs, Func<LoadReport, double> figure) =>
+    internal static double Median(IEnumerable<LoadReport> runs, Func<LoadReport, double> figure) =>
         Spread.Of(runs.Select(figure).ToArray()).Median;
 
-    private static string Fmt(double value) => value.ToString("N0", C);
+    internal static string Fmt(double value) => value.ToString("N0", C);
 
-    private static string Ms(double value) => value.ToString(value < 10 ? "F2" : "F0", C) + " ms";
+    internal static string Ms(double value) => value.ToString(value < 10 ? "F2" : "F0", C) + " ms";
 }

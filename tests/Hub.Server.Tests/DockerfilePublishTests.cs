@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Text.Json;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests;
@@ -8,7 +9,8 @@ namespace Hub.Server.Tests;
 /// No Docker engine runs here, so the container's build is checked by running its publish step as the Dockerfile
 /// writes it (read from the Dockerfile, only <c>-o /app</c> pointed at a temporary folder) and starting what it
 /// produced as the container runs it (Production, with a signing key): <c>/health/ready</c> answers 200, and the image's <c>HEALTHCHECK</c> command (the
-/// hub's own probe mode) exits 0 against it and 1 once it has stopped.
+/// hub's own probe mode) exits 0 against it and 1 once it has stopped. The same output then runs as two nodes on one
+/// PostgreSQL log, configured only by the environment variables a container would be given.
 /// </summary>
 public sealed class DockerfilePublishTests : IAsyncLifetime
 {
@@ -64,6 +66,40 @@ public sealed class DockerfilePublishTests : IAsyncLifetime
 
         var down = await RunAsync(_output, [dll, "--health-check", ready]);
         Assert.True(down.ExitCode == 1, $"the healthcheck command exited with {down.ExitCode} against a stopped hub:\n{down.Output}");
+
+        // Several nodes from the same output, unchanged: the two settings as environment variables, as `docker run -e`
+        // gives them. Both are ready (and the HEALTHCHECK passes), and an event published on one is read on the other.
+        await using var database = await PostgresDatabase.CreateAsync();
+        var asContainer = new Dictionary<string, string>
+        {
+            ["Hub__Log__Kind"] = "Postgres",
+            ["Hub__Log__Postgres__ConnectionString"] = database.ConnectionString,
+        };
+        await using var a = await HubProcess.StartAsync(_output, production, serverDll: dll, environment: asContainer);
+        await using var b = await HubProcess.StartAsync(_output, production, serverDll: dll, environment: asContainer);
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", Credentials.Token("docker", subscribe: [">"], publish: [">"]));
+        foreach (var node in new[] { a, b })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync(new Uri(node.Address, "health/ready"))).StatusCode);
+            var probe = await RunAsync(_output, [dll, "--health-check", new Uri(node.Address, "health/ready").ToString()]);
+            Assert.True(probe.ExitCode == 0, $"the healthcheck command exited with {probe.ExitCode}:\n{probe.Output}");
+        }
+
+        using (var published = await client.PostAsync(new Uri(a.Address, "api/events"), TestHub.Json(new { topic = "docker.nodes", id = "on-a" })))
+        {
+            Assert.True(published.StatusCode == HttpStatusCode.Accepted, $"{(int)published.StatusCode}: {await published.Content.ReadAsStringAsync()}\n{a.Output}");
+        }
+
+        // B learns of A's append from PostgreSQL's feed, a moment later (a read on B may trail a publish on A by that much).
+        string[] onB = [];
+        await Eventually.TrueAsync(async () =>
+        {
+            using var read = JsonDocument.Parse(await client.GetStringAsync(new Uri(b.Address, "api/events?after=0")));
+            onB = [.. read.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()!)];
+            return onB.Length > 0;
+        }, "B reads the event published on A", TimeSpan.FromSeconds(30));
+        Assert.Equal(["on-a"], onB);
     }
 
     /// <summary>The Dockerfile's <c>RUN dotnet publish …</c>, its arguments as written, with <c>-o</c> pointed here.</summary>

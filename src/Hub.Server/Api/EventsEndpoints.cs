@@ -189,7 +189,22 @@ internal static class EventsEndpoints
 
         if (afterValue > log.Head)
         {
-            return Problems.LogReset("after", $"{afterValue} is beyond the head of this hub's log ({log.Head}): the log was reset, and its sequences are not those of the old one; read again from after=0", log.Epoch, log.Head);
+            // On several nodes, a sequence another node answered may be ahead of this node's memory: the store decides.
+            long head;
+            try
+            {
+                head = await log.ReachAsync(afterValue, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (LogUnavailableException ex)
+            {
+                SetRetryAfter(context, ex.RetryAfter);
+                return Problems.Unavailable(ex.Message);
+            }
+
+            if (afterValue > head)
+            {
+                return Problems.LogReset("after", $"{afterValue} is beyond the head of this hub's log ({head}): the log was reset, and its sequences are not those of the old one; read again from after=0", log.Epoch, head);
+            }
         }
 
         // Bounded work per call: at most Hub:Log:MaxScanEvents entries examined (the log's own bound) and a page of at

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Hub.Log;
 using Hub.Server.Auth;
 using Hub.Server.Limits;
 using Hub.Server.Subscriptions;
@@ -14,7 +15,7 @@ namespace Hub.Server.Hubs;
 /// JSON and are validated here, so a bad one fails the invocation with a <see cref="HubException"/> that names the field
 /// and creates or changes nothing.
 /// </summary>
-internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts starts, TopicAccess access, ConnectionLimiter connections, IOptions<LimitsOptions> limits) : SignalRHub
+internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts starts, TopicAccess access, ConnectionLimiter connections, IOptions<LimitsOptions> limits, IEventLog log) : SignalRHub
 {
     /// <summary>The path the hub is mapped at.</summary>
     public const string Path = "/hubs/events";
@@ -22,7 +23,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
     private const string SubjectItem = "hub:subject";
 
     /// <summary>Starts a subscription; its stream starts after the returned position.</summary>
-    public SubscribeResult Subscribe(JsonElement request)
+    public async Task<SubscribeResult> Subscribe(JsonElement request)
     {
         SubscribeRequest parsed;
         ISubscription subscription;
@@ -35,6 +36,21 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
                 if (!grants.MaySubscribe(parsed.Patterns[i]))
                 {
                     throw new HubException($"topics[{i}]: {AuthChecks.NotCoveredMessage(parsed.Topics[i])}");
+                }
+            }
+
+            if (parsed.After is { } after && after > log.Head)
+            {
+                // On several nodes, a client resuming here after a sequence another node delivered may be ahead of this
+                // node's memory of the log: it catches up from the store first, so the position is not taken for one from
+                // a reset log (which the check in Create refuses).
+                try
+                {
+                    await log.ReachAsync(after, Context.ConnectionAborted);
+                }
+                catch (LogUnavailableException ex)
+                {
+                    throw new HubException($"log: {ex.Message}; subscribe again later");
                 }
             }
 

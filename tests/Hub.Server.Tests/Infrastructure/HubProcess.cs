@@ -49,10 +49,13 @@ public sealed partial class HubProcess : IAsyncDisposable
     /// <summary>
     /// Starts the hub with <paramref name="settings"/> as <c>--Key=Value</c> arguments in <paramref name="workingDirectory"/>,
     /// and waits until it says it listens. Throws (with its output) if it exits or stays silent past the timeout.
+    /// <paramref name="environment"/> adds environment variables, as a container's <c>-e</c> would (e.g.
+    /// <c>Hub__Log__Kind</c>).
     /// </summary>
-    public static async Task<HubProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, string? serverDll = null)
+    public static async Task<HubProcess> StartAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null, string? serverDll = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var hub = Launch(workingDirectory, settings, serverDll ?? ServerDll);
+        var hub = Launch(workingDirectory, settings, serverDll ?? ServerDll, environment);
         try
         {
             var exited = hub._process.WaitForExitAsync();
@@ -83,7 +86,7 @@ public sealed partial class HubProcess : IAsyncDisposable
     /// </summary>
     public static async Task<(int ExitCode, string Output)> RunExpectingExitAsync(string workingDirectory, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
     {
-        await using var hub = Launch(workingDirectory, settings, ServerDll);
+        await using var hub = Launch(workingDirectory, settings, ServerDll, environment: null);
         var exited = hub._process.WaitForExitAsync();
         var first = await Task.WhenAny(exited, hub._listening.Task, Task.Delay(timeout ?? DefaultTimeout));
         if (first != exited)
@@ -166,7 +169,7 @@ public sealed partial class HubProcess : IAsyncDisposable
         }
     }
 
-    private static HubProcess Launch(string workingDirectory, IReadOnlyDictionary<string, string>? settings, string serverDll)
+    private static HubProcess Launch(string workingDirectory, IReadOnlyDictionary<string, string>? settings, string serverDll, IReadOnlyDictionary<string, string>? environment)
     {
         if (!File.Exists(serverDll))
         {
@@ -195,6 +198,10 @@ public sealed partial class HubProcess : IAsyncDisposable
         info.Environment["DOTNET_CONSOLE_ANSI_COLOR"] = "false";
         // Development: no credentials needed (Hub:Auth:Mode None) unless a test's settings say otherwise.
         info.Environment["ASPNETCORE_ENVIRONMENT"] = settings?.ContainsKey("environment") == true ? settings["environment"] : "Development";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
 
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var hub = new HubProcess(process);

@@ -36,4 +36,8 @@ public static class HubRest
 
         throw new InvalidOperationException("the log did not end within 10,000 pages");
     }
+
+    /// <summary>What identifies a stored event: its sequence, topic and id (for comparing reads, deliveries and answers).</summary>
+    public static (long Sequence, string Topic, string Id) Identity(JsonElement e) =>
+        (e.GetProperty("sequence").GetInt64(), e.GetProperty("topic").GetString()!, e.GetProperty("id").GetString()!);
 }

@@ -25,7 +25,12 @@ public sealed class HubWorkspace : IAsyncDisposable
     public async Task<HubProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
     {
         var hub = await HubProcess.StartAsync(Directory, settings, timeout);
-        _processes.Add(hub);
+        lock (_processes)
+        {
+            // Several may start at once (the nodes of a multi-node test).
+            _processes.Add(hub);
+        }
+
         return hub;
     }
 

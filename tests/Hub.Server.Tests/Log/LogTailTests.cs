@@ -93,6 +93,29 @@ public sealed class LogTailTests : IAsyncLifetime
         Assert.Equal([1L, 2L, 3L, 4L], (await ReadAllAsync(_tail)).Select(e => e.Sequence));
     }
 
+    /// <summary>Another node appended 1 to 3 and this node's feed has not told it yet (a client learnt 3 there): reaching 3
+    /// reads it from the store, and this node's head is there when the call answers.</summary>
+    [Fact]
+    public async Task Reach_ASequenceTheStoreHoldsAndTheFeedHasNotTold_CatchesUpToIt()
+    {
+        var foreign = _store.Add(Entry(1), Entry(2), Entry(3));
+
+        Assert.Equal(3, await _tail.ReachAsync(3).AsTask().WaitAsync(Deadline));
+        Assert.Equal(3, _tail.Head);
+        Assert.Equal(foreign, await ReadAllAsync(_tail));
+    }
+
+    /// <summary>A sequence the store does not hold (from another log): the head answered is below it, and nothing moves.</summary>
+    [Fact]
+    public async Task Reach_ASequenceTheStoreDoesNotHold_AnswersTheHeadBelowIt()
+    {
+        ((IStoreFeed)_tail).Committed(_store.Add(Entry(1)));
+
+        Assert.Equal(1, await _tail.ReachAsync(5).AsTask().WaitAsync(Deadline));
+        Assert.Equal(1, await _tail.ReachAsync(1).AsTask().WaitAsync(Deadline));
+        Assert.Equal(1, _tail.Head);
+    }
+
     [Fact]
     public async Task AReadThatStartsInTheStore_GoesOnInTheRing_InOnePage()
     {
