@@ -132,9 +132,11 @@ public sealed partial class SqliteEventLog
     /// <summary>A write succeeded: the log takes appends again.</summary>
     private void Recovered()
     {
-        if (_health.Recover() is { } trouble)
+        // Said before it is cleared (only the writer changes it): whoever sees the log writable again finds it said.
+        if (_health.Trouble is { } trouble)
         {
             Log.Recovered(_logger, Path, (_time.GetUtcNow() - trouble.Since).TotalSeconds, trouble.Refused);
+            _health.Recover();
         }
     }
 
