@@ -348,12 +348,10 @@ public sealed partial class SqliteEventLog : IEventStore
         command.Parameters.AddWithValue("$upTo", upTo);
         command.Parameters.AddWithValue("$page", ReadPage);
 
-        var position = after;
-        var taken = 0;
-        var bytes = 0;
-        while (position < upTo && taken < maxEvents && (taken == 0 || bytes < maxBytes))
+        var page = new LogPage(after, upTo, filter, maxEvents, maxBytes, into);
+        while (page.WantsMore)
         {
-            afterParameter.Value = position;
+            afterParameter.Value = page.Position;
             var rows = 0;
             using (var reader = command.ExecuteReader())
             {
@@ -361,23 +359,16 @@ public sealed partial class SqliteEventLog : IEventStore
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var entry = SqliteStatements.ReadEntry(reader);
-                    if (entry.Sequence != position + 1)
+                    if (!page.Follows(entry.Sequence))
                     {
                         // Rows below are being trimmed under us: what we hold is good, the rest is gone.
-                        return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: true, FirstRetained);
+                        return page.Cut(truncated: true, FirstRetained);
                     }
 
                     rows++;
-                    position = entry.Sequence;
-                    if (filter is null || filter.Matches(entry))
+                    if (page.Take(entry))
                     {
-                        into.Add(entry);
-                        taken++;
-                        bytes += entry.Json.Length;
-                        if (taken >= maxEvents || bytes >= maxBytes)
-                        {
-                            break;
-                        }
+                        break;
                     }
                 }
             }
@@ -385,11 +376,11 @@ public sealed partial class SqliteEventLog : IEventStore
             if (rows == 0)
             {
                 // Nothing between the cursor and the tail (trimmed meanwhile): let the caller look again.
-                return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: after + 1 < FirstRetained, FirstRetained);
+                return page.Cut(truncated: after + 1 < FirstRetained, FirstRetained);
             }
         }
 
-        return new LogRead(position, Truncated: false, FirstRetained);
+        return page.Done(FirstRetained);
     }
 
     [Conditional("DEBUG")]
