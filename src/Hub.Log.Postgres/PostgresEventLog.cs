@@ -234,17 +234,8 @@ public sealed partial class PostgresEventLog : IEventStore
 
     /// <inheritdoc />
     /// <remarks>Kept in memory at once and written to <c>hub_group_positions</c> by the writer, soon after.</remarks>
-    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
-    {
-        var gone = live ? (DateTimeOffset?)null : _time.GetUtcNow();
-        if (!_groups.TrySave(group, position, gone))
-        {
-            return false;
-        }
-
-        _queue.SavePosition(group, position, gone);
-        return true;
-    }
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true) =>
+        _queue.SavePosition(_groups, group, position, live ? null : _time.GetUtcNow());
 
     /// <summary>Writes what is queued, stops the background tasks and closes the connections.</summary>
     public async ValueTask DisposeAsync()

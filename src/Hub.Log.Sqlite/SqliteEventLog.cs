@@ -188,17 +188,8 @@ public sealed partial class SqliteEventLog : IEventStore
     public GroupPosition? GetGroupPosition(GroupKey group) => _groups.Get(group);
 
     /// <inheritdoc />
-    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
-    {
-        var gone = live ? (DateTimeOffset?)null : _time.GetUtcNow();
-        if (!_groups.TrySave(group, position, gone))
-        {
-            return false;
-        }
-
-        _queue.SavePosition(group, position, gone);
-        return true;
-    }
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true) =>
+        _queue.SavePosition(_groups, group, position, live ? null : _time.GetUtcNow());
 
     /// <summary>Writes what is queued, stops the background tasks and closes the file. A second call does nothing.</summary>
     public async ValueTask DisposeAsync()

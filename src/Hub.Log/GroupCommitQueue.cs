@@ -37,14 +37,24 @@ internal sealed class GroupCommitQueue
     /// <summary>Asks the writer for a maintenance pass, unless one waits already; false once the queue is closed.</summary>
     public bool RequestMaintenance() => Interlocked.Exchange(ref _maintenanceQueued, 1) != 0 || _channel.Writer.TryWrite(Maintenance);
 
-    /// <summary>Keeps a group's position for the writer to save soon, and asks it to, unless it was asked already.</summary>
-    public void SavePosition(GroupKey group, GroupPosition position, DateTimeOffset? gone)
+    /// <summary>
+    /// Keeps a group's position in <paramref name="groups"/> at once, and for the writer to save soon, asking it to unless
+    /// it was asked already. False, keeping nothing, when <paramref name="groups"/> refuses it (see <see cref="GroupPositions.TrySave"/>).
+    /// </summary>
+    public bool SavePosition(GroupPositions groups, GroupKey group, GroupPosition position, DateTimeOffset? gone)
     {
+        if (!groups.TrySave(group, position, gone))
+        {
+            return false;
+        }
+
         _unsavedGroups[group] = (position, gone);
         if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_channel.Writer.TryWrite(SavePositions))
         {
             Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
         }
+
+        return true;
     }
 
     /// <summary>The positions saved since the last time, each taken once (for the writer to write).</summary>
