@@ -23,15 +23,13 @@ public sealed partial class PostgresEventLog
     /// <summary>How long a health check waits for the database.</summary>
     private static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(5);
 
-    private string? _failure;         // set once: why the log can no longer be written
-    private Unwritable? _unwritable;  // set while writes fail, cleared when one succeeds
 
     /// <inheritdoc />
     public async ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _failure) is { } failure)
+        if (_health.Failed() is { } failed)
         {
-            return new LogHealth(LogState.Failed, Unrecoverable(failure));
+            return failed;
         }
 
         if (_stopping.IsCancellationRequested || _writerLoop.IsCompleted && Volatile.Read(ref _feed) is not null)
@@ -39,9 +37,9 @@ public sealed partial class PostgresEventLog
             return new LogHealth(LogState.Failed, "the log is closed");
         }
 
-        if (Volatile.Read(ref _unwritable) is { } trouble)
+        if (_health.Unwritably() is { } unwritable)
         {
-            return new LogHealth(LogState.Unwritable, $"the log cannot be written since {trouble.Since:O}: {trouble.Reason}");
+            return unwritable;
         }
 
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -88,37 +86,33 @@ public sealed partial class PostgresEventLog
     /// <summary>The log can no longer be written: said once, at Critical; every append from now on is refused at once.</summary>
     private void Fail(string why, Exception? exception)
     {
-        if (Interlocked.CompareExchange(ref _failure, why, null) is not null)
+        if (!_health.TryFail(why))
         {
             return;
         }
 
         Log.Failed(_logger, exception, Database, why);
-        _queue.Writer.TryComplete();
+        _queue.Complete();
     }
 
     /// <summary>While unwritable, and within <see cref="ProbeInterval"/> of the last failed attempt: the refusal, at once.</summary>
     private LogUnavailableException? RefuseWhileUnwritable(List<PendingAppend> group, int events)
     {
-        if (Volatile.Read(ref _unwritable) is not { } trouble || _time.GetUtcNow() - trouble.LastAttempt >= ProbeInterval)
+        if (_health.Trouble is not { } trouble || _time.GetUtcNow() - trouble.LastAttempt >= ProbeInterval)
         {
             return null;
         }
 
         trouble.Refused += group.Count;
         Log.StillUnwritable(_logger, group.Count, events, trouble.Reason);
-        return new LogUnavailableException($"the log cannot be written now: {trouble.Reason}", FailureRetryAfter);
+        return _health.Unavailable(trouble);
     }
 
     /// <summary>A group could not be written: the log is unwritable (logged when it becomes so, then at Debug).</summary>
     private LogUnavailableException WriteFailed(Exception exception, int appends, int events)
     {
-        var now = _time.GetUtcNow();
-        var trouble = Volatile.Read(ref _unwritable);
-        if (trouble is null)
+        if (_health.WriteFailed(Describe(exception), _time.GetUtcNow(), appends, out var trouble))
         {
-            trouble = new Unwritable(Describe(exception), now);
-            Volatile.Write(ref _unwritable, trouble);
             Log.WriteFailed(_logger, exception, appends, events, Database);
         }
         else
@@ -126,15 +120,13 @@ public sealed partial class PostgresEventLog
             Log.StillUnwritable(_logger, appends, events, Describe(exception));
         }
 
-        trouble.LastAttempt = now;
-        trouble.Refused += appends;
-        return new LogUnavailableException($"the log cannot be written now: {trouble.Reason}", FailureRetryAfter, exception);
+        return _health.Unavailable(trouble, exception);
     }
 
     /// <summary>A write succeeded: the log takes appends again.</summary>
     private void Recovered()
     {
-        if (Interlocked.Exchange(ref _unwritable, null) is { } trouble)
+        if (_health.Recover() is { } trouble)
         {
             Log.Recovered(_logger, Database, (_time.GetUtcNow() - trouble.Since).TotalSeconds, trouble.Refused);
         }
@@ -146,7 +138,7 @@ public sealed partial class PostgresEventLog
     /// </summary>
     private async Task ProbeAsync(CancellationToken cancellationToken)
     {
-        if (Volatile.Read(ref _unwritable) is not { } trouble)
+        if (_health.Trouble is not { } trouble)
         {
             return;
         }
@@ -167,32 +159,8 @@ public sealed partial class PostgresEventLog
         Recovered();
     }
 
-    private static LogUnavailableException Refusal(string failure) => new(Unrecoverable(failure), FailureRetryAfter);
+    /// <summary>Refuses the appends not answered yet, with why the log failed.</summary>
+    private void Refuse(List<PendingAppend> appends) => _queue.Refuse(appends, _health.Refusal());
 
-    private static string Unrecoverable(string failure) => $"the log cannot be written until the hub restarts: {failure}";
-
-    private void Refuse(List<PendingAppend> appends) => Refuse(appends, Refusal(Volatile.Read(ref _failure)!));
-
-    private void Refuse(List<PendingAppend> appends, LogUnavailableException refusal)
-    {
-        foreach (var append in appends)
-        {
-            if (append.Done.TrySetException(refusal))
-            {
-                Interlocked.Add(ref _pendingEvents, -append.Events.Count);
-            }
-        }
-    }
-
-    /// <summary>Since when, and why, writes fail; when a write was last tried; how many appends were refused meanwhile.</summary>
-    private sealed class Unwritable(string reason, DateTimeOffset since)
-    {
-        public string Reason { get; } = reason;
-
-        public DateTimeOffset Since { get; } = since;
-
-        public DateTimeOffset LastAttempt { get; set; } = since;
-
-        public int Refused { get; set; }
-    }
+    private void Refuse(List<PendingAppend> appends, LogUnavailableException refusal) => _queue.Refuse(appends, refusal);
 }

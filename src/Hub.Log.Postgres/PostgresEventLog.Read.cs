@@ -47,12 +47,10 @@ public sealed partial class PostgresEventLog
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = upTo });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = ReadPage });
 
-        var position = after;
-        var taken = 0;
-        var bytes = 0;
-        while (position < upTo && taken < maxEvents && (taken == 0 || bytes < maxBytes))
+        var page = new LogPage(after, upTo, filter, maxEvents, maxBytes, into);
+        while (page.WantsMore)
         {
-            afterParameter.TypedValue = position;
+            afterParameter.TypedValue = page.Position;
             var rows = 0;
             await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -60,25 +58,17 @@ public sealed partial class PostgresEventLog
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var sequence = reader.GetInt64(0);
-                    if (sequence != position + 1)
+                    if (!page.Follows(sequence))
                     {
                         // Retention removed the rows before it (nothing else leaves a hole): the log starts there at least.
                         Retained(sequence);
-                        return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: true, FirstRetained);
+                        return page.Cut(truncated: true, FirstRetained);
                     }
 
                     rows++;
-                    position = sequence;
-                    var entry = ReadEntry(reader, sequence);
-                    if (filter is null || filter.Matches(entry))
+                    if (page.Take(ReadEntry(reader, sequence)))
                     {
-                        into.Add(entry);
-                        taken++;
-                        bytes += entry.Json.Length;
-                        if (taken >= maxEvents || bytes >= maxBytes)
-                        {
-                            break;
-                        }
+                        break;
                     }
                 }
             }
@@ -87,11 +77,11 @@ public sealed partial class PostgresEventLog
             {
                 // Everything from here to upTo is gone: retention passed it. Where the log starts now is in the database.
                 await RefreshFirstRetainedAsync(connection, cancellationToken).ConfigureAwait(false);
-                return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: after + 1 < FirstRetained, FirstRetained);
+                return page.Cut(truncated: after + 1 < FirstRetained, FirstRetained);
             }
         }
 
-        return new LogRead(position, Truncated: false, FirstRetained);
+        return page.Done(FirstRetained);
     }
 
     /// <summary>Reads a row of <c>SELECT sequence, topic, type, id, key, time, body</c>; composes its envelope.</summary>
@@ -114,34 +104,8 @@ public sealed partial class PostgresEventLog
     }
 
     /// <summary>The log starts at <paramref name="first"/> at least (it never moves back).</summary>
-    private void Retained(long first)
-    {
-        var known = Volatile.Read(ref _firstRetained);
-        while (first > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _firstRetained, first, known);
-            if (seen == known)
-            {
-                return;
-            }
-
-            known = seen;
-        }
-    }
+    private void Retained(long first) => Monotonic.Raise(ref _firstRetained, first);
 
     /// <summary>A head was committed (it never moves back).</summary>
-    private void Advanced(long head)
-    {
-        var known = Volatile.Read(ref _head);
-        while (head > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _head, head, known);
-            if (seen == known)
-            {
-                return;
-            }
-
-            known = seen;
-        }
-    }
+    private void Advanced(long head) => Monotonic.Raise(ref _head, head);
 }

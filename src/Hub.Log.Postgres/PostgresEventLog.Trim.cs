@@ -27,7 +27,7 @@ public sealed partial class PostgresEventLog
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
                 await ProbeAsync(token).ConfigureAwait(false);
-                if (Volatile.Read(ref _unwritable) is not null)
+                if (_health.Trouble is not null)
                 {
                     continue;
                 }

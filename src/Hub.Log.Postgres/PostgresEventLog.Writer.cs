@@ -18,59 +18,15 @@ public sealed partial class PostgresEventLog
     /// </summary>
     private async Task WriteLoopAsync()
     {
-        var group = new List<PendingAppend>();
-        var reader = _queue.Reader;
         try
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                group.Clear();
-                var events = 0;
-                var positions = false;
-                while (events < _postgres.MaxGroupEvents && reader.TryRead(out var append))
-                {
-                    if (ReferenceEquals(append, SavePositions))
-                    {
-                        positions = true;
-                        continue;
-                    }
-
-                    group.Add(append);
-                    events += append.Events.Count;
-                }
-
-                if (Volatile.Read(ref _failure) is not null)
-                {
-                    Refuse(group);
-                    continue;
-                }
-
-                if (group.Count > 0)
-                {
-                    await CommitAsync(group, events).ConfigureAwait(false);
-                }
-
-                if (positions)
-                {
-                    Volatile.Write(ref _positionsQueued, 0);
-                    await WriteGroupPositionsAsync().ConfigureAwait(false);
-                }
-            }
-        }
-        catch (Exception ex)
-        {
-            Fail($"its writer stopped on {ex.GetType().Name}: {ex.Message}", ex);
-            Refuse(group);
-            var rest = new List<PendingAppend>();
-            while (reader.TryRead(out var append))
-            {
-                if (!ReferenceEquals(append, SavePositions))
-                {
-                    rest.Add(append);
-                }
-            }
-
-            Refuse(rest);
+            await _queue.RunAsync(
+                _postgres.MaxGroupEvents,
+                _health,
+                (group, events) => new ValueTask(CommitAsync(group, events)),
+                () => new ValueTask(WriteGroupPositionsAsync()),
+                () => ValueTask.CompletedTask, // retention runs on its own loop, on any node (see the Trim part)
+                Fail).ConfigureAwait(false);
         }
         finally
         {
@@ -109,7 +65,7 @@ public sealed partial class PostgresEventLog
             return;
         }
 
-        if (Volatile.Read(ref _unwritable) is not null)
+        if (_health.Trouble is not null)
         {
             Recovered();
         }
@@ -124,7 +80,7 @@ public sealed partial class PostgresEventLog
         {
             if (group[g].Done.TrySetResult(answers[g] ?? []))
             {
-                Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
+                _queue.AddPending(-group[g].Events.Count);
             }
         }
 
@@ -278,20 +234,17 @@ public sealed partial class PostgresEventLog
         {
             await using var connection = await _dataSource.OpenConnectionAsync(_stopping.Token).ConfigureAwait(false);
             await using var batch = new NpgsqlBatch(connection);
-            foreach (var group in _unsavedGroups.Keys)
+            foreach (var saved in _queue.TakeUnsavedPositions())
             {
-                if (_unsavedGroups.TryRemove(group, out var saved))
-                {
-                    var command = new NpgsqlBatchCommand(
-                        "INSERT INTO hub_group_positions (name, identity, acknowledged, handed, gone) VALUES ($1, $2, $3, $4, $5) " +
-                        "ON CONFLICT (name, identity) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed, gone = excluded.gone");
-                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Name });
-                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = group.Identity });
-                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Position.Acknowledged });
-                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Position.Handed });
-                    command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value });
-                    batch.BatchCommands.Add(command);
-                }
+                var command = new NpgsqlBatchCommand(
+                    "INSERT INTO hub_group_positions (name, identity, acknowledged, handed, gone) VALUES ($1, $2, $3, $4, $5) " +
+                    "ON CONFLICT (name, identity) DO UPDATE SET acknowledged = excluded.acknowledged, handed = excluded.handed, gone = excluded.gone");
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = saved.Group.Name });
+                command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = saved.Group.Identity });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Position.Acknowledged });
+                command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = saved.Position.Handed });
+                command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Bigint, Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value });
+                batch.BatchCommands.Add(command);
             }
 
             if (batch.BatchCommands.Count > 0)

@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Data;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -38,25 +36,22 @@ namespace Hub.Log.Postgres;
 public sealed partial class PostgresEventLog : IEventStore
 {
     private const int ReadPage = 512;
-    private static readonly PendingAppend SavePositions = new([], null);
 
     private readonly EventLogOptions _options;
     private readonly EventLogOptions.PostgresOptions _postgres;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly GroupCommitQueue _queue = new(); // the writer's, with the events pending and the positions unsaved
+    private readonly WriteHealth _health = new(FailureRetryAfter);
     private readonly CancellationTokenSource _stopping = new();
     private readonly GroupPositions _groups;
-    private readonly ConcurrentDictionary<GroupKey, (GroupPosition Position, DateTimeOffset? Gone)> _unsavedGroups = new();
     private Task _writerLoop = Task.CompletedTask;
     private Task _listenLoop = Task.CompletedTask;
     private Task _trimLoop = Task.CompletedTask;
     private IStoreFeed? _feed;
-    private long _pendingEvents;
     private long _head;           // the highest head this instance knows was committed
     private long _firstRetained;  // the highest first-retained this instance knows of
-    private int _positionsQueued; // 1 while a write of group positions waits in the writer's queue
     private readonly string _channel; // where this log's commits are told (LISTEN/NOTIFY)
 
     /// <summary>
@@ -127,7 +122,7 @@ public sealed partial class PostgresEventLog : IEventStore
     public long FirstRetained => Math.Max(Volatile.Read(ref _firstRetained), Head - _options.Retention.MaxEvents + 1);
 
     /// <summary>Events accepted and not yet committed.</summary>
-    internal long PendingEvents => Volatile.Read(ref _pendingEvents);
+    internal long PendingEvents => _queue.PendingEvents;
 
     /// <summary>This instance's id, said with its notifications so that it can tell its own from other nodes'.</summary>
     internal string NodeId { get; } = LogEpoch.New()[..16];
@@ -187,9 +182,9 @@ public sealed partial class PostgresEventLog : IEventStore
             throw new InvalidOperationException("The log's store is not attached to a node yet.");
         }
 
-        if (Volatile.Read(ref _failure) is { } failure)
+        if (_health.Failure is { } failure)
         {
-            throw Refusal(failure);
+            throw _health.Refusal(failure);
         }
 
         foreach (var draft in events)
@@ -207,18 +202,18 @@ public sealed partial class PostgresEventLog : IEventStore
         }
 
         var count = events.Count;
-        var pending = Interlocked.Add(ref _pendingEvents, count);
+        var pending = _queue.AddPending(count);
         if (pending > _postgres.MaxPendingEvents && pending != count)
         {
-            Interlocked.Add(ref _pendingEvents, -count);
+            _queue.AddPending(-count);
             throw new LogOverloadedException($"{pending - count} events are waiting to be written (Hub:Log:Postgres:MaxPendingEvents is {_postgres.MaxPendingEvents})", TimeSpan.FromSeconds(1));
         }
 
         var append = new PendingAppend(events, idempotencyKey);
-        if (!_queue.Writer.TryWrite(append))
+        if (!_queue.TryEnqueue(append))
         {
-            Interlocked.Add(ref _pendingEvents, -count);
-            throw Volatile.Read(ref _failure) is { } failed ? Refusal(failed) : new ObjectDisposedException(nameof(PostgresEventLog));
+            _queue.AddPending(-count);
+            throw _health.Failure is { } failed ? _health.Refusal(failed) : new ObjectDisposedException(nameof(PostgresEventLog));
         }
 
         // Not cancelled with the request: once queued, the append happens; the caller may stop waiting for it.
@@ -239,22 +234,8 @@ public sealed partial class PostgresEventLog : IEventStore
 
     /// <inheritdoc />
     /// <remarks>Kept in memory at once and written to <c>hub_group_positions</c> by the writer, soon after.</remarks>
-    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
-    {
-        var gone = live ? (DateTimeOffset?)null : _time.GetUtcNow();
-        if (!_groups.TrySave(group, position, gone))
-        {
-            return false;
-        }
-
-        _unsavedGroups[group] = (position, gone);
-        if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_queue.Writer.TryWrite(SavePositions))
-        {
-            Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
-        }
-
-        return true;
-    }
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true) =>
+        _queue.SavePosition(_groups, group, position, live ? null : _time.GetUtcNow());
 
     /// <summary>Writes what is queued, stops the background tasks and closes the connections.</summary>
     public async ValueTask DisposeAsync()
@@ -264,7 +245,7 @@ public sealed partial class PostgresEventLog : IEventStore
             return;
         }
 
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         await _writerLoop.ConfigureAwait(false);
         _stopping.Cancel();
         await _listenLoop.ConfigureAwait(false);
@@ -290,16 +271,7 @@ public sealed partial class PostgresEventLog : IEventStore
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
-        Debug.Assert(Volatile.Read(ref _pendingEvents) >= 0, "pending events are never negative");
+        Debug.Assert(_queue.PendingEvents >= 0, "pending events are never negative");
         Debug.Assert(Volatile.Read(ref _head) >= 0 && Volatile.Read(ref _firstRetained) >= 1, "the head is never negative, the log never starts before 1");
-    }
-
-    private sealed class PendingAppend(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey)
-    {
-        public IReadOnlyList<EventDraft> Events { get; } = events;
-
-        public IdempotencyKey? IdempotencyKey { get; } = idempotencyKey;
-
-        public TaskCompletionSource<IReadOnlyList<AppendedEvent>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }

@@ -19,16 +19,14 @@ public sealed partial class SqliteEventLog
     private const int SqliteBusy = 5, SqliteLocked = 6, SqliteReadOnly = 8, SqliteIoErr = 10, SqliteFull = 13, SqliteCantOpen = 14;
     private const int SqliteReadOnlyDbMoved = SqliteReadOnly | (4 << 8);
 
-    private string? _failure;         // set once: why the log can no longer be written (said to publishers; no path)
-    private Unwritable? _unwritable;  // the writer's: set while writes fail, cleared when one succeeds
     private FileIdentity? _identity;  // the database file, as opened
 
     /// <inheritdoc />
     public ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _failure) is { } failure)
+        if (_health.Failed() is { } failed)
         {
-            return new(new LogHealth(LogState.Failed, Unrecoverable(failure)));
+            return new(failed);
         }
 
         if (_stopping.IsCancellationRequested || _writerLoop.IsCompleted)
@@ -39,12 +37,12 @@ public sealed partial class SqliteEventLog
         if (FileChanged() is { } change)
         {
             Fail(change, null);
-            return new(new LogHealth(LogState.Failed, Unrecoverable(change)));
+            return new(new LogHealth(LogState.Failed, WriteHealth.Unrecoverable(change)));
         }
 
-        if (Volatile.Read(ref _unwritable) is { } trouble)
+        if (_health.Unwritably() is { } unwritable)
         {
-            return new(new LogHealth(LogState.Unwritable, $"the log cannot be written since {trouble.Since:O}: {trouble.Reason}"));
+            return new(unwritable);
         }
 
         try
@@ -107,23 +105,20 @@ public sealed partial class SqliteEventLog
     /// </summary>
     private void Fail(string why, Exception? exception)
     {
-        if (Interlocked.CompareExchange(ref _failure, why, null) is not null)
+        if (!_health.TryFail(why))
         {
             return;
         }
 
         Log.Failed(_logger, exception, Path, why);
-        _queue.Writer.TryComplete(); // the writer refuses what is queued and stops
+        _queue.Complete(); // the writer refuses what is queued and stops
     }
 
     /// <summary>The group could not be written: the log is unwritable (logged when it becomes so, then at Debug).</summary>
     private LogUnavailableException WriteFailed(Exception exception, int appends, int events)
     {
-        var trouble = Volatile.Read(ref _unwritable);
-        if (trouble is null)
+        if (_health.WriteFailed($"{Describe(exception)} ({exception.Message})", _time.GetUtcNow(), appends, out var trouble))
         {
-            trouble = new Unwritable($"{Describe(exception)} ({exception.Message})", _time.GetUtcNow());
-            Volatile.Write(ref _unwritable, trouble);
             Log.WriteFailed(_logger, exception, appends, events, Path);
         }
         else
@@ -131,16 +126,18 @@ public sealed partial class SqliteEventLog
             Log.StillUnwritable(_logger, appends, events, exception.Message);
         }
 
-        trouble.Refused += appends;
-        return new LogUnavailableException($"the log cannot be written now: {trouble.Reason}", FailureRetryAfter, exception);
+        return _health.Unavailable(trouble, exception);
     }
 
     /// <summary>A write succeeded: the log takes appends again.</summary>
     private void Recovered()
     {
-        var trouble = Volatile.Read(ref _unwritable)!;
-        Log.Recovered(_logger, Path, (_time.GetUtcNow() - trouble.Since).TotalSeconds, trouble.Refused);
-        Volatile.Write(ref _unwritable, null);
+        // Said before it is cleared (only the writer changes it): whoever sees the log writable again finds it said.
+        if (_health.Trouble is { } trouble)
+        {
+            Log.Recovered(_logger, Path, (_time.GetUtcNow() - trouble.Since).TotalSeconds, trouble.Refused);
+            _health.Recover();
+        }
     }
 
     /// <summary>
@@ -175,33 +172,8 @@ public sealed partial class SqliteEventLog
         Recovered();
     }
 
-    /// <summary>What an append is told once the log has failed.</summary>
-    private static LogUnavailableException Refusal(string failure) =>
-        new(Unrecoverable(failure), FailureRetryAfter);
-
-    private static string Unrecoverable(string failure) => $"the log cannot be written until the hub restarts: {failure}";
-
     /// <summary>Refuses the appends not answered yet, with why the log failed.</summary>
-    private void Refuse(List<PendingAppend> appends) => Refuse(appends, Refusal(Volatile.Read(ref _failure)!));
+    private void Refuse(List<PendingAppend> appends) => _queue.Refuse(appends, _health.Refusal());
 
-    private void Refuse(List<PendingAppend> appends, LogUnavailableException refusal)
-    {
-        foreach (var append in appends)
-        {
-            if (append.Done.TrySetException(refusal))
-            {
-                Interlocked.Add(ref _pendingEvents, -append.Events.Count);
-            }
-        }
-    }
-
-    /// <summary>Since when, and why, writes fail; how many appends were refused meanwhile (the writer's alone).</summary>
-    private sealed class Unwritable(string reason, DateTimeOffset since)
-    {
-        public string Reason { get; } = reason;
-
-        public DateTimeOffset Since { get; } = since;
-
-        public int Refused { get; set; }
-    }
+    private void Refuse(List<PendingAppend> appends, LogUnavailableException refusal) => _queue.Refuse(appends, refusal);
 }

@@ -79,35 +79,9 @@ public sealed partial class SqliteEventLog
     private long Since(DateTimeOffset now) => (now - _dedup.Window).ToUnixTimeMilliseconds();
 
     /// <summary>Moves the head this instance knows forward (never back): the writer's commits and the poll both do.</summary>
-    private void RaiseHead(long head)
-    {
-        var known = Volatile.Read(ref _head);
-        while (head > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _head, head, known);
-            if (seen == known)
-            {
-                return;
-            }
+    private void RaiseHead(long head) => Monotonic.Raise(ref _head, head);
 
-            known = seen;
-        }
-    }
-
-    private void RaiseTrimmedTo(long first)
-    {
-        var known = Volatile.Read(ref _trimmedTo);
-        while (first > known)
-        {
-            var seen = Interlocked.CompareExchange(ref _trimmedTo, first, known);
-            if (seen == known)
-            {
-                return;
-            }
-
-            known = seen;
-        }
-    }
+    private void RaiseTrimmedTo(long first) => Monotonic.Raise(ref _trimmedTo, first);
 
     /// <summary>
     /// Every <c>PollInterval</c>, on a connection of its own, looks whether the file changed (<c>data_version</c>, one

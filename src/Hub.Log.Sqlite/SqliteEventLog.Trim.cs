@@ -12,7 +12,7 @@ public sealed partial class SqliteEventLog
         {
             while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
             {
-                if (Interlocked.Exchange(ref _maintenanceQueued, 1) == 0 && !_queue.Writer.TryWrite(Maintenance))
+                if (!_queue.RequestMaintenance())
                 {
                     return;
                 }
@@ -55,10 +55,10 @@ public sealed partial class SqliteEventLog
             command.Parameters.AddWithValue("$to", to);
             deleted += command.ExecuteNonQuery();
             trimmedTo = to;
-            if (trimmedTo < keepFrom && Interlocked.Exchange(ref _maintenanceQueued, 1) == 0)
+            if (trimmedTo < keepFrom)
             {
                 // More to delete: the next chunk waits behind whatever groups are queued now.
-                _queue.Writer.TryWrite(Maintenance);
+                _queue.RequestMaintenance();
             }
         }
 

@@ -12,78 +12,25 @@ public sealed partial class SqliteEventLog
     /// An error it does not expect stops it, loudly (see <see cref="Fail"/>):
     /// what it held and everything queued after is refused, never left waiting.
     /// </summary>
-    private async Task WriteLoopAsync()
-    {
-        var group = new List<PendingAppend>();
-        var reader = _queue.Reader;
-        try
+    private Task WriteLoopAsync() => _queue.RunAsync(
+        _options.Sqlite.MaxGroupEvents,
+        _health,
+        (group, events) =>
         {
-            while (await reader.WaitToReadAsync().ConfigureAwait(false))
-            {
-                group.Clear();
-                var events = 0;
-                var maintain = false;
-                var positions = false;
-                while (events < _options.Sqlite.MaxGroupEvents && reader.TryRead(out var append))
-                {
-                    if (ReferenceEquals(append, Maintenance))
-                    {
-                        maintain = true;
-                        continue;
-                    }
-
-                    if (ReferenceEquals(append, SavePositions))
-                    {
-                        positions = true;
-                        continue;
-                    }
-
-                    group.Add(append);
-                    events += append.Events.Count;
-                }
-
-                if (Volatile.Read(ref _failure) is not null)
-                {
-                    // Failed (the file was replaced) while these waited: refused, not written.
-                    Refuse(group);
-                    continue;
-                }
-
-                if (group.Count > 0)
-                {
-                    Commit(group, events);
-                }
-
-                if (positions)
-                {
-                    Volatile.Write(ref _positionsQueued, 0);
-                    WriteGroupPositions();
-                }
-
-                if (maintain)
-                {
-                    Volatile.Write(ref _maintenanceQueued, 0);
-                    Maintain();
-                }
-            }
-        }
-        catch (Exception ex)
+            Commit(group, events);
+            return ValueTask.CompletedTask;
+        },
+        () =>
         {
-            // A bug, or a file broken under us (a table gone, a corrupt page): a restart is what can help.
-            Fail($"its writer stopped on {ex.GetType().Name}: {ex.Message}", ex);
-            Refuse(group);
-            var rest = new List<PendingAppend>();
-            while (reader.TryRead(out var append))
-            {
-                if (!ReferenceEquals(append, Maintenance) && !ReferenceEquals(append, SavePositions))
-                {
-                    rest.Add(append);
-                }
-            }
-
-            Refuse(rest);
-        }
-    }
+            WriteGroupPositions();
+            return ValueTask.CompletedTask;
+        },
+        () =>
+        {
+            Maintain();
+            return ValueTask.CompletedTask;
+        },
+        Fail);
 
     /// <summary>Retention, and while writes fail, a probe of whether they succeed again (so the hub recovers with no publisher
     /// retrying, and readiness says so).</summary>
@@ -98,7 +45,7 @@ public sealed partial class SqliteEventLog
             Log.TrimFailed(_logger, ex);
         }
 
-        if (Volatile.Read(ref _unwritable) is not null)
+        if (_health.Trouble is not null)
         {
             ProbeWrite();
         }
@@ -119,17 +66,14 @@ public sealed partial class SqliteEventLog
             var acknowledged = command.Parameters.Add("$acknowledged", SqliteType.Integer);
             var handed = command.Parameters.Add("$handed", SqliteType.Integer);
             var gone = command.Parameters.Add("$gone", SqliteType.Integer);
-            foreach (var group in _unsavedGroups.Keys)
+            foreach (var saved in _queue.TakeUnsavedPositions())
             {
-                if (_unsavedGroups.TryRemove(group, out var saved))
-                {
-                    name.Value = group.Name;
-                    identity.Value = group.Identity;
-                    acknowledged.Value = saved.Position.Acknowledged;
-                    handed.Value = saved.Position.Handed;
-                    gone.Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value;
-                    command.ExecuteNonQuery();
-                }
+                name.Value = saved.Group.Name;
+                identity.Value = saved.Group.Identity;
+                acknowledged.Value = saved.Position.Acknowledged;
+                handed.Value = saved.Position.Handed;
+                gone.Value = saved.Gone is { } since ? since.ToUnixTimeMilliseconds() : DBNull.Value;
+                command.ExecuteNonQuery();
             }
 
             transaction.Commit();
@@ -215,7 +159,7 @@ public sealed partial class SqliteEventLog
             return;
         }
 
-        if (Volatile.Read(ref _unwritable) is not null)
+        if (_health.Trouble is not null)
         {
             Recovered();
         }
@@ -238,7 +182,7 @@ public sealed partial class SqliteEventLog
         {
             if (group[g].Done.TrySetResult(answers[g]))
             {
-                Interlocked.Add(ref _pendingEvents, -group[g].Events.Count);
+                _queue.AddPending(-group[g].Events.Count);
             }
         }
     }

@@ -1,8 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -28,8 +26,6 @@ namespace Hub.Log.Sqlite;
 public sealed partial class SqliteEventLog : IEventStore
 {
     private const int ReadPage = 512;
-    private static readonly PendingAppend Maintenance = new([], null);
-    private static readonly PendingAppend SavePositions = new([], null);
     private const int TrimChunk = 5_000;
     private static readonly TimeSpan TrimInterval = TimeSpan.FromSeconds(1);
 
@@ -43,17 +39,14 @@ public sealed partial class SqliteEventLog : IEventStore
     private readonly Deduplicator _dedup;
     private List<TopicStats>? _storedTopics; // as loaded, until the node attaches
     private IStoreFeed? _feed;
-    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly GroupCommitQueue _queue = new(); // the writer's, with the events pending and the positions unsaved
+    private readonly WriteHealth _health = new(FailureRetryAfter);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _writerLoop;
     private readonly Task _trimLoop;
-    private long _pendingEvents;
     private long _head;      // the file's head as this instance knows it: raised by its writer and by the poll (RaiseHead)
     private long _trimmedTo; // every sequence below this is gone from the file (or never existed)
-    private int _maintenanceQueued; // 1 while a retention pass waits in the writer's queue
-    private int _positionsQueued;   // 1 while a write of group positions waits in the writer's queue
     private readonly GroupPositions _groups;
-    private readonly ConcurrentDictionary<GroupKey, (GroupPosition Position, DateTimeOffset? Gone)> _unsavedGroups = new();
 
     /// <summary>Opens (or creates) the database and starts the writer. Throws <see cref="HubStartupException"/> naming the
     /// path and the setting when the file cannot be opened or is not a usable database.</summary>
@@ -142,7 +135,7 @@ public sealed partial class SqliteEventLog : IEventStore
     }
 
     /// <summary>Events accepted and not yet committed.</summary>
-    internal long PendingEvents => Volatile.Read(ref _pendingEvents);
+    internal long PendingEvents => _queue.PendingEvents;
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey = null, CancellationToken cancellationToken = default)
@@ -153,24 +146,24 @@ public sealed partial class SqliteEventLog : IEventStore
             throw new InvalidOperationException("The log's store is not attached to a node yet.");
         }
 
-        if (Volatile.Read(ref _failure) is { } failure)
+        if (_health.Failure is { } failure)
         {
-            throw Refusal(failure);
+            throw _health.Refusal(failure);
         }
 
         var count = events.Count;
-        var pending = Interlocked.Add(ref _pendingEvents, count);
+        var pending = _queue.AddPending(count);
         if (pending > _options.Sqlite.MaxPendingEvents && pending != count)
         {
-            Interlocked.Add(ref _pendingEvents, -count);
+            _queue.AddPending(-count);
             throw new LogOverloadedException($"{pending - count} events are waiting to be written (Hub:Log:Sqlite:MaxPendingEvents is {_options.Sqlite.MaxPendingEvents})", TimeSpan.FromSeconds(1));
         }
 
         var append = new PendingAppend(events, idempotencyKey);
-        if (!_queue.Writer.TryWrite(append))
+        if (!_queue.TryEnqueue(append))
         {
-            Interlocked.Add(ref _pendingEvents, -count);
-            throw Volatile.Read(ref _failure) is { } failed ? Refusal(failed) : new ObjectDisposedException(nameof(SqliteEventLog));
+            _queue.AddPending(-count);
+            throw _health.Failure is { } failed ? _health.Refusal(failed) : new ObjectDisposedException(nameof(SqliteEventLog));
         }
 
         // Not cancelled with the request: once queued, the append happens; the caller may stop waiting for it.
@@ -195,22 +188,8 @@ public sealed partial class SqliteEventLog : IEventStore
     public GroupPosition? GetGroupPosition(GroupKey group) => _groups.Get(group);
 
     /// <inheritdoc />
-    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true)
-    {
-        var gone = live ? (DateTimeOffset?)null : _time.GetUtcNow();
-        if (!_groups.TrySave(group, position, gone))
-        {
-            return false;
-        }
-
-        _unsavedGroups[group] = (position, gone);
-        if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_queue.Writer.TryWrite(SavePositions))
-        {
-            Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
-        }
-
-        return true;
-    }
+    public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true) =>
+        _queue.SavePosition(_groups, group, position, live ? null : _time.GetUtcNow());
 
     /// <summary>Writes what is queued, stops the background tasks and closes the file. A second call does nothing.</summary>
     public async ValueTask DisposeAsync()
@@ -220,7 +199,7 @@ public sealed partial class SqliteEventLog : IEventStore
             return;
         }
 
-        _queue.Writer.TryComplete();
+        _queue.Complete();
         await _writerLoop.ConfigureAwait(false);
         _stopping.Cancel();
         await _trimLoop.ConfigureAwait(false);
@@ -360,12 +339,10 @@ public sealed partial class SqliteEventLog : IEventStore
         command.Parameters.AddWithValue("$upTo", upTo);
         command.Parameters.AddWithValue("$page", ReadPage);
 
-        var position = after;
-        var taken = 0;
-        var bytes = 0;
-        while (position < upTo && taken < maxEvents && (taken == 0 || bytes < maxBytes))
+        var page = new LogPage(after, upTo, filter, maxEvents, maxBytes, into);
+        while (page.WantsMore)
         {
-            afterParameter.Value = position;
+            afterParameter.Value = page.Position;
             var rows = 0;
             using (var reader = command.ExecuteReader())
             {
@@ -373,23 +350,16 @@ public sealed partial class SqliteEventLog : IEventStore
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     var entry = SqliteStatements.ReadEntry(reader);
-                    if (entry.Sequence != position + 1)
+                    if (!page.Follows(entry.Sequence))
                     {
                         // Rows below are being trimmed under us: what we hold is good, the rest is gone.
-                        return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: true, FirstRetained);
+                        return page.Cut(truncated: true, FirstRetained);
                     }
 
                     rows++;
-                    position = entry.Sequence;
-                    if (filter is null || filter.Matches(entry))
+                    if (page.Take(entry))
                     {
-                        into.Add(entry);
-                        taken++;
-                        bytes += entry.Json.Length;
-                        if (taken >= maxEvents || bytes >= maxBytes)
-                        {
-                            break;
-                        }
+                        break;
                     }
                 }
             }
@@ -397,25 +367,16 @@ public sealed partial class SqliteEventLog : IEventStore
             if (rows == 0)
             {
                 // Nothing between the cursor and the tail (trimmed meanwhile): let the caller look again.
-                return taken > 0 ? new LogRead(position, false, FirstRetained) : new LogRead(after, Truncated: after + 1 < FirstRetained, FirstRetained);
+                return page.Cut(truncated: after + 1 < FirstRetained, FirstRetained);
             }
         }
 
-        return new LogRead(position, Truncated: false, FirstRetained);
+        return page.Done(FirstRetained);
     }
 
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
-        Debug.Assert(Volatile.Read(ref _pendingEvents) >= 0, "pending events are never negative");
-    }
-
-    private sealed class PendingAppend(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey)
-    {
-        public IReadOnlyList<EventDraft> Events { get; } = events;
-
-        public IdempotencyKey? IdempotencyKey { get; } = idempotencyKey;
-
-        public TaskCompletionSource<IReadOnlyList<AppendedEvent>> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        Debug.Assert(_queue.PendingEvents >= 0, "pending events are never negative");
     }
 }
