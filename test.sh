@@ -97,5 +97,14 @@ node_suite clients tests/clients npm test
 [ "$passed" -gt 0 ] || refuse "no test ran"
 [ "$failed" -eq 0 ] || status=1
 
+# Name what failed where the last lines of the run (all a CI summary may show) can be read.
+if [ "$status" -ne 0 ]; then
+  echo "== what failed"
+  grep -hE '^\s+Failed [A-Za-z_].* \[' "$log_dir/dotnet.log" | sed -E 's/^\s+/  .NET: /' | head -n 40 || true
+  for name in contract browser clients; do
+    [ -f "$log_dir/$name.log" ] && grep -hE '^not ok ' "$log_dir/$name.log" | sed -E "s/^/  $name: /" | head -n 20 || true
+  done
+fi
+
 echo "$passed passed, $failed failed"
 exit "$status"
