@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Hub.Server.Tests.Infrastructure;
 using Hub.Server.Subscriptions;
+using Hub.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Hub.Server.Tests.Subscriptions;
