@@ -127,5 +127,6 @@ public sealed partial class Subscription : DeliveryStage, IAppendListener
         }
 
         await SendGapAsync(new GapNotice(lapped.From, lapped.To, lapped.Reason), token).ConfigureAwait(false);
+        _cursor.PassTo(lapped.To);
     }
 }

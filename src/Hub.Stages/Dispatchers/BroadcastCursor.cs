@@ -103,21 +103,16 @@ public sealed class BroadcastCursor
 
     /// <summary>
     /// The log has moved past the cursor (its oldest retained sequence is now <paramref name="firstRetained"/>): applies the
-    /// overflow policy. With <see cref="OverflowPolicy.DropOldest"/> the cursor skips to just before
-    /// <paramref name="firstRetained"/>, and the answer is the gap to report; with <see cref="OverflowPolicy.Disconnect"/> it
-    /// stays, and the answer says the subscriber is to be ended. Either way the answer says what was lost and why.
+    /// overflow policy. The answer says what was lost, why, and whether the subscriber is to be ended
+    /// (<see cref="OverflowPolicy.Disconnect"/>) or told the gap and go on (<see cref="OverflowPolicy.DropOldest"/>: its
+    /// owner then moves it past the gap with <see cref="PassTo"/>, once the gap is reported, so that a subscriber blocked
+    /// in reporting it still shows how far behind it is).
     /// </summary>
     public CursorLapped FellBehind(long firstRetained)
     {
         Debug.Assert(IsBehind(firstRetained), "only a cursor the log has moved past falls behind");
         var lapped = new CursorLapped(Position + 1, firstRetained - 1, _read ? OverflowReason : RetentionReason, Overflow == OverflowPolicy.Disconnect);
         _read = true;
-        if (!lapped.Ends)
-        {
-            Volatile.Write(ref _position, lapped.To);
-        }
-
-        AssertInvariants();
         return lapped;
     }
 

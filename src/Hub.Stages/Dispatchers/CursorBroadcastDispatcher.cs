@@ -177,6 +177,7 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
                     continue;
                 }
 
+                cursor.State.PassTo(lapped.To);
                 sink.Gap(cursor.Id, lapped.From - 1, lapped.To);
             }
 
