@@ -92,7 +92,6 @@ public sealed class IsolationTests(Xunit.Abstractions.ITestOutputHelper output)
         }
 
         // The stalled ones are still subscribed, holding a cursor and at most one batch in flight.
-        output.WriteLine("DEBUG " + string.Join(",", (await hub.GetSubscriptionsAsync()).Select(s => s.GetProperty("id").GetString())) + " stalled=" + stalled.Id + " closed=" + stalledSocket.Closed.IsCompleted + " ended=" + stalled.EndedReason + " silent=" + silent.Id);
         var stalledInfo = await hub.GetSubscriptionAsync(stalled.Id);
         var silentInfo = await hub.GetSubscriptionAsync(silent.Id);
         Assert.Equal(0, silentInfo.GetProperty("delivered").GetInt64());
