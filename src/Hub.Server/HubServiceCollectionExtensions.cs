@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Hub.Server.Auth;
 using Hub.Server.Dashboard;
+using Hub.Server.Handlers;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Limits;
@@ -23,7 +24,7 @@ namespace Hub.Server;
 public static class HubServiceCollectionExtensions
 {
     /// <summary>Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>).</summary>
-    public static IServiceCollection AddHub(this IServiceCollection services, IConfiguration configuration)
+    public static HubBuilder AddHub(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EventLogOptions>, EventLogOptionsValidator>();
@@ -79,7 +80,8 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.ReadinessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: false), null, ["ready"]))
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
-        return services;
+        services.AddHubHandlers();
+        return new HubBuilder(services);
     }
 
     /// <summary>
