@@ -1,5 +1,6 @@
 using Hub.Server.Handlers;
 using Hub.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -11,7 +12,7 @@ public sealed class HandlerOptionsTests
     [Fact]
     public void AddHandler_RefusesADuplicateOrInvalidName_NamingIt()
     {
-        var hub = new HubBuilder(new ServiceCollection());
+        var hub = new HubBuilder(new ServiceCollection(), new ConfigurationBuilder().Build());
         hub.AddHandler<FastHandler>("billing", o => o.Topics.Add("orders.>"));
 
         var duplicate = Assert.Throws<ArgumentException>(() => hub.AddHandler<SlowHandler>("billing", o => o.Topics.Add("orders.>")));

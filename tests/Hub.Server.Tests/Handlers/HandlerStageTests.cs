@@ -14,7 +14,7 @@ public sealed class HandlerStageTests
         {
             builder.Services.AddSingleton(probes);
             services?.Invoke(builder.Services);
-            handlers(new HubBuilder(builder.Services));
+            handlers(new HubBuilder(builder.Services, builder.Configuration));
         });
 
     private static HandlerStage Stage(TestHub hub, string name) =>

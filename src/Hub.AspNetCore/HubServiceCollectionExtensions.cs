@@ -23,7 +23,10 @@ namespace Hub.Server;
 /// <summary>Wires the hub's services: options, the log, subscriptions, SignalR, OpenAPI and health checks.</summary>
 public static class HubServiceCollectionExtensions
 {
-    /// <summary>Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>).</summary>
+    /// <summary>
+    /// Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>), and returns
+    /// a builder to add more to it. The app then calls <c>app.UseHub()</c> and <c>app.MapHub()</c>.
+    /// </summary>
     public static HubBuilder AddHub(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateOnStart();
@@ -81,7 +84,7 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
         services.AddHubHandlers();
-        return new HubBuilder(services);
+        return new HubBuilder(services, configuration);
     }
 
     /// <summary>

@@ -36,7 +36,8 @@ public static class HubBuilderHandlerExtensions
             options.Configure(configure);
         }
 
-        options.Configure<IConfiguration>((o, configuration) => configuration.GetSection($"{HandlerOptions.Section}:{name}").Bind(o)).ValidateOnStart();
+        var section = hub.Configuration.GetSection($"{HandlerOptions.Section}:{name}");
+        options.Configure(o => section.Bind(o)).ValidateOnStart();
         return hub;
     }
 
