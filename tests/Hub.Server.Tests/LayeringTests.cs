@@ -22,9 +22,12 @@ public sealed class LayeringTests
         ["Health"] = (3, "edge"),
         ["OpenApi"] = (3, "edge"),
         ["Auth"] = (3, "edge"),
+
+        // In-process handlers and IHubPublisher are this process's edge, as Hubs/ is SignalR's: a handler's stage is a
+        // Subscription whose channel invokes it, as a SignalR subscriber's channel is Hubs/SignalRSubscriberChannel.
+        ["Handlers"] = (3, "edge"),
         ["Subscriptions"] = (2, "delivery"),
         ["Groups"] = (2, "delivery"),
-        ["Handlers"] = (2, "delivery"),
         ["Publishing"] = (1, "shared"),
         ["Topics"] = (1, "shared"),
         ["Telemetry"] = (1, "shared"),

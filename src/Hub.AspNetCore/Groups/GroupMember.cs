@@ -63,6 +63,8 @@ public sealed class GroupMember : DeliveryStage
 
     private protected override string Kind => "group member";
 
+    private protected override string ConsumerKind => "group";
+
     /// <inheritdoc />
     public override void Ask(long n) => _group.Ask(this, n);
 

@@ -95,6 +95,9 @@ public abstract partial class DeliveryStage : ISubscription
     /// <summary>How it receives events, as <c>GET /api/subscriptions</c> says it (<c>broadcast</c>, <c>demand</c>, <c>partition</c>).</summary>
     private protected virtual string DispatchName => "broadcast";
 
+    /// <summary>What consumes it, as <c>GET /api/subscriptions</c> says it: <c>subscriber</c>, <c>group</c> or <c>handler</c>.</summary>
+    private protected virtual string ConsumerKind => ConnectionId == SubscriptionRegistry.InProcessConnectionId ? "handler" : "subscriber";
+
     /// <summary>What the stage is, in its logs ("subscription", "group member", …).</summary>
     private protected abstract string Kind { get; }
 
@@ -179,7 +182,8 @@ public abstract partial class DeliveryStage : ISubscription
         Lag,
         Delivered,
         Dropped,
-        InFlight);
+        InFlight,
+        ConsumerKind);
 
     /// <summary>Called by <see cref="Start"/> before the pump runs.</summary>
     private protected virtual void OnStarting()
