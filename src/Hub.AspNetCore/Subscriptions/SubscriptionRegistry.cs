@@ -110,7 +110,7 @@ public sealed partial class SubscriptionRegistry
     /// <summary>
     /// Creates a stage that writes to <paramref name="channel"/> in this process instead of to a connection (an in-process
     /// handler), positioned after <paramref name="position"/>, with the id <paramref name="id"/>. It is listed, ended at
-    /// shutdown and removed like any subscription. Its pump starts with <see cref="Subscription.Start"/>.
+    /// shutdown and removed like any subscription. Its pump starts with <see cref="DeliveryStage.Start"/>.
     /// </summary>
     /// <exception cref="InvalidOperationException">A live subscription has that id.</exception>
     internal Subscription CreateInProcess(string id, SubscribeRequest request, long position, ISubscriberChannel channel)
