@@ -30,6 +30,13 @@ public sealed class HubClient : IAsyncDisposable
     private volatile bool _stalled;
     private int _nextInvocationId;
     private Task _receiving = Task.CompletedTask;
+    private readonly CancellationTokenSource _stopPinging = new();
+    private Task _pinging = Task.CompletedTask;
+
+    /// <summary>How often the client pings, as SignalR's clients do (their KeepAliveInterval is 15 s): the server closes a
+    /// connection it hears nothing from for its ClientTimeoutInterval (30 s), which a test that stalls a reader for
+    /// longer than that on a busy machine would otherwise meet.</summary>
+    private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Everything the server sent for unknown subscription ids, in order (should stay empty).</summary>
     public ConcurrentQueue<string> Unexpected { get; } = new();
@@ -63,7 +70,26 @@ public sealed class HubClient : IAsyncDisposable
         client._receiving = Task.Run(client.ReceiveLoopAsync);
         await client.SendRawAsync("{\"protocol\":\"json\",\"version\":1}");
         await client._handshake.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        client._pinging = Task.Run(client.PingLoopAsync);
         return client;
+    }
+
+    /// <summary>Sends a ping every <see cref="PingInterval"/>, reading or not (a stalled reader's client still sends),
+    /// until disposed or the connection fails.</summary>
+    private async Task PingLoopAsync()
+    {
+        using var timer = new PeriodicTimer(PingInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopPinging.Token))
+            {
+                await SendRawAsync("{\"type\":6}");
+            }
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Disposed, or the connection is gone: nothing left to keep alive.
+        }
     }
 
     /// <summary>Stops reading the socket: the server's writes to this client back up, as with a stalled peer.</summary>
@@ -331,6 +357,10 @@ public sealed class HubClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // No ping may be sent while (or after) the close is: one send at a time on a WebSocket.
+        _stopPinging.Cancel();
+        await _pinging.ContinueWith(static _ => { }, TaskScheduler.Default);
+        _stopPinging.Dispose();
         if (!_stalled && _socket.State == WebSocketState.Open)
         {
             try
