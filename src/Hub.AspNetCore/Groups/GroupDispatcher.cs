@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hub.Log;
+using Hub.Stages.Dispatchers;
 
 namespace Hub.Server.Groups;
 
@@ -87,19 +88,8 @@ internal sealed class GroupDispatcher
             return (int)(entry.Sequence % PartitionCount);
         }
 
-        if (entry.Key is not { } key)
-        {
-            return (int)(entry.Sequence % PartitionCount);
-        }
-
-        // FNV-1a over the key's characters: stable across processes (string.GetHashCode is not), cheap, no allocation.
-        var hash = 2166136261u;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return (int)(hash % PartitionCount);
+        // Keyed events by a hash that every node computes alike, so a key is in the same leased partition everywhere.
+        return entry.Key is { } key ? KeyHash.Partition(key, PartitionCount) : (int)(entry.Sequence % PartitionCount);
     }
 
     /// <summary>Adds a member with <paramref name="credits"/> credits.</summary>
