@@ -54,8 +54,11 @@ internal sealed class PostgresGroupLeases(NpgsqlDataSource dataSource, EventLogO
             var share = 0;
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                held.Add(new PartitionPosition(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
                 share = reader.GetInt32(3);
+                if (reader.GetInt32(0) >= 0)
+                {
+                    held.Add(new PartitionPosition(reader.GetInt32(0), reader.GetInt64(1), reader.GetInt64(2)));
+                }
             }
 
             return new GroupLeaseGrant(held, share);

@@ -333,7 +333,8 @@ internal static class PostgresSchema
     /// (only where it still holds them: a lease that expired and went to another holder is not taken back); its fair share
     /// is <c>partitions / holders</c> (the first <c>partitions % holders</c> holders by id get one more, so the shares add up
     /// exactly); it takes free or expired partitions up to that share (their previous handed mark is answered, for the
-    /// redelivery marks, and replaced by its reservation). It answers every partition it holds, each with its share.
+    /// redelivery marks, and replaced by its reservation). It answers every partition it holds, then a last row with
+    /// partition -1 that says its share (so a holder that holds nothing learns it too).
     /// </remarks>
     private const string LeaseFunction = """
         CREATE OR REPLACE FUNCTION hub_group_lease(
@@ -385,7 +386,8 @@ internal static class PostgresSchema
             END IF;
             RETURN QUERY SELECT l.partition, l.acknowledged, l.handed, v_share FROM hub_group_leases l
                 WHERE l.name = p_name AND l.identity = p_identity AND l.holder = p_holder AND l.expires >= p_now
-                AND (p_held IS NULL OR l.partition = ANY (p_held));
+                AND l.partition = ANY (p_held);
+            RETURN QUERY SELECT -1, 0::bigint, 0::bigint, v_share;
         END
         $fn$;
 
