@@ -67,6 +67,7 @@ public sealed record TopicInfo(string Topic, long Count, long LastSequence);
 /// <param name="Delivered">Events sent.</param>
 /// <param name="Dropped">Log positions skipped by its overflow policy.</param>
 /// <param name="InFlight">A group member's events delivered and not yet acknowledged (0 for broadcast).</param>
+/// <param name="Kind">What consumes it: <c>subscriber</c> (a SignalR subscription), <c>group</c> (a member of a group) or <c>handler</c> (an in-process handler, whose <c>id</c> is <c>handler:NAME</c> and <c>connectionId</c> <c>in-process</c>).</param>
 public sealed record SubscriptionInfo(
     string Id,
     string SubscriptionId,
@@ -85,7 +86,8 @@ public sealed record SubscriptionInfo(
     long Lag,
     long Delivered,
     long Dropped,
-    int InFlight);
+    int InFlight,
+    string Kind);
 
 /// <summary>A live group: subscriptions sharing one position in the log.</summary>
 /// <param name="Name">The group's name.</param>

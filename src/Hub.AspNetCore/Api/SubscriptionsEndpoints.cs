@@ -73,5 +73,6 @@ internal static class SubscriptionsEndpoints
         s.Lag,
         s.Delivered,
         s.Dropped,
-        InFlight: (s as GroupMember)?.InFlight ?? 0);
+        InFlight: (s as GroupMember)?.InFlight ?? 0,
+        Kind: s is GroupMember ? "group" : s.ConnectionId == SubscriptionRegistry.InProcessConnectionId ? "handler" : "subscriber");
 }

@@ -103,6 +103,28 @@ public sealed partial class SubscriptionRegistry
         }
     }
 
+    /// <summary>The <see cref="ISubscription.ConnectionId"/> of a stage no connection holds (an in-process handler's);
+    /// never a SignalR connection's id.</summary>
+    public const string InProcessConnectionId = "in-process";
+
+    /// <summary>
+    /// Creates a stage that writes to <paramref name="channel"/> in this process instead of to a connection (an in-process
+    /// handler), positioned after <paramref name="position"/>, with the id <paramref name="id"/>. It is listed, ended at
+    /// shutdown and removed like any subscription. Its pump starts with <see cref="Subscription.Start"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A live subscription has that id.</exception>
+    internal Subscription CreateInProcess(string id, SubscribeRequest request, long position, ISubscriberChannel channel)
+    {
+        WatchShutdown();
+        var subscription = new Subscription(id, id, InProcessConnectionId, request, position, _log, channel, _options.MaxBatchBytes, _logger, Forget, _metrics);
+        if (!_byId.TryAdd(id, subscription))
+        {
+            throw new InvalidOperationException($"A live subscription has the id '{id}'.");
+        }
+
+        return subscription;
+    }
+
     /// <summary>
     /// Fails when the request's position belongs to another log: its <c>epoch</c> is not this log's, or its <c>after</c> is
     /// beyond <paramref name="head"/> (a head never moves back within an epoch, so no reader of this log can hold such a
