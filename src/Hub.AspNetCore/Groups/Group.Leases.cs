@@ -86,7 +86,7 @@ internal sealed partial class Group
         }
 
         Span<long> oldest = stackalloc long[IGroupLeases.Partitions];
-        _dispatcher.OldestOutstanding(oldest, _held.Count);
+        _dispatcher.OldestOutstanding(oldest);
         var position = long.MaxValue;
         foreach (var (partition, held) in _held)
         {
@@ -124,7 +124,7 @@ internal sealed partial class Group
     private GroupLeaseRenewal RenewalLocked(bool leaving)
     {
         Span<long> oldest = stackalloc long[IGroupLeases.Partitions];
-        _dispatcher.OldestOutstanding(oldest, _held.Count);
+        _dispatcher.OldestOutstanding(oldest);
         List<PartitionPosition> keep = [];
         List<PartitionPosition> release = [];
         var read = 0L;

@@ -217,9 +217,9 @@ internal sealed class GroupDispatcher
     /// Writes in <paramref name="oldest"/> (one slot per leased partition) the lowest sequence of each partition queued or
     /// in flight, or <see cref="long.MaxValue"/>: what each partition's acknowledged position is one before. The queues
     /// hold each partition's events in sequence order, so only each partition's first is looked at; a demand group's one
-    /// queue is scanned until <paramref name="partitions"/> partitions were found in it.
+    /// queue is scanned until each partition it holds was found in it.
     /// </summary>
-    public void OldestOutstanding(Span<long> oldest, int partitions = PartitionCount)
+    public void OldestOutstanding(Span<long> oldest)
     {
         oldest.Fill(long.MaxValue);
         if (_mode == GroupDispatchMode.Partition)
@@ -235,7 +235,7 @@ internal sealed class GroupDispatcher
         }
         else
         {
-            _queues[0].FirstOfEach(oldest, partitions);
+            _queues[0].FirstOfEach(oldest);
         }
 
         foreach (var member in _members)
@@ -271,24 +271,15 @@ internal sealed class GroupDispatcher
     /// </summary>
     public long AcknowledgedPosition(long readTo)
     {
-        var oldest = long.MaxValue;
-        foreach (var queue in _queues)
+        Span<long> oldest = stackalloc long[PartitionCount];
+        OldestOutstanding(oldest);
+        var lowest = long.MaxValue;
+        foreach (var sequence in oldest)
         {
-            if (queue.Count > 0)
-            {
-                oldest = Math.Min(oldest, queue.Peek().Sequence);
-            }
+            lowest = Math.Min(lowest, sequence);
         }
 
-        foreach (var member in _members)
-        {
-            foreach (var item in member.InFlight)
-            {
-                oldest = Math.Min(oldest, item.Sequence);
-            }
-        }
-
-        return oldest == long.MaxValue ? readTo : oldest - 1;
+        return lowest == long.MaxValue ? readTo : lowest - 1;
     }
 
     /// <summary>A member's credits and in-flight count (zeros for an unknown member).</summary>
@@ -465,8 +456,10 @@ internal sealed class GroupDispatcher
     /// <summary>A FIFO over a growable ring buffer that can also take a run of items at its front (redeliveries).</summary>
     private sealed class ItemQueue
     {
+        private readonly int[] _byLease = new int[PartitionCount]; // items of each leased partition here
         private GroupItem[] _buffer = new GroupItem[16];
         private int _head;
+        private int _leases; // leased partitions with items here
 
         public int Count { get; private set; }
 
@@ -477,6 +470,14 @@ internal sealed class GroupDispatcher
             Grow(1);
             _buffer[(_head + Count) % _buffer.Length] = item;
             Count++;
+            Counted(item.Lease, 1);
+        }
+
+        private void Counted(int lease, int by)
+        {
+            var before = _byLease[lease];
+            _byLease[lease] += by;
+            _leases += (before == 0 ? 1 : 0) - (_byLease[lease] == 0 ? 1 : 0);
         }
 
         public GroupItem PopFront()
@@ -485,16 +486,17 @@ internal sealed class GroupDispatcher
             _buffer[_head] = default; // let the entry go
             _head = (_head + 1) % _buffer.Length;
             Count--;
+            Counted(item.Lease, -1);
             return item;
         }
 
         /// <summary>Sets each leased partition's slot in <paramref name="oldest"/> (all <see cref="long.MaxValue"/>) to the
-        /// sequence of its first item here (its lowest: a partition's items are in order), until <paramref name="want"/>
-        /// partitions were found.</summary>
-        public void FirstOfEach(Span<long> oldest, int want)
+        /// sequence of its first item here (its lowest: a partition's items are in order), stopping once every partition
+        /// it holds was found.</summary>
+        public void FirstOfEach(Span<long> oldest)
         {
             var found = 0;
-            for (var i = 0; i < Count && found < want; i++)
+            for (var i = 0; i < Count && found < _leases; i++)
             {
                 ref readonly var item = ref _buffer[(_head + i) % _buffer.Length];
                 if (oldest[item.Lease] == long.MaxValue)
@@ -517,6 +519,7 @@ internal sealed class GroupDispatcher
                 if (lease(item.Lease))
                 {
                     oldestRemoved[item.Lease] = Math.Min(oldestRemoved[item.Lease], item.Sequence);
+                    Counted(item.Lease, -1);
                     continue;
                 }
 
@@ -541,6 +544,7 @@ internal sealed class GroupDispatcher
             for (var i = 0; i < items.Length; i++)
             {
                 _buffer[(_head + i) % _buffer.Length] = items[i];
+                Counted(items[i].Lease, 1);
             }
 
             Count += items.Length;
