@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
