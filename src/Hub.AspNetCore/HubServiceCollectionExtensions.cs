@@ -41,6 +41,7 @@ public static class HubServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<HubMetrics>();
         services.AddSingleton<SubscriptionRegistry>();
+        services.AddHostedService<DeliveryGauges>();
         services.AddSingleton<DashboardFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
         services.AddScoped<DeferredStarts>();
