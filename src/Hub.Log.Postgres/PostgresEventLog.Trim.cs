@@ -127,12 +127,18 @@ public sealed partial class PostgresEventLog
             return;
         }
 
-        command.CommandText = "DELETE FROM hub_group_positions g USING unnest($1::text[], $2::text[]) AS x(name, identity) " +
-            "WHERE g.name = x.name AND g.identity = x.identity AND g.gone IS NOT NULL AND g.gone < $3";
+        // A group some node still holds leases of is live, whatever its stored row says; its partitions go with it.
+        command.CommandText = "WITH gone AS (DELETE FROM hub_group_positions g USING unnest($1::text[], $2::text[]) AS x(name, identity) " +
+            "WHERE g.name = x.name AND g.identity = x.identity AND g.gone IS NOT NULL AND g.gone < $3 " +
+            "AND NOT EXISTS (SELECT 1 FROM hub_group_holders h WHERE h.name = g.name AND h.identity = g.identity AND h.expires >= $4) " +
+            "RETURNING g.name, g.identity), " +
+            "leases AS (DELETE FROM hub_group_leases l USING gone WHERE l.name = gone.name AND l.identity = gone.identity) " +
+            "DELETE FROM hub_group_holders h USING gone WHERE h.name = gone.name AND h.identity = gone.identity";
         command.Parameters.Clear();
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = expired.Select(g => g.Name).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = expired.Select(g => g.Identity).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (now - _options.Retention.MaxAge).ToUnixTimeMilliseconds() });
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = now.ToUnixTimeMilliseconds() });
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         Log.GroupPositionsExpired(_logger, expired.Count);
     }

@@ -83,6 +83,7 @@ public sealed partial class PostgresEventLog : IEventStore
 
         Database = $"{connection.Host}:{connection.Port}/{connection.Database}";
         _dataSource = NpgsqlDataSource.Create(connection.ConnectionString);
+        GroupLeases = new PostgresGroupLeases(_dataSource, _postgres, _time);
         try
         {
             using var open = _dataSource.OpenConnection();
@@ -231,6 +232,10 @@ public sealed partial class PostgresEventLog : IEventStore
 
     /// <inheritdoc />
     public GroupPosition? GetGroupPosition(GroupKey group) => _groups.Get(group);
+
+    /// <inheritdoc />
+    /// <remarks>In the database (<see cref="PostgresGroupLeases"/>): a group spans the nodes of this log.</remarks>
+    public IGroupLeases GroupLeases { get; }
 
     /// <inheritdoc />
     /// <remarks>Kept in memory at once and written to <c>hub_group_positions</c> by the writer, soon after.</remarks>

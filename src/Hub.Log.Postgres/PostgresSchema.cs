@@ -12,8 +12,9 @@ namespace Hub.Log.Postgres;
 /// </summary>
 internal static class PostgresSchema
 {
-    /// <summary>1: the first.</summary>
-    public const int Version = 1;
+    /// <summary>1: the first. 2: groups span nodes (<c>hub_group_leases</c>, <c>hub_group_holders</c>,
+    /// <c>hub_group_lease</c>); a version-1 hub must not share a database with one that leases.</summary>
+    public const int Version = 2;
 
     /// <summary>The advisory lock that serialises schema creation among nodes ("HubSchm" as ASCII).</summary>
     private const long SchemaLock = 0x48_75_62_53_63_68_6D;
@@ -58,7 +59,7 @@ internal static class PostgresSchema
             throw new InvalidOperationException($"the database was written by a newer hub (schema version {version}; this hub reads up to {Version})");
         }
 
-        command.CommandText = Tables + AppendFunction + string.Create(CultureInfo.InvariantCulture, $"""
+        command.CommandText = Tables + AppendFunction + LeaseFunction + string.Create(CultureInfo.InvariantCulture, $"""
             INSERT INTO hub_meta (key, value) VALUES ('schema_version', '{Version}') ON CONFLICT (key) DO UPDATE SET value = excluded.value;
             INSERT INTO hub_meta (key, value) VALUES ('epoch', @epoch) ON CONFLICT (key) DO NOTHING;
             SELECT value FROM hub_meta WHERE key = 'epoch';
@@ -131,6 +132,21 @@ internal static class PostgresSchema
             handed bigint NOT NULL,
             gone bigint,
             PRIMARY KEY (name, identity));
+        CREATE TABLE IF NOT EXISTS hub_group_leases (
+            name text NOT NULL,
+            identity text NOT NULL,
+            partition int NOT NULL,
+            holder text,
+            expires bigint NOT NULL,
+            acknowledged bigint NOT NULL,
+            handed bigint NOT NULL,
+            PRIMARY KEY (name, identity, partition));
+        CREATE TABLE IF NOT EXISTS hub_group_holders (
+            name text NOT NULL,
+            identity text NOT NULL,
+            holder text NOT NULL,
+            expires bigint NOT NULL,
+            PRIMARY KEY (name, identity, holder));
 
         """;
 
@@ -298,6 +314,80 @@ internal static class PostgresSchema
             IF v_early > 0 THEN
                 RETURN QUERY SELECT -1, v_early, false, NULL::text, NULL::text;
             END IF;
+        END
+        $fn$;
+
+        """;
+
+    /// <summary>
+    /// <c>hub_group_lease</c>: one holder's round of <see cref="PostgresGroupLeases.RenewAsync"/>, whole in one statement
+    /// and one transaction.
+    /// </summary>
+    /// <remarks>
+    /// Rounds of one group are serialised by a transaction-scoped advisory lock on the group (a round touches a few rows,
+    /// once a second per holder: nothing to gain from finer locks, and no interleaving to reason about). In order: the
+    /// group's partition rows are created if missing (from the group's stored position, <c>p_ack</c>/<c>p_handed</c>: what
+    /// one group kept before partitions were leased carries over); the holder's heartbeat is renewed (or removed when it
+    /// leaves) and holders whose heartbeat expired are forgotten; the partitions it releases are freed with their exact
+    /// positions; those it keeps are renewed, their positions stored and their handed mark raised to its reservation
+    /// (only where it still holds them: a lease that expired and went to another holder is not taken back); its fair share
+    /// is <c>partitions / holders</c> (the first <c>partitions % holders</c> holders by id get one more, so the shares add up
+    /// exactly); it takes free or expired partitions up to that share (their previous handed mark is answered, for the
+    /// redelivery marks, and replaced by its reservation). It answers every partition it holds, then a last row with
+    /// partition -1 that says its share (so a holder that holds nothing learns it too).
+    /// </remarks>
+    private const string LeaseFunction = """
+        CREATE OR REPLACE FUNCTION hub_group_lease(
+            p_name text, p_identity text, p_holder text, p_now bigint, p_lease bigint, p_partitions int, p_ack bigint, p_handed bigint,
+            p_held int[], p_held_ack bigint[], p_reserve bigint, p_released int[], p_released_ack bigint[], p_released_handed bigint[],
+            p_leaving boolean)
+        RETURNS TABLE (partition int, acknowledged bigint, handed bigint, share int)
+        LANGUAGE plpgsql AS $fn$
+        #variable_conflict use_column
+        DECLARE
+            v_holders int;
+            v_rank int;
+            v_share int;
+            v_held int;
+        BEGIN
+            PERFORM pg_advisory_xact_lock(hashtextextended(p_name || '/' || p_identity, 0));
+            INSERT INTO hub_group_leases (name, identity, partition, holder, expires, acknowledged, handed)
+                SELECT p_name, p_identity, g, NULL, 0, p_ack, p_handed FROM generate_series(0, p_partitions - 1) AS g
+                ON CONFLICT (name, identity, partition) DO NOTHING;
+            DELETE FROM hub_group_holders h WHERE h.name = p_name AND h.identity = p_identity AND (h.expires < p_now OR (p_leaving AND h.holder = p_holder));
+            IF NOT p_leaving THEN
+                INSERT INTO hub_group_holders AS h (name, identity, holder, expires) VALUES (p_name, p_identity, p_holder, p_now + p_lease)
+                    ON CONFLICT (name, identity, holder) DO UPDATE SET expires = excluded.expires;
+            END IF;
+            UPDATE hub_group_leases l SET holder = NULL, expires = 0, acknowledged = greatest(l.acknowledged, r.a), handed = r.h
+                FROM unnest(p_released, p_released_ack, p_released_handed) AS r(p, a, h)
+                WHERE l.name = p_name AND l.identity = p_identity AND l.partition = r.p AND l.holder = p_holder;
+            UPDATE hub_group_leases l SET expires = p_now + p_lease, acknowledged = greatest(l.acknowledged, k.a), handed = greatest(l.handed, p_reserve)
+                FROM unnest(p_held, p_held_ack) AS k(p, a)
+                WHERE l.name = p_name AND l.identity = p_identity AND l.partition = k.p AND l.holder = p_holder;
+            IF p_leaving THEN
+                v_share := 0;
+            ELSE
+                SELECT count(*), count(*) FILTER (WHERE h.holder < p_holder) INTO v_holders, v_rank
+                    FROM hub_group_holders h WHERE h.name = p_name AND h.identity = p_identity;
+                v_share := p_partitions / v_holders + CASE WHEN v_rank < p_partitions % v_holders THEN 1 ELSE 0 END;
+                SELECT count(*) INTO v_held FROM hub_group_leases l
+                    WHERE l.name = p_name AND l.identity = p_identity AND l.holder = p_holder AND l.expires >= p_now;
+                IF v_held < v_share THEN
+                    RETURN QUERY
+                    WITH free AS (
+                        SELECT l.partition AS p, l.handed AS h FROM hub_group_leases l
+                        WHERE l.name = p_name AND l.identity = p_identity AND (l.holder IS NULL OR l.expires < p_now)
+                        ORDER BY l.partition LIMIT v_share - v_held FOR UPDATE)
+                    UPDATE hub_group_leases l SET holder = p_holder, expires = p_now + p_lease, handed = greatest(l.handed, p_reserve)
+                        FROM free WHERE l.name = p_name AND l.identity = p_identity AND l.partition = free.p
+                        RETURNING l.partition, l.acknowledged, free.h, v_share;
+                END IF;
+            END IF;
+            RETURN QUERY SELECT l.partition, l.acknowledged, l.handed, v_share FROM hub_group_leases l
+                WHERE l.name = p_name AND l.identity = p_identity AND l.holder = p_holder AND l.expires >= p_now
+                AND l.partition = ANY (p_held);
+            RETURN QUERY SELECT -1, 0::bigint, 0::bigint, v_share;
         END
         $fn$;
 

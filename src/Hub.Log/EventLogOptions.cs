@@ -161,6 +161,24 @@ public sealed class EventLogOptions
         /// </summary>
         [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00", ErrorMessage = "Hub:Log:Postgres:PollInterval must be between 00:00:00.010 and 00:01:00.")]
         public TimeSpan PollInterval { get; set; } = DefaultPollInterval;
+
+        internal static readonly TimeSpan DefaultGroupLeaseTime = TimeSpan.FromSeconds(5);
+        internal static readonly TimeSpan DefaultGroupRenewInterval = TimeSpan.FromSeconds(1);
+
+        /// <summary>
+        /// How long a node holds a group's partitions without renewing them (see <see cref="IGroupLeases"/>): when a node
+        /// dies, its members' share of a group goes to members on other nodes this long after its last renewal, and what
+        /// they held unacknowledged is redelivered. Default 5 s. At least twice <see cref="GroupRenewInterval"/>.
+        /// </summary>
+        [Range(typeof(TimeSpan), "00:00:00.200", "01:00:00", ErrorMessage = "Hub:Log:Postgres:GroupLeaseTime must be between 00:00:00.200 and 01:00:00.")]
+        public TimeSpan GroupLeaseTime { get; set; } = DefaultGroupLeaseTime;
+
+        /// <summary>
+        /// How often a node with members of a group renews its leases, takes its fair share of the group's partitions (a
+        /// node that joins gets its share within about this long) and stores their acknowledged positions. Default 1 s.
+        /// </summary>
+        [Range(typeof(TimeSpan), "00:00:00.050", "00:30:00", ErrorMessage = "Hub:Log:Postgres:GroupRenewInterval must be between 00:00:00.050 and 00:30:00.")]
+        public TimeSpan GroupRenewInterval { get; set; } = DefaultGroupRenewInterval;
     }
 
     /// <summary>Retention bounds, <c>"Hub:Log:Retention"</c>.</summary>

@@ -23,6 +23,11 @@ internal sealed partial class EventLogOptionsValidator : IValidateOptions<EventL
             failures.Add("Hub:Log:Postgres:ConnectionString must name the database when Hub:Log:Kind is 'Postgres'.");
         }
 
+        if (options.Postgres.GroupRenewInterval * 2 > options.Postgres.GroupLeaseTime)
+        {
+            failures.Add("Hub:Log:Postgres:GroupRenewInterval must be at most half of Hub:Log:Postgres:GroupLeaseTime (a lease is renewed at least twice before it expires).");
+        }
+
         return failures.Count > 0 ? ValidateOptionsResult.Fail(failures) : result;
     }
 

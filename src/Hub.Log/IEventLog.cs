@@ -77,6 +77,10 @@ public interface IEventLog
     /// </summary>
     bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true);
 
+    /// <summary>Who reads which partitions of a group, decided by the store so that a group spans nodes (see
+    /// <see cref="IGroupLeases"/>).</summary>
+    IGroupLeases GroupLeases => LocalGroupLeases.Instance;
+
     /// <summary>The topics seen, with their counts and last sequences.</summary>
     IReadOnlyList<TopicStats> GetTopics();
 

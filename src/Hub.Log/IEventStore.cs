@@ -68,6 +68,10 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Stores a group's position (see <see cref="IEventLog.SaveGroupPosition"/>).</summary>
     bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live);
 
+    /// <summary>Who reads which partitions of a group (see <see cref="IGroupLeases"/>): by default, a store one process
+    /// owns, whose one instance of a group holds them all (<see cref="LocalGroupLeases"/>).</summary>
+    IGroupLeases GroupLeases => LocalGroupLeases.Instance;
+
     /// <summary>Whether the store can be written now, and whether it can be again without a restart.</summary>
     ValueTask<LogHealth> CheckHealthAsync(CancellationToken cancellationToken);
 }

@@ -229,6 +229,9 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
     public bool SaveGroupPosition(GroupKey group, GroupPosition position, bool live = true) => _store.SaveGroupPosition(group, position, live);
 
     /// <inheritdoc />
+    public IGroupLeases GroupLeases => _store.GroupLeases;
+
+    /// <inheritdoc />
     public IReadOnlyList<TopicStats> GetTopics() => _topics.Snapshot();
 
     /// <inheritdoc />

@@ -14,4 +14,11 @@ public enum StageDiagnosticKind
 
     /// <summary>A <see cref="ConsumerSupervisor{T}"/>'s child template threw instead of starting a child.</summary>
     ChildStartFailed,
+
+    /// <summary>
+    /// A <see cref="Dispatchers.DemandDispatcher{T}"/>'s subscriber asked for <see cref="StageDiagnostic.Count"/> events,
+    /// more than the maximum demand it expects (the first ask it got): subscribers with different <c>maxDemand</c>s
+    /// overload the greedy ones (GenStage's DemandDispatcher warns of it the same way).
+    /// </summary>
+    DemandMismatch,
 }

@@ -213,4 +213,26 @@ public class ProducerTests
         Assert.Equal(2L, counter.Demands.First());
         Assert.Empty(leaving.Batches);
     }
+
+    /// <summary>The dispatcher's warning reaches the producer stage's <see cref="Stage.Diagnostic"/>: consumers with
+    /// max demands of 10 and 20 on one demand dispatcher.</summary>
+    [Fact]
+    public async Task DemandDispatcher_ConsumersWithDifferentMaxDemands_ReportADemandMismatch()
+    {
+        var counter = new Counter(dispatcher: new Hub.Stages.Dispatchers.DemandDispatcher<int>());
+        var diagnostics = new ConcurrentQueue<StageDiagnostic>();
+        counter.Diagnostic += diagnostics.Enqueue;
+        var small = new Recorder<int>("small");
+        var large = new Recorder<int>("large");
+
+        await Wait.For(small.SubscribeAsync(counter, new() { MaxDemand = 10, MinDemand = 5 }));
+        await Wait.Until(() => small.Batches.Count >= 1, "the first consumer's events");
+        Assert.Empty(diagnostics);
+        await Wait.For(large.SubscribeAsync(counter, new() { MaxDemand = 20, MinDemand = 10 }));
+        await Wait.Until(() => !diagnostics.IsEmpty, "a demand mismatch reported");
+
+        var diagnostic = diagnostics.First();
+        Assert.Equal(StageDiagnosticKind.DemandMismatch, diagnostic.Kind);
+        Assert.Equal(20, diagnostic.Count);
+    }
 }

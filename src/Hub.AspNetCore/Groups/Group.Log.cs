@@ -14,5 +14,14 @@ internal sealed partial class Group
 
         [LoggerMessage(EventId = 4003, Level = LogLevel.Error, Message = "Group {Group} failed; its members are ended")]
         public static partial void PumpFailed(ILogger logger, Exception exception, string group);
+
+        [LoggerMessage(EventId = 4004, Level = LogLevel.Information, Message = "Group {Group}: took {Taken} partitions, released {Released}, lost {Lost}, hands over {Draining}; holds {Held}, its share {Share}")]
+        public static partial void LeasesChanged(ILogger logger, string group, int taken, int released, int lost, int draining, int held, int share);
+
+        [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Group {Group}: a lease round failed (leaving: {Leaving}); it is tried again, and the leases held stay this node's until they may have expired")]
+        public static partial void LeaseRoundFailed(ILogger logger, Exception exception, string group, bool leaving);
+
+        [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Group {Group}: its {Count} leases may have expired without renewal; it hands out nothing more of them, and another node redelivers what was unacknowledged")]
+        public static partial void LeasesExpired(ILogger logger, string group, int count);
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
@@ -22,6 +21,10 @@ namespace Hub.Server.Groups;
 /// <c>disconnect</c> gets <c>ended {reason}</c> (and leaves); the reason is <c>retention</c> when the group started
 /// (from its stored position or a member's <c>after</c>) before what the log keeps, <c>overflow</c> when it fell behind
 /// later. The group then goes on from the oldest retained event: every member of the moment was told of the loss.</para>
+/// <para><b>Across nodes.</b> The group's stream is split into leased partitions (<see cref="IGroupLeases"/>); this
+/// instance reads and hands out only the events of the partitions it holds, each from its own cursor, and stores each
+/// one's acknowledged position with its lease (<c>Group.Leases.cs</c>). On a log that one process owns it holds every
+/// partition from the start, and behaves as one group did before (its one position is still stored as before).</para>
 /// </remarks>
 internal sealed partial class Group : IAppendListener
 {
@@ -38,7 +41,6 @@ internal sealed partial class Group : IAppendListener
     private readonly AsyncSignal _signal = new();
     private readonly CancellationTokenSource _closing = new(); // cancelled when the last member leaves: a read in progress stops
     private readonly long _handedBefore;
-    private long _cursor;
     private long _position;
     private GroupPosition _saved;
     private int _listening;
@@ -60,14 +62,15 @@ internal sealed partial class Group : IAppendListener
         Mode = mode;
         _dispatcher = new GroupDispatcher(mode, maxBatchBytes);
         _log = log;
+        _leases = log.GroupLeases;
+        _reserve = _leases.ExpiresWithHolder ? 0 : long.MaxValue;
         _filter = new EventFilter(template.Patterns, template.Types);
         _maxBatchBytes = maxBatchBytes;
         _logger = logger;
-        _cursor = stored.Acknowledged;
-        _position = _cursor;
+        _position = stored.Acknowledged;
         _handedBefore = stored.Handed;
         _saved = stored;
-        _started = _cursor + 1 >= log.FirstRetained;
+        _started = stored.Acknowledged + 1 >= log.FirstRetained;
     }
 
     /// <summary>A batch to a member stops growing at this many bytes of events, and a member holding this many unsent
@@ -89,8 +92,17 @@ internal sealed partial class Group : IAppendListener
     /// <summary>Every matching event up to here has been acknowledged.</summary>
     public long Position => Volatile.Read(ref _position);
 
-    /// <summary>The last sequence the group has read from the log.</summary>
-    public long Cursor => Volatile.Read(ref _cursor);
+    /// <summary>The last sequence the group has read from the log for every partition it holds.</summary>
+    public long Cursor
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return ReadFromLocked() ?? _position;
+            }
+        }
+    }
 
     /// <summary>Log positions between the acknowledged position and the head.</summary>
     public long Lag => Math.Max(0, _log.Head - Position);
@@ -154,7 +166,11 @@ internal sealed partial class Group : IAppendListener
             }
 
             _dispatcher.Join(member.Id, credits);
-            _pump ??= Task.Run(PumpAsync);
+            if (_pump is null)
+            {
+                _leaseLoop = Task.Run(LeaseLoopAsync);
+                _pump = Task.Run(PumpAsync);
+            }
         }
 
         _signal.Set();
@@ -176,11 +192,13 @@ internal sealed partial class Group : IAppendListener
             }
 
             returned = _dispatcher.Leave(member.Id);
+            DropUnheldLocked(); // what it held of partitions being handed over (or lost) goes back with them, not to the others
             last = _members.Count == 0;
             if (last)
             {
                 // Saved here, before the registry forgets the group, so the group started again reads this position; the
                 // pump saves nothing once closed. Saved even when unchanged: it marks when the group went, for expiry.
+                UpdatePositionLocked();
                 SavePositionLocked(live: false);
                 _closed = true;
             }
@@ -214,8 +232,8 @@ internal sealed partial class Group : IAppendListener
     /// <summary>A member's write completed: it may take more, and the group may have held events back for it.</summary>
     public void MemberHasRoom() => _signal.Set();
 
-    /// <summary>Completes when the pump has stopped (after the last member left).</summary>
-    public Task Completion => _pump ?? Task.CompletedTask;
+    /// <summary>Completes when the pump has stopped and the leases are released (after the last member left).</summary>
+    public Task Completion => _pump is null ? Task.CompletedTask : Task.WhenAll(_pump, _leaseLoop ?? Task.CompletedTask);
 
     /// <inheritdoc />
     void IAppendListener.OnAppended()
@@ -233,6 +251,7 @@ internal sealed partial class Group : IAppendListener
             while (true)
             {
                 long budget;
+                long? from;
                 lock (_gate)
                 {
                     if (_closed)
@@ -240,26 +259,28 @@ internal sealed partial class Group : IAppendListener
                         break;
                     }
 
-                    _dispatcher.Dispatch((id, batch) => _members[id].Post(batch), id => _members[id].HasRoom);
+                    _dispatcher.Dispatch((id, batch) => _members[id].Post(batch), id => _members[id].HasRoom, HandUpToLocked());
                     budget = Math.Min(_dispatcher.TotalCredits, MaxQueued - _dispatcher.Queued);
-                    Volatile.Write(ref _position, _dispatcher.AcknowledgedPosition(_cursor));
+                    from = ReadFromLocked();
+                    UpdatePositionLocked();
                 }
 
                 SavePosition();
-                if (budget <= 0)
+                if (budget <= 0 || from is not { } cursor)
                 {
+                    // No credits, a full queue, or no partition held yet (the lease loop wakes it when it takes some).
                     await _signal.WaitAsync().ConfigureAwait(false);
                     continue;
                 }
 
-                if (_cursor >= _log.Head)
+                if (cursor >= _log.Head)
                 {
                     if (Interlocked.Exchange(ref _listening, 1) == 0)
                     {
                         _log.ListenOnce(this);
                     }
 
-                    if (_cursor >= _log.Head)
+                    if (cursor >= _log.Head)
                     {
                         await _signal.WaitAsync().ConfigureAwait(false);
                     }
@@ -268,10 +289,10 @@ internal sealed partial class Group : IAppendListener
                 }
 
                 read.Clear();
-                var result = await _log.ReadAsync(_cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read, closing).ConfigureAwait(false);
+                var result = await _log.ReadAsync(cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read, closing).ConfigureAwait(false);
                 if (result.Truncated)
                 {
-                    FellBehind(result.FirstRetained);
+                    FellBehind(cursor, result.FirstRetained);
                     continue;
                 }
 
@@ -284,8 +305,12 @@ internal sealed partial class Group : IAppendListener
                         break;
                     }
 
-                    _dispatcher.Offer(read, _handedBefore);
-                    Volatile.Write(ref _cursor, result.ScannedTo);
+                    OfferLocked(cursor, read, result.ScannedTo);
+                }
+
+                if (_leases.ExpiresWithHolder && result.ScannedTo > Volatile.Read(ref _reserve) - ReserveAhead / 2)
+                {
+                    _renewSoon.Set(); // what it read nears its reservation: raise it before the members need it
                 }
             }
         }
@@ -314,12 +339,12 @@ internal sealed partial class Group : IAppendListener
     /// The log no longer holds what comes after the cursor: each member is told by its overflow policy (a gap, or ended),
     /// and the group moves on to the oldest retained event.
     /// </summary>
-    private void FellBehind(long firstRetained)
+    private void FellBehind(long cursor, long firstRetained)
     {
         // Behind from the very start means the group began before what is kept; later, it fell behind.
         var reason = _started ? "overflow" : "retention";
         _started = true;
-        var gap = new GapNotice(_cursor + 1, firstRetained - 1, reason);
+        var gap = new GapNotice(cursor + 1, firstRetained - 1, reason);
         Log.FellBehind(_logger, Name, gap.From, gap.To, reason);
         List<GroupMember>? ending = null;
         lock (_gate)
@@ -336,7 +361,10 @@ internal sealed partial class Group : IAppendListener
                 }
             }
 
-            Volatile.Write(ref _cursor, firstRetained - 1);
+            foreach (var held in _held.Values)
+            {
+                held.Cursor = Math.Max(held.Cursor, firstRetained - 1);
+            }
         }
 
         // Outside the lock: ending a member takes it out of the group (the registry's lock, then this one).
@@ -361,8 +389,7 @@ internal sealed partial class Group : IAppendListener
     /// writes it soon after). A group's position was stored when it started, so the log's bound never refuses it.</summary>
     private void SavePositionLocked(bool live = true)
     {
-        var position = new GroupPosition(_dispatcher.AcknowledgedPosition(_cursor), Math.Max(_handedBefore, _dispatcher.HighestHanded));
-        Debug.Assert(position.Acknowledged <= _cursor, "nothing is acknowledged beyond what was read");
+        var position = new GroupPosition(Volatile.Read(ref _position), Math.Max(_handedBefore, _dispatcher.HighestHanded));
         if (position != _saved || !live)
         {
             _saved = position;

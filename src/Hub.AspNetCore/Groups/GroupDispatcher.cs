@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Hub.Log;
+using Hub.Stages.Dispatchers;
 
 namespace Hub.Server.Groups;
 
@@ -25,8 +26,9 @@ namespace Hub.Server.Groups;
 /// </remarks>
 internal sealed class GroupDispatcher
 {
-    /// <summary>How many partitions a partition group hashes keys into.</summary>
-    public const int PartitionCount = 64;
+    /// <summary>How many partitions a partition group hashes keys into: the partitions its stream is leased by
+    /// (<see cref="IGroupLeases.Partitions"/>), so a key's queue and its lease are one.</summary>
+    public const int PartitionCount = IGroupLeases.Partitions;
 
     private readonly GroupDispatchMode _mode;
     private readonly int _maxBatchBytes;
@@ -36,7 +38,10 @@ internal sealed class GroupDispatcher
     private readonly Member?[] _owners;
     private readonly Member?[] _holders;     // the member holding a partition's in-flight events, if any
     private readonly int[] _heldCounts;      // how many of a partition's events its holder has in flight
+    private readonly int[] _inFlightByLease = new int[PartitionCount];    // events of each leased partition in flight
+    private readonly long[] _handedByLease = new long[PartitionCount];    // the highest sequence of each leased partition handed
     private long _queued;
+    private long _handUpTo = long.MaxValue;  // the current Dispatch's mark: nothing above it is handed
     private int _nextPartition;              // where the next partition pass starts, so no partition is always last
 
     public GroupDispatcher(GroupDispatchMode mode, int maxBatchBytes = int.MaxValue)
@@ -69,26 +74,22 @@ internal sealed class GroupDispatcher
     public long TotalCredits => _members.Sum(m => m.Credits);
 
     /// <summary>The queue an event belongs to.</summary>
-    public int PartitionOf(LogEntry entry)
+    public int PartitionOf(LogEntry entry) => _mode == GroupDispatchMode.Demand ? 0 : LeaseOf(entry);
+
+    /// <summary>
+    /// The leased partition of the group's stream an event belongs to (see <see cref="IGroupLeases"/>): in a partition
+    /// group, its queue (the hash of its key, so a key is read by one node at a time, in order); in a demand group, its
+    /// sequence's (so the nodes share the events evenly).
+    /// </summary>
+    public int LeaseOf(LogEntry entry)
     {
         if (_mode == GroupDispatchMode.Demand)
-        {
-            return 0;
-        }
-
-        if (entry.Key is not { } key)
         {
             return (int)(entry.Sequence % PartitionCount);
         }
 
-        // FNV-1a over the key's characters: stable across processes (string.GetHashCode is not), cheap, no allocation.
-        var hash = 2166136261u;
-        foreach (var c in key)
-        {
-            hash = (hash ^ c) * 16777619u;
-        }
-
-        return (int)(hash % PartitionCount);
+        // Keyed events by a hash that every node computes alike, so a key is in the same leased partition everywhere.
+        return entry.Key is { } key ? KeyHash.Partition(key, PartitionCount) : (int)(entry.Sequence % PartitionCount);
     }
 
     /// <summary>Adds a member with <paramref name="credits"/> credits.</summary>
@@ -124,6 +125,11 @@ internal sealed class GroupDispatcher
                 }
             }
 
+            foreach (var item in member.InFlight)
+            {
+                _inFlightByLease[item.Lease]--;
+            }
+
             _queued += returned;
             member.InFlight.Clear();
         }
@@ -148,6 +154,7 @@ internal sealed class GroupDispatcher
         for (var i = 0; i < acknowledged; i++)
         {
             var item = member.InFlight.Dequeue();
+            _inFlightByLease[item.Lease]--;
             if (_holders[item.Partition] == member && --_heldCounts[item.Partition] == 0)
             {
                 _holders[item.Partition] = null;
@@ -170,11 +177,74 @@ internal sealed class GroupDispatcher
     {
         foreach (var entry in entries)
         {
-            var partition = PartitionOf(entry);
-            _queues[partition].PushBack(new GroupItem(entry, partition, Redelivered: entry.Sequence <= handedBefore));
+            Enqueue(entry, redelivered: entry.Sequence <= handedBefore);
+        }
+    }
+
+    /// <summary>Queues one event read from the log, behind those of its queue (in sequence order).</summary>
+    public void Enqueue(LogEntry entry, bool redelivered)
+    {
+        var partition = PartitionOf(entry);
+        _queues[partition].PushBack(new GroupItem(entry, partition, redelivered, LeaseOf(entry)));
+        _queued++;
+    }
+
+    /// <summary>
+    /// Takes out of the queues (not out of members' hands) the events of the leased partitions <paramref name="lease"/>
+    /// selects, and writes in <paramref name="oldestRemoved"/> (one slot per leased partition, untouched where none) the
+    /// lowest sequence taken of each. Returns how many.
+    /// </summary>
+    public int RemoveQueued(Func<int, bool> lease, Span<long> oldestRemoved)
+    {
+        var removed = 0;
+        foreach (var queue in _queues)
+        {
+            removed += queue.RemoveWhere(lease, oldestRemoved);
         }
 
-        _queued += entries.Count;
+        _queued -= removed;
+        AssertInvariants();
+        return removed;
+    }
+
+    /// <summary>How many events of a leased partition members hold unacknowledged.</summary>
+    public int InFlightOf(int lease) => _inFlightByLease[lease];
+
+    /// <summary>The highest sequence of a leased partition ever handed to a member (0 if none).</summary>
+    public long HandedOf(int lease) => _handedByLease[lease];
+
+    /// <summary>
+    /// Writes in <paramref name="oldest"/> (one slot per leased partition) the lowest sequence of each partition queued or
+    /// in flight, or <see cref="long.MaxValue"/>: what each partition's acknowledged position is one before. The queues
+    /// hold each partition's events in sequence order, so only each partition's first is looked at; a demand group's one
+    /// queue is scanned until each partition it holds was found in it.
+    /// </summary>
+    public void OldestOutstanding(Span<long> oldest)
+    {
+        oldest.Fill(long.MaxValue);
+        if (_mode == GroupDispatchMode.Partition)
+        {
+            foreach (var queue in _queues)
+            {
+                if (queue.Count > 0)
+                {
+                    var first = queue.Peek();
+                    oldest[first.Lease] = first.Sequence;
+                }
+            }
+        }
+        else
+        {
+            _queues[0].FirstOfEach(oldest);
+        }
+
+        foreach (var member in _members)
+        {
+            foreach (var item in member.InFlight)
+            {
+                oldest[item.Lease] = Math.Min(oldest[item.Lease], item.Sequence);
+            }
+        }
     }
 
     /// <summary>
@@ -182,9 +252,14 @@ internal sealed class GroupDispatcher
     /// gets each member's batch (in sequence order within a queue, at most a batch's worth of bytes). Returns how many were
     /// handed out.
     /// </summary>
-    public int Dispatch(Action<string, List<GroupItem>> deliver, Func<string, bool>? canTake = null)
+    /// <param name="deliver">Gets each member's batch.</param>
+    /// <param name="canTake">Whether a member may take more now.</param>
+    /// <param name="handUpTo">No event above this sequence is handed (the mark its leases reserved, see
+    /// <see cref="IGroupLeases"/>): a queue whose next event is above it waits.</param>
+    public int Dispatch(Action<string, List<GroupItem>> deliver, Func<string, bool>? canTake = null, long handUpTo = long.MaxValue)
     {
         canTake ??= static _ => true;
+        _handUpTo = handUpTo;
         var handed = _mode == GroupDispatchMode.Demand ? DispatchByDemand(deliver, canTake) : DispatchByPartition(deliver, canTake);
         AssertInvariants();
         return handed;
@@ -196,24 +271,15 @@ internal sealed class GroupDispatcher
     /// </summary>
     public long AcknowledgedPosition(long readTo)
     {
-        var oldest = long.MaxValue;
-        foreach (var queue in _queues)
+        Span<long> oldest = stackalloc long[PartitionCount];
+        OldestOutstanding(oldest);
+        var lowest = long.MaxValue;
+        foreach (var sequence in oldest)
         {
-            if (queue.Count > 0)
-            {
-                oldest = Math.Min(oldest, queue.Peek().Sequence);
-            }
+            lowest = Math.Min(lowest, sequence);
         }
 
-        foreach (var member in _members)
-        {
-            foreach (var item in member.InFlight)
-            {
-                oldest = Math.Min(oldest, item.Sequence);
-            }
-        }
-
-        return oldest == long.MaxValue ? readTo : oldest - 1;
+        return lowest == long.MaxValue ? readTo : lowest - 1;
     }
 
     /// <summary>A member's credits and in-flight count (zeros for an unknown member).</summary>
@@ -224,7 +290,7 @@ internal sealed class GroupDispatcher
     {
         var queue = _queues[0];
         var handed = 0;
-        while (queue.Count > 0)
+        while (queue.Count > 0 && queue.Peek().Sequence <= _handUpTo)
         {
             Member? best = null;
             foreach (var member in _members)
@@ -243,10 +309,11 @@ internal sealed class GroupDispatcher
             var batch = new List<GroupItem>((int)Math.Min(best.Credits, Math.Min(queue.Count, 1024)));
             var bytes = 0;
             handed += Take(best, queue, (int)Math.Min(best.Credits, queue.Count), batch, ref bytes);
+            SortIfNeeded(batch); // a partition taken over late queues its older events behind newer ones
             deliver(best.Id, batch);
         }
 
-        Debug.Assert(queue.Count == 0 || _members.All(m => m.Credits == 0 || !canTake(m.Id)), "no idle credit while events wait");
+        Debug.Assert(queue.Count == 0 || queue.Peek().Sequence > _handUpTo || _members.All(m => m.Credits == 0 || !canTake(m.Id)), "no idle credit while events wait");
         return handed;
     }
 
@@ -263,7 +330,7 @@ internal sealed class GroupDispatcher
             var p = (start + n) % PartitionCount;
             var queue = _queues[p];
             var owner = _owners[p];
-            if (queue.Count == 0 || owner is null || owner.Credits == 0)
+            if (queue.Count == 0 || owner is null || owner.Credits == 0 || queue.Peek().Sequence > _handUpTo)
             {
                 continue;
             }
@@ -315,11 +382,13 @@ internal sealed class GroupDispatcher
     private int Take(Member member, ItemQueue queue, int count, List<GroupItem> batch, ref int bytes)
     {
         var taken = 0;
-        while (taken < count && bytes < _maxBatchBytes)
+        while (taken < count && bytes < _maxBatchBytes && queue.Peek().Sequence <= _handUpTo)
         {
             var item = queue.PopFront();
             batch.Add(item);
             member.InFlight.Enqueue(item);
+            _inFlightByLease[item.Lease]++;
+            _handedByLease[item.Lease] = Math.Max(_handedByLease[item.Lease], item.Sequence);
             HighestHanded = Math.Max(HighestHanded, item.Sequence);
             bytes = (int)Math.Min(int.MaxValue, (long)bytes + item.Entry.Json.Length);
             taken++;
@@ -328,6 +397,18 @@ internal sealed class GroupDispatcher
         member.Credits -= taken;
         _queued -= taken;
         return taken;
+    }
+
+    private static void SortIfNeeded(List<GroupItem> batch)
+    {
+        for (var i = 1; i < batch.Count; i++)
+        {
+            if (batch[i].Sequence < batch[i - 1].Sequence)
+            {
+                batch.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
+                return;
+            }
+        }
     }
 
     private void Rebalance()
@@ -348,6 +429,7 @@ internal sealed class GroupDispatcher
     {
         Debug.Assert(_members.All(m => m.Credits >= 0), "credits are never negative");
         Debug.Assert(_queued == _queues.Sum(q => (long)q.Count), "the queued count matches the queues");
+        Debug.Assert(_inFlightByLease.Sum() == _members.Sum(m => m.InFlight.Count), "the in-flight counts by lease match the members'");
         for (var p = 0; p < _queues.Length; p++)
         {
             Debug.Assert(_holders[p] is null == (_heldCounts[p] == 0), "a partition has a holder exactly while some of its events are held");
@@ -374,8 +456,10 @@ internal sealed class GroupDispatcher
     /// <summary>A FIFO over a growable ring buffer that can also take a run of items at its front (redeliveries).</summary>
     private sealed class ItemQueue
     {
+        private readonly int[] _byLease = new int[PartitionCount]; // items of each leased partition here
         private GroupItem[] _buffer = new GroupItem[16];
         private int _head;
+        private int _leases; // leased partitions with items here
 
         public int Count { get; private set; }
 
@@ -386,6 +470,14 @@ internal sealed class GroupDispatcher
             Grow(1);
             _buffer[(_head + Count) % _buffer.Length] = item;
             Count++;
+            Counted(item.Lease, 1);
+        }
+
+        private void Counted(int lease, int by)
+        {
+            var before = _byLease[lease];
+            _byLease[lease] += by;
+            _leases += (before == 0 ? 1 : 0) - (_byLease[lease] == 0 ? 1 : 0);
         }
 
         public GroupItem PopFront()
@@ -394,7 +486,54 @@ internal sealed class GroupDispatcher
             _buffer[_head] = default; // let the entry go
             _head = (_head + 1) % _buffer.Length;
             Count--;
+            Counted(item.Lease, -1);
             return item;
+        }
+
+        /// <summary>Sets each leased partition's slot in <paramref name="oldest"/> (all <see cref="long.MaxValue"/>) to the
+        /// sequence of its first item here (its lowest: a partition's items are in order), stopping once every partition
+        /// it holds was found.</summary>
+        public void FirstOfEach(Span<long> oldest)
+        {
+            var found = 0;
+            for (var i = 0; i < Count && found < _leases; i++)
+            {
+                ref readonly var item = ref _buffer[(_head + i) % _buffer.Length];
+                if (oldest[item.Lease] == long.MaxValue)
+                {
+                    oldest[item.Lease] = item.Sequence;
+                    found++;
+                }
+            }
+        }
+
+        /// <summary>Removes the items of the leased partitions <paramref name="lease"/> selects, keeping the others' order;
+        /// lowers each one's slot in <paramref name="oldestRemoved"/> to its lowest removed sequence. Returns how many.</summary>
+        public int RemoveWhere(Func<int, bool> lease, Span<long> oldestRemoved)
+        {
+            var kept = 0;
+            var count = Count;
+            for (var i = 0; i < count; i++)
+            {
+                var item = _buffer[(_head + i) % _buffer.Length];
+                if (lease(item.Lease))
+                {
+                    oldestRemoved[item.Lease] = Math.Min(oldestRemoved[item.Lease], item.Sequence);
+                    Counted(item.Lease, -1);
+                    continue;
+                }
+
+                _buffer[(_head + kept) % _buffer.Length] = item;
+                kept++;
+            }
+
+            for (var i = kept; i < count; i++)
+            {
+                _buffer[(_head + i) % _buffer.Length] = default; // let the entries go
+            }
+
+            Count = kept;
+            return count - kept;
         }
 
         public void PushFront(IEnumerable<GroupItem> ordered)
@@ -405,6 +544,7 @@ internal sealed class GroupDispatcher
             for (var i = 0; i < items.Length; i++)
             {
                 _buffer[(_head + i) % _buffer.Length] = items[i];
+                Counted(items[i].Lease, 1);
             }
 
             Count += items.Length;

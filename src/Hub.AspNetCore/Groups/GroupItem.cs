@@ -6,7 +6,9 @@ namespace Hub.Server.Groups;
 /// <param name="Entry">The log entry.</param>
 /// <param name="Partition">The queue it belongs to (0 in a demand group).</param>
 /// <param name="Redelivered">It was handed to a member before that did not acknowledge it.</param>
-internal readonly record struct GroupItem(LogEntry Entry, int Partition, bool Redelivered)
+/// <param name="Lease">The leased partition of the group's stream it belongs to (see <see cref="IGroupLeases"/>): its
+/// queue in a partition group, its sequence's in a demand group.</param>
+internal readonly record struct GroupItem(LogEntry Entry, int Partition, bool Redelivered, int Lease)
 {
     public long Sequence => Entry.Sequence;
 }

@@ -8,8 +8,12 @@ namespace Hub.Stages.Dispatchers;
 /// then the next; ties keep their order (GenStage's <c>DemandDispatcher</c>).
 /// </summary>
 /// <remarks>
-/// When a subscriber leaves, its unmet demand is kept as pending: the producer was already asked for those events,
-/// so later asks are satisfied from it before any demand is forwarded again.
+/// <para>When a subscriber leaves, its unmet demand is kept as pending: the producer was already asked for those events,
+/// so later asks are satisfied from it before any demand is forwarded again.</para>
+/// <para>A dispatch that can place nothing (no subscriber, or none with demand) returns every event and changes no
+/// demand. The first ask sets the demand the dispatcher expects at most (<see cref="MaxDemand"/>, as GenStage's
+/// <c>max</c>); a later ask for more is reported through the sink (<see cref="StageDiagnosticKind.DemandMismatch"/>):
+/// subscribers with different <c>maxDemand</c>s make the largest one take the most, overloading the greedy.</para>
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
 public sealed class DemandDispatcher<T> : IDispatcher<T>
@@ -17,9 +21,13 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
     // Sorted by demand, largest first; an entry re-inserted goes after those with equal demand.
     private readonly List<Entry> _entries = [];
     private long _pending;
+    private long? _maxDemand;
 
     /// <summary>Demand already forwarded for subscribers that have left, not yet matched by events.</summary>
     public long PendingDemand => _pending;
+
+    /// <summary>The demand it expects a subscriber to ask for at most: the first ask's; null before any ask.</summary>
+    public long? MaxDemand => _maxDemand;
 
     /// <summary>The number of subscribers.</summary>
     public int SubscriberCount => _entries.Count;
@@ -41,10 +49,20 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
     public long Ask(long subscriberId, long count, IDispatchSink<T> sink)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentNullException.ThrowIfNull(sink);
         int index = IndexOf(subscriberId);
         if (index < 0)
         {
             return 0;
+        }
+
+        _maxDemand ??= count;
+        if (count > _maxDemand)
+        {
+            sink.Report(new StageDiagnostic(
+                StageDiagnosticKind.DemandMismatch,
+                count,
+                $"DemandDispatcher expects a maximum demand of {_maxDemand}; subscriber {subscriberId} asked for {count}. Using different maximum demands will overload greedy consumers."));
         }
 
         Entry entry = _entries[index];

@@ -24,4 +24,12 @@ public interface IDispatchSink<T>
     /// <c>[fromSequence, toSequence)</c> are lost to it); the owner ends that subscription.
     /// </summary>
     void Disconnect(long subscriberId, long fromSequence, long toSequence);
+
+    /// <summary>
+    /// Something the dispatcher reports instead of logging (it has no logger): the owning stage raises it as its
+    /// <see cref="Stage.Diagnostic"/>. Ignored by default.
+    /// </summary>
+    void Report(StageDiagnostic diagnostic)
+    {
+    }
 }

@@ -190,6 +190,8 @@ internal sealed class ProducerSide<T> : IDispatchSink<T>
         }
     }
 
+    void IDispatchSink<T>.Report(StageDiagnostic diagnostic) => Stage.Report(diagnostic);
+
     void IDispatchSink<T>.Gap(long subscriberId, long fromSequence, long toSequence)
     {
         if (_subscribers.TryGetValue(subscriberId, out Subscription<T>? subscription))

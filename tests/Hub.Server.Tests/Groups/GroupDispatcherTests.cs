@@ -240,4 +240,49 @@ public sealed class GroupDispatcherTests
         Assert.All(got[other].Take(20), i => Assert.True(i.Redelivered));
         Assert.All(got[other].Skip(20), i => Assert.False(i.Redelivered));
     }
+
+    /// <summary>A demand group's leased partitions are its events' sequences modulo 64; each one's acknowledged position is
+    /// one before its oldest event queued or in flight.</summary>
+    [Fact]
+    public void OldestOutstanding_IsPerLeasedPartition_OverQueuedAndInFlight()
+    {
+        var dispatcher = new GroupDispatcher(GroupDispatchMode.Demand);
+        dispatcher.Join("a", 2);
+        dispatcher.Offer(Entries(64, 130), handedBefore: 0); // 64 and 128 are partition 0, 65 and 129 partition 1, 66 and 130 partition 2
+        Assert.Equal([64, 65], Sequences(Dispatch(dispatcher), "a"));
+        dispatcher.Ask("a", 1); // acknowledges 64
+
+        Span<long> oldest = stackalloc long[GroupDispatcher.PartitionCount];
+        dispatcher.OldestOutstanding(oldest);
+
+        Assert.Equal(128, oldest[0]);  // queued
+        Assert.Equal(65, oldest[1]);   // in flight
+        Assert.Equal(66, oldest[2]);   // queued
+        Assert.Equal(1, dispatcher.InFlightOf(1));
+        Assert.Equal(65, dispatcher.HandedOf(1));
+        Assert.Equal(64, dispatcher.AcknowledgedPosition(readTo: 130));
+    }
+
+    /// <summary>What a node hands over is taken out of the queues (never out of members' hands), and nothing above the
+    /// mark its leases reserved is handed.</summary>
+    [Fact]
+    public void RemoveQueued_TakesOnlyThosePartitions_AndDispatchStopsAtTheHandMark()
+    {
+        var dispatcher = new GroupDispatcher(GroupDispatchMode.Demand);
+        dispatcher.Join("a", 100);
+        dispatcher.Offer(Entries(1, 10), handedBefore: 0);
+        Span<long> removedFrom = stackalloc long[GroupDispatcher.PartitionCount];
+        removedFrom.Fill(long.MaxValue);
+
+        Assert.Equal(5, dispatcher.RemoveQueued(p => p % 2 == 1, removedFrom)); // the odd sequences
+        Assert.Equal(1, removedFrom[1]);
+        Assert.Equal(long.MaxValue, removedFrom[2]);
+
+        var got = new List<long>();
+        dispatcher.Dispatch((_, batch) => got.AddRange(batch.Select(i => i.Sequence)), handUpTo: 6);
+        Assert.Equal([2, 4, 6], got);
+        Assert.Equal(2, dispatcher.Queued);
+        dispatcher.Dispatch((_, batch) => got.AddRange(batch.Select(i => i.Sequence)));
+        Assert.Equal([2, 4, 6, 8, 10], got);
+    }
 }

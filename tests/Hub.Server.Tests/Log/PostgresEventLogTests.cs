@@ -196,10 +196,10 @@ public sealed class PostgresEventLogTests : IAsyncLifetime
         Assert.Contains("127.0.0.1:1/", down.Message, StringComparison.Ordinal);
 
         Open();
-        await _database.ScalarAsync("UPDATE hub_meta SET value = '2' WHERE key = 'schema_version'");
+        await _database.ScalarAsync("UPDATE hub_meta SET value = '3' WHERE key = 'schema_version'");
         var newer = Assert.Throws<HubStartupException>(() => new PostgresEventLog(Options.Create(Settings(_database.ConnectionString))));
         Assert.StartsWith("Hub:Log:Postgres:ConnectionString", newer.Message, StringComparison.Ordinal);
-        Assert.Contains("schema version 2", newer.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 3", newer.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Password", newer.Message, StringComparison.OrdinalIgnoreCase);
     }
 

@@ -74,4 +74,68 @@ public class DemandDispatcherTests
 
         Assert.Throws<ArgumentException>(() => _dispatcher.Subscribe(1, Options));
     }
+
+    /// <summary>GenStage's "subscribes, asks and dispatches": what cannot be placed comes back, and the demand is as if
+    /// the dispatch had been given only what was placed.</summary>
+    [Fact]
+    public void Dispatch_WhenItCanPlaceNothing_ReturnsEveryEvent_AndChangesNoDemand()
+    {
+        var leftover = _dispatcher.Dispatch("ab".ToCharArray(), _sink, out long demand);
+        Assert.Equal("ab", new string(leftover.ToArray())); // no subscriber
+        Assert.Equal(0, demand);
+
+        _dispatcher.Subscribe(1, Options);
+        leftover = _dispatcher.Dispatch("ab".ToCharArray(), _sink, out demand);
+        Assert.Equal("ab", new string(leftover.ToArray())); // a subscriber without demand
+        Assert.Equal(0, demand);
+        Assert.Equal(0, _dispatcher.DemandOf(1));
+
+        Assert.Equal(3, _dispatcher.Ask(1, 3, _sink));
+        Assert.True(_dispatcher.Dispatch("a".ToCharArray(), _sink, out _).IsEmpty);
+        Assert.Equal(2, _dispatcher.DemandOf(1));
+        Assert.Equal("d", new string(_dispatcher.Dispatch("bcd".ToCharArray(), _sink, out demand).ToArray()));
+        Assert.Equal(0, demand);
+        Assert.Equal(0, _dispatcher.DemandOf(1));
+
+        leftover = _dispatcher.Dispatch("e".ToCharArray(), _sink, out demand);
+        Assert.Equal("e", new string(leftover.ToArray()));
+        Assert.Equal(0, demand);
+        Assert.Equal(0, _dispatcher.DemandOf(1));
+        Assert.Equal(0, _dispatcher.PendingDemand);
+        Assert.Equal("abc", new string(_sink.EventsOf(1)));
+        Assert.Equal(2, _dispatcher.Ask(1, 2, _sink)); // all of it forwarded: the failed dispatch used none
+    }
+
+    /// <summary>GenStage's DemandDispatcher warns when a subscriber asks for more than the first ask (its max demand).</summary>
+    [Fact]
+    public void Ask_ForMoreThanTheFirstAsk_ReportsADemandMismatch_OncePerAsk()
+    {
+        _dispatcher.Subscribe(1, Options);
+        _dispatcher.Subscribe(2, Options);
+        _dispatcher.Ask(1, 10, _sink);
+        _dispatcher.Ask(2, 10, _sink);
+        _dispatcher.Ask(1, 5, _sink);
+        Assert.Empty(_sink.Reports);
+        Assert.Equal(10, _dispatcher.MaxDemand);
+
+        _dispatcher.Ask(2, 20, _sink);
+
+        var report = Assert.Single(_sink.Reports);
+        Assert.Equal(StageDiagnosticKind.DemandMismatch, report.Kind);
+        Assert.Equal(20, report.Count);
+        Assert.Contains("maximum demand of 10", report.Message, StringComparison.Ordinal);
+        Assert.Contains("asked for 20", report.Message, StringComparison.Ordinal);
+        Assert.Equal(10, _dispatcher.MaxDemand); // the expectation stays the first ask's
+    }
+
+    [Fact]
+    public void Ask_ByAnUnknownSubscriber_SetsNoExpectation()
+    {
+        _dispatcher.Ask(9, 50, _sink);
+        _dispatcher.Subscribe(1, Options);
+        _dispatcher.Ask(1, 10, _sink);
+
+        Assert.Equal(10, _dispatcher.MaxDemand);
+        Assert.Empty(_sink.Reports);
+    }
 }

@@ -11,6 +11,8 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
 
     public List<(long Id, long From, long To)> Disconnects { get; } = [];
 
+    public List<StageDiagnostic> Reports { get; } = [];
+
     public T[] EventsOf(long id) => Deliveries.Where(d => d.Id == id).SelectMany(d => d.Events.ToArray()).ToArray();
 
     public T[][] BatchesOf(long id) => Deliveries.Where(d => d.Id == id).Select(d => d.Events.ToArray()).ToArray();
@@ -20,6 +22,7 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
         Deliveries.Clear();
         Gaps.Clear();
         Disconnects.Clear();
+        Reports.Clear();
     }
 
     public void Deliver(long subscriberId, ReadOnlyMemory<T> events) => Deliveries.Add((subscriberId, events));
@@ -27,4 +30,6 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
     public void Gap(long subscriberId, long fromSequence, long toSequence) => Gaps.Add((subscriberId, fromSequence, toSequence));
 
     public void Disconnect(long subscriberId, long fromSequence, long toSequence) => Disconnects.Add((subscriberId, fromSequence, toSequence));
+
+    public void Report(StageDiagnostic diagnostic) => Reports.Add(diagnostic);
 }
