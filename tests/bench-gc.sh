@@ -100,7 +100,7 @@ for server in "${servers[@]}"; do
   case "$server" in hub-memory*) ;; *) continue ;; esac # SQLite keeps a 10,000-event tail in memory however full its file is
   dotnet "$loadgen" --url "${urls[$server]}" --target hub --label "fill/$server" --subscribers 1 --publishers 4 --batch 100 \
     --duration 120 --events "$fill" --drain 2 --json >/dev/null 2>"$work/fill.txt" || { cat "$work/fill.txt" >&2; exit 1; }
-  echo "   $server: head $(curl -s "${urls[$server]}/api/topics" | python3 -c 'import json,sys; d=json.load(sys.stdin); t=d.get("topics",d); print(max((x.get("lastSequence",0) for x in t), default=0))' 2>/dev/null || echo '?')"
+  echo "   $server: head $(curl -s "${urls[$server]}/api/topics" | python3 -c 'import json,sys; t=json.load(sys.stdin); print(max((x.get("lastSequence",0) for x in t), default=0))' 2>/dev/null || echo '?')"
 done
 
 # one_run SERVER RUN: the latency scenario, with dotnet-counters on the server for its duration.
