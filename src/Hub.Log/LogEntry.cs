@@ -18,6 +18,13 @@ public sealed class LogEntry
         Json = json;
     }
 
+    /// <summary>An entry made again from its stored bytes (<see cref="EventSegments"/>), with the MessagePack envelope made while it was hot, if any.</summary>
+    internal LogEntry(long sequence, string topic, string? type, string? id, string? key, DateTimeOffset time, byte[] json, byte[]? messagePack)
+        : this(sequence, topic, type, id, key, time, json)
+    {
+        _messagePack = messagePack;
+    }
+
     /// <summary>The event's position in the log.</summary>
     public long Sequence { get; }
 
@@ -40,6 +47,9 @@ public sealed class LogEntry
     public byte[] Json { get; }
 
     private byte[]? _messagePack;
+
+    /// <summary>The MessagePack envelope if it was made already (kept when the entry moves to a ring's cold segments).</summary>
+    internal byte[]? KnownMessagePack => Volatile.Read(ref _messagePack);
 
     /// <summary>
     /// The envelope in MessagePack, the same fields as <see cref="Json"/>: converted by <paramref name="fromJson"/> (the

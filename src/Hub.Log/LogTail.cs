@@ -183,7 +183,15 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
         }
 
         var rest = _ring.Read(stored.ScannedTo, filter, maxEvents - taken, taken > 0 ? maxBytes - bytes : maxBytes, (int)scanLeft, into, cancellationToken);
-        return rest.Truncated ? stored with { FirstRetained = first } : rest with { FirstRetained = first };
+        if (!rest.Truncated)
+        {
+            return rest with { FirstRetained = first };
+        }
+
+        // The ring moved on past where the store's read stopped (appends ran while it read; a small tail shows it): the
+        // rest from the store too, up to the head this read began at, so that the read still ends where a commit did.
+        var more = await _store.ReadAsync(stored.ScannedTo, Math.Min(head, stored.ScannedTo + scanLeft), filter, maxEvents - taken, taken > 0 ? maxBytes - bytes : maxBytes, into, cancellationToken).ConfigureAwait(false);
+        return more.Truncated ? stored with { FirstRetained = first } : more with { FirstRetained = first };
     }
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ namespace Hub.Log;
 
 /// <summary>
 /// The store in memory (<c>"Hub:Log:Kind": "Memory"</c>): a ring of the last <c>MaxEvents</c> entries, also trimmed by
-/// <c>MaxAge</c>. Appends are serialised by a lock, which is the store's "transaction": sequences, dedup and idempotency
+/// <c>MaxAge</c>; past the node's tail its entries are bytes in segments, not objects (see <see cref="EventRing"/>). Appends are serialised by a lock, which is the store's "transaction": sequences, dedup and idempotency
 /// answers are decided under it. Readers never lock (see <see cref="EventRing"/>). One instance only: nothing is shared
 /// with another process, and nothing survives a restart.
 /// </summary>
@@ -23,9 +23,17 @@ public sealed class MemoryEventLog : IEventStore
 
     /// <summary>Creates the log from its options.</summary>
     public MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time = null, ILogger<MemoryEventLog>? logger = null)
+        : this(options, time, logger, TailCapacity(options.Value))
+    {
+    }
+
+    /// <summary>Creates the log keeping <paramref name="hotCapacity"/> entries as objects (tests make it small, so that reads meet the cold segments).</summary>
+    internal MemoryEventLog(IOptions<EventLogOptions> options, TimeProvider? time, ILogger<MemoryEventLog>? logger, int hotCapacity)
     {
         var o = options.Value;
-        _ring = new EventRing(o.Retention.MaxEvents);
+        // Hot as far as the node's tail (the same objects: LogTail holds them too), so MessagePack made for live
+        // subscribers is kept with an entry as it goes cold; the rest of the retention window is bytes in segments.
+        _ring = new EventRing(o.Retention.MaxEvents, hotCapacity);
         _maxAge = o.Retention.MaxAge;
         _maxScan = o.MaxScanEvents;
         _dedup = new Deduplicator(o.DedupWindow, o.MaxDedupEntries, logger);
@@ -56,6 +64,9 @@ public sealed class MemoryEventLog : IEventStore
 
     /// <summary>How many entries the ring holds at most.</summary>
     public int Capacity => _ring.Capacity;
+
+    /// <summary>The ring (for tests).</summary>
+    internal EventRing Ring => _ring;
 
     /// <inheritdoc />
     /// <remarks>Nothing is stored before: the snapshot is the empty log (topics are counted by the node).</remarks>
@@ -158,7 +169,7 @@ public sealed class MemoryEventLog : IEventStore
         var cutoff = _time.GetUtcNow() - _maxAge;
         var first = _ring.First;
         var head = _ring.Head;
-        while (first <= head && _ring.Get(first) is { } entry && entry.Time < cutoff)
+        while (first <= head && _ring.TryGetTime(first, out var time) && time < cutoff)
         {
             first++;
         }

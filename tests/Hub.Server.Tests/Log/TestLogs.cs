@@ -13,6 +13,13 @@ internal static class TestLogs
     public static LogTail Memory(EventLogOptions options, TimeProvider? time = null) =>
         new(new MemoryEventLog(Options.Create(options), time), options, MemoryEventLog.TailCapacity(options));
 
+    /// <summary>
+    /// A memory log whose node tail and store keep only <paramref name="hotCapacity"/> entries as objects: every older
+    /// read goes to the store's cold segments (<see cref="EventSegments"/>).
+    /// </summary>
+    public static LogTail MemoryCold(EventLogOptions options, TimeProvider? time = null, int hotCapacity = 2) =>
+        new(new MemoryEventLog(Options.Create(options), time, null, hotCapacity), options, Math.Min(hotCapacity, options.Retention.MaxEvents));
+
     public static LogTail Sqlite(EventLogOptions options, TimeProvider? time = null, ILogger<SqliteEventLog>? logger = null) =>
         new(new SqliteEventLog(Options.Create(options), time ?? TimeProvider.System, logger ?? NullLogger<SqliteEventLog>.Instance), options, SqliteEventLog.TailCapacity(options));
 
