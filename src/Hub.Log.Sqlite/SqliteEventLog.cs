@@ -72,7 +72,7 @@ public sealed partial class SqliteEventLog : IEventStore
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             _writer = new SqliteConnection(_connectionString);
             _writer.Open();
-            var migration = SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            var migration = SqliteSchema.Apply(_writer, _options.Sqlite.SkipsFsync);
             if (migration.DroppedGroupPositions is { Count: > 0 } dropped)
             {
                 Log.GroupPositionsDropped(_logger, dropped.Count, string.Join(", ", dropped));

@@ -87,6 +87,7 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Log:Postgres:MaxPendingEvents", "0")]
     [InlineData("Hub:Log:Postgres:MaxGroupEvents", "0")]
     [InlineData("Hub:Log:Postgres:PollInterval", "00:00:00.001")]
+    [InlineData("Hub:Log:Sqlite:Durability", "Full")]
     public async Task BadSetting_StopsTheStart_NamingTheKey(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
