@@ -5,6 +5,13 @@ namespace Hub.Log.Sqlite;
 /// <summary>The writer's prepared statements, reused for every row.</summary>
 internal sealed class SqliteStatements : IDisposable
 {
+    /// <summary>
+    /// The last and the first stored sequence (0 and 0 when empty). Each in a subquery of its own: SQLite answers a lone
+    /// <c>max()</c> or <c>min()</c> of the primary key from the end of the b-tree, but <c>SELECT max(x), min(x) FROM
+    /// events</c> scans every row (150 ms at 770,000 events, which the poll loop did every 20 ms while the log grew).
+    /// </summary>
+    internal const string HeadAndFirstSql = "SELECT coalesce((SELECT max(sequence) FROM events), 0), coalesce((SELECT min(sequence) FROM events), 0)";
+
     private readonly SqliteCommand _insertEvent;
     private readonly SqliteCommand _insertDedup;
     private readonly SqliteCommand _insertIdempotency;
