@@ -9,6 +9,7 @@ COPY src/Hub.Stages/Hub.Stages.csproj src/Hub.Stages/
 COPY src/Hub.Log/Hub.Log.csproj src/Hub.Log/
 COPY src/Hub.Log.Sqlite/Hub.Log.Sqlite.csproj src/Hub.Log.Sqlite/
 COPY src/Hub.Log.Postgres/Hub.Log.Postgres.csproj src/Hub.Log.Postgres/
+COPY src/Hub.AspNetCore/Hub.AspNetCore.csproj src/Hub.AspNetCore/
 COPY src/Hub.Server/Hub.Server.csproj src/Hub.Server/
 COPY src/Hub.Server/ClientLibs/package.json src/Hub.Server/ClientLibs/package-lock.json src/Hub.Server/ClientLibs/
 RUN dotnet restore src/Hub.Server/Hub.Server.csproj && (cd src/Hub.Server/ClientLibs && npm ci --no-audit --no-fund)

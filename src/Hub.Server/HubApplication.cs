@@ -1,11 +1,11 @@
-using System.Reflection;
-using Hub.Server.Auth;
-using Hub.Server.Limits;
 using Hub.Server.OpenApi;
 
 namespace Hub.Server;
 
-/// <summary>Builds the hub's web application: the same for <c>dotnet run</c>, the container and the tests.</summary>
+/// <summary>
+/// Builds the hub's web application, the same for <c>dotnet run</c>, the container and the tests: the library
+/// (<c>AddHub</c>, <c>UseHub</c>, <c>MapHub</c> from Hub.AspNetCore) with the repository's configuration and pages.
+/// </summary>
 public static class HubApplication
 {
     /// <summary>Where the hub listens when nothing else is configured.</summary>
@@ -29,7 +29,7 @@ public static class HubApplication
             builder.WebHost.UseUrls(DefaultUrl);
         }
 
-        if (IsGeneratingOpenApiDocument)
+        if (HubOpenApi.IsGeneratingDocument)
         {
             // The build runs this entry point to write the OpenAPI document (Microsoft.Extensions.ApiDescription.Server):
             // the document needs no log, so none is opened on disk (no data/hub.db next to the build output).
@@ -47,23 +47,11 @@ public static class HubApplication
 
         // Open the log now, so a bad setting stops the start with its message rather than failing the first request.
         _ = app.Services.GetRequiredService<Hub.Log.IEventLog>();
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        app.UseHub();
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        app.UseCors(CorsSettings.PolicyName);
-        app.UseHubSecurity();
-        app.UseHubLimits();
-        app.UseWebSockets();
-        app.UseHubOpenApi();
         app.MapHub();
 
         return app;
     }
-
-    /// <summary>
-    /// True when <c>dotnet-getdocument</c> (the build's OpenAPI document step) runs the entry point rather than a host
-    /// that serves requests: its entry assembly is <c>GetDocument.Insider</c>.
-    /// </summary>
-    internal static bool IsGeneratingOpenApiDocument => Assembly.GetEntryAssembly()?.GetName().Name == "GetDocument.Insider";
 }

@@ -9,11 +9,20 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 namespace Hub.Server;
 
 /// <summary>Maps the hub's public surface, as CONTRACT.md fixes it.</summary>
-public static class HubEndpointRouteBuilderExtensions
+public static partial class HubEndpointRouteBuilderExtensions
 {
-    /// <summary>Maps the REST API, the SignalR hub and the health endpoints.</summary>
+    /// <summary>
+    /// Maps the REST API, the SignalR hubs and the health endpoints. The app calls <c>app.UseHub()</c> first (the
+    /// middleware they rely on: CORS, authentication, rate limits, problem+json); without it the hub still answers, and a
+    /// warning at start says that its CORS policy and publish rate limits are off.
+    /// </summary>
     public static IEndpointRouteBuilder MapHub(this IEndpointRouteBuilder endpoints)
     {
+        if (endpoints is IApplicationBuilder app && !app.Properties.ContainsKey(HubApplicationBuilderExtensions.MiddlewareAdded))
+        {
+            LogMiddlewareMissing(endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Hub.Server"));
+        }
+
         var api = endpoints.MapGroup("/api").WithTags("Hub");
 
         // Every answer CONTRACT.md lists is declared, 401 and 403 included before authentication exists, so that
@@ -88,4 +97,8 @@ public static class HubEndpointRouteBuilderExtensions
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");
         return endpoints;
     }
+
+    [LoggerMessage(EventId = 1, EventName = "HubMiddlewareMissing", Level = LogLevel.Warning,
+        Message = "MapHub() ran without UseHub() before it: the hub's CORS policy and publish rate limits are off, and errors are not answered as problem+json. Call app.UseHub() before app.MapHub().")]
+    private static partial void LogMiddlewareMissing(ILogger logger);
 }

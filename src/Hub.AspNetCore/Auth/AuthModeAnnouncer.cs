@@ -7,7 +7,7 @@ internal sealed partial class AuthModeAnnouncer(IOptions<AuthOptions> options, I
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (HubApplication.IsGeneratingOpenApiDocument)
+        if (OpenApi.HubOpenApi.IsGeneratingDocument)
         {
             return Task.CompletedTask; // the build writing the OpenAPI document: no one to warn
         }

@@ -1,8 +1,14 @@
 namespace Hub.Server.OpenApi;
 
 /// <summary>The OpenAPI document (Swashbuckle) at <c>/swagger/v1/swagger.json</c> and its UI at <c>/swagger</c>.</summary>
-internal static class HubOpenApi
+public static class HubOpenApi
 {
+    /// <summary>
+    /// True when <c>dotnet-getdocument</c> (the build's OpenAPI document step) runs the app's entry point rather than a
+    /// host that serves requests: its entry assembly is <c>GetDocument.Insider</c>.
+    /// </summary>
+    public static bool IsGeneratingDocument => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name == "GetDocument.Insider";
+
     public static IServiceCollection AddHubOpenApi(this IServiceCollection services)
     {
         services.AddSwaggerGen(o =>
@@ -12,7 +18,7 @@ internal static class HubOpenApi
             o.NonNullableReferenceTypesAsRequired();
             o.OperationFilter<PublishBodyFilter>();
             o.OperationFilter<ResponsesFilter>();
-            var xml = Path.Combine(AppContext.BaseDirectory, "Hub.Server.xml");
+            var xml = Path.Combine(AppContext.BaseDirectory, "Hub.AspNetCore.xml");
             if (File.Exists(xml))
             {
                 o.IncludeXmlComments(xml);

@@ -26,7 +26,7 @@ public static class HubSecurityExtensions
         services.AddOptions<AuthOptions>()
             .Bind(configuration.GetSection(AuthOptions.Section))
             .PostConfigure<IHostEnvironment>((o, environment) =>
-                o.Mode ??= environment.IsDevelopment() || HubApplication.IsGeneratingOpenApiDocument ? AuthMode.None : AuthMode.Required)
+                o.Mode ??= environment.IsDevelopment() || OpenApi.HubOpenApi.IsGeneratingDocument ? AuthMode.None : AuthMode.Required)
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
         services.AddSingleton<ApiKeyStore>();

@@ -22,8 +22,11 @@ namespace Hub.Server;
 /// <summary>Wires the hub's services: options, the log, subscriptions, SignalR, OpenAPI and health checks.</summary>
 public static class HubServiceCollectionExtensions
 {
-    /// <summary>Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>).</summary>
-    public static IServiceCollection AddHub(this IServiceCollection services, IConfiguration configuration)
+    /// <summary>
+    /// Adds everything the hub needs, configured from <paramref name="configuration"/> (<c>"Hub": {…}</c>), and returns
+    /// a builder to add more to it. The app then calls <c>app.UseHub()</c> and <c>app.MapHub()</c>.
+    /// </summary>
+    public static HubBuilder AddHub(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EventLogOptions>, EventLogOptionsValidator>();
@@ -79,7 +82,7 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.ReadinessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: false), null, ["ready"]))
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
-        return services;
+        return new HubBuilder(services, configuration);
     }
 
     /// <summary>
