@@ -4,6 +4,7 @@ using Hub.Server.Dashboard;
 using Hub.Server.Hubs;
 using Hub.Server.Limits;
 using Hub.Server.OpenApi;
+using Hub.Server.Subscriptions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 namespace Hub.Server;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Hub.Server.Auth;
 using Hub.Server.Dashboard;
+using Hub.Server.Handlers;
 using Hub.Server.Health;
 using Hub.Server.Hubs;
 using Hub.Server.Limits;
@@ -40,6 +41,7 @@ public static class HubServiceCollectionExtensions
         services.AddMetrics();
         services.AddSingleton<HubMetrics>();
         services.AddSingleton<SubscriptionRegistry>();
+        services.AddHostedService<DeliveryGauges>();
         services.AddSingleton<DashboardFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<DashboardFeed>());
         services.AddScoped<DeferredStarts>();
@@ -82,6 +84,7 @@ public static class HubServiceCollectionExtensions
             .Add(new(EventLogHealthCheck.ReadinessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: false), null, ["ready"]))
             .Add(new(EventLogHealthCheck.LivenessName, sp => new EventLogHealthCheck(sp.GetRequiredService<IEventLog>(), liveness: true), null, ["live"]));
         services.AddHubOperations(configuration);
+        services.AddHubHandlers();
         return new HubBuilder(services, configuration);
     }
 

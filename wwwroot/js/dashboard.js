@@ -44,7 +44,7 @@ function renderSubscriptions(snapshot) {
       row = el('tr', { dataset: { subscriptionId: s.id } },
         el('td', { class: 'id', title: `connection ${s.connectionId}, id on it ${s.subscriptionId}` }, s.id),
         el('td', {}, s.topics.join(' ') + (s.types ? ` [${s.types.join(', ')}]` : '')),
-        el('td', {}, s.group ? `${s.demand} · group ${s.group} (${s.dispatch})` : `${s.demand} · ${s.overflow}`),
+        el('td', { class: 'kind' }, s.kind === 'handler' ? `in-process handler · ${s.demand}` : s.group ? `${s.demand} · group ${s.group} (${s.dispatch})` : `${s.demand} · ${s.overflow}`),
         el('td', { class: 'window-cell' }),
         el('td', { class: 'num lag' }),
         el('td', { class: 'num delivered' }),

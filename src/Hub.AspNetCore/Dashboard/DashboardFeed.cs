@@ -1,4 +1,3 @@
-using Hub.Server.Api;
 using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
@@ -7,8 +6,8 @@ namespace Hub.Server.Dashboard;
 
 /// <summary>
 /// Takes a <see cref="DashboardSnapshot"/> once a second from the figures the hub already keeps (the log's head and
-/// topics, the subscriptions' own counters, <see cref="HubMetrics"/>) and hands the newest to every watcher. Nothing is
-/// computed per event; a snapshot costs one pass over the live subscriptions.
+/// topics, the delivery layer's <see cref="DeliverySnapshot"/> of the live stages, <see cref="HubMetrics"/>) and hands the
+/// newest to every watcher. Nothing is computed per event; a snapshot costs one pass over the live stages.
 /// </summary>
 internal sealed class DashboardFeed : BackgroundService
 {
@@ -106,7 +105,8 @@ internal sealed class DashboardFeed : BackgroundService
         var delivered = _metrics.Delivered;
         double Rate(long now, long before) => elapsedSeconds > 0 ? Math.Max(0, now - before) / elapsedSeconds : 0;
 
-        var subscriptions = SubscriptionsEndpoints.DescribeAll(_registry);
+        var stages = _registry.Snapshot();
+        var subscriptions = stages.Subscriptions;
         var topics = _log.GetTopics();
         return new DashboardSnapshot(
             _time.GetUtcNow(),
@@ -117,12 +117,12 @@ internal sealed class DashboardFeed : BackgroundService
             _metrics.Dropped,
             previous is null ? 0 : Rate(published, previous.Published),
             previous is null ? 0 : Rate(delivered, previous.Delivered),
-            _registry.ConnectionCount,
-            subscriptions.Length,
-            subscriptions.Length > MaxRows ? subscriptions[..MaxRows] : subscriptions,
-            [.. SubscriptionsEndpoints.DescribeGroups(_registry).Take(MaxRows)],
+            stages.Connections,
+            subscriptions.Count,
+            [.. subscriptions.Take(MaxRows)],
+            [.. stages.Groups.Take(MaxRows)],
             topics.Count,
-            [.. topics.OrderByDescending(t => t.LastSequence).Take(MaxRows).Select(t => new TopicInfo(t.Topic, t.Count, t.LastSequence))]);
+            [.. topics.OrderByDescending(t => t.LastSequence).Take(MaxRows)]);
     }
 
     private static TaskCompletionSource<DashboardSnapshot> NewNext() => new(TaskCreationOptions.RunContinuationsAsynchronously);

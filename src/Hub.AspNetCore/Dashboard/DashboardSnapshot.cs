@@ -1,4 +1,5 @@
-using Hub.Server.Api;
+using Hub.Log;
+using Hub.Server.Subscriptions;
 
 namespace Hub.Server.Dashboard;
 
@@ -31,7 +32,7 @@ public sealed record DashboardSnapshot(
     IReadOnlyList<SubscriptionInfo> Subscriptions,
     IReadOnlyList<GroupInfo> Groups,
     int TopicCount,
-    IReadOnlyList<TopicInfo> Topics);
+    IReadOnlyList<TopicStats> Topics);
 
 /// <summary>One point of the throughput chart.</summary>
 /// <param name="Time">When it was taken.</param>

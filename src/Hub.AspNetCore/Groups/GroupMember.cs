@@ -3,7 +3,6 @@ using System.Threading.Channels;
 using Hub.Log;
 using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
-using Hub.Stages.Subscriptions;
 using Microsoft.Extensions.Logging;
 
 namespace Hub.Server.Groups;
@@ -17,56 +16,28 @@ namespace Hub.Server.Groups;
 /// The outbox is bounded by the member's credits (each event in it used one) and by bytes: the group hands it no more
 /// while what it holds unsent reaches <c>Hub:Subscriptions:MaxBatchBytes</c> (<see cref="HasRoom"/>), and each batch
 /// stops growing at that size. A member whose socket stops taking data is blocked in a write; with
-/// <c>overflow: "disconnect"</c> the <see cref="StalledSubscriptionSweeper"/> ends it as it ends any subscriber, and what
-/// it held goes to the other members.
+/// <c>overflow: "disconnect"</c> it is a stalled stage like any other (<see cref="DeliveryStage.CheckStall"/>): it is
+/// ended and its connection closed, and what it held goes to the other members. Its lifecycle (ending once, errors,
+/// the <c>ended</c> notice) is <see cref="DeliveryStage"/>'s.
 /// </remarks>
-public sealed partial class GroupMember : ISubscription
+public sealed class GroupMember : DeliveryStage
 {
     private static readonly byte[] RedeliveredSuffix = Encoding.UTF8.GetBytes(",\"redelivered\":true}");
     private readonly Group _group;
-    private readonly ISubscriberChannel _channel;
-    private readonly HubMetrics _metrics;
-    private readonly ILogger _logger;
-    private readonly Action<GroupMember> _onStopped;
     private readonly Action<GroupMember> _leave;
     private readonly Channel<object> _outbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
-    private readonly CancellationTokenSource _aborted = new();
-    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private Ending? _ending; // set once: the reason, and whether to tell the client
-    private long _delivered;
-    private long _dropped;
-    private int _buffered;
     private long _unsentBytes; // the JSON of the events posted to the outbox and not yet written
 
-    internal GroupMember(string id, string wireId, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<GroupMember> stopped)
+    internal GroupMember(string id, string wireId, string connectionId, SubscribeRequest request, Group group, ISubscriberChannel channel, HubMetrics metrics, ILogger logger, Action<GroupMember> leave, Action<DeliveryStage> stopped)
+        : base(id, wireId, connectionId, request, channel, metrics, logger, stopped)
     {
         _leave = leave;
-        Id = id;
-        WireId = wireId;
-        ConnectionId = connectionId;
-        Request = request;
         _group = group;
-        _channel = channel;
-        _metrics = metrics;
-        _logger = logger;
-        _onStopped = stopped;
         JoinedAt = group.Position;
     }
 
-    /// <inheritdoc />
-    public string Id { get; }
-
-    /// <inheritdoc />
-    public string WireId { get; }
-
-    /// <inheritdoc />
-    public string ConnectionId { get; }
-
-    /// <inheritdoc />
-    public SubscribeRequest Request { get; }
-
     /// <summary>The group's name.</summary>
-    public string GroupName => _group.Name;
+    public override string GroupName => _group.Name;
 
     /// <summary>How the group shares its events.</summary>
     public GroupDispatchMode Dispatch => _group.Mode;
@@ -75,66 +46,27 @@ public sealed partial class GroupMember : ISubscription
     public long JoinedAt { get; }
 
     /// <inheritdoc />
-    public long Credits => _group.Describe(this).Credits;
+    public override long Credits => _group.Describe(this).Credits;
 
     /// <summary>Events handed to this member and not yet acknowledged.</summary>
-    public int InFlight => _group.Describe(this).InFlight;
+    public override int InFlight => _group.Describe(this).InFlight;
 
     /// <inheritdoc />
-    public int Buffered => Volatile.Read(ref _buffered);
+    public override long Cursor => _group.Position;
 
     /// <inheritdoc />
-    public long Cursor => _group.Position;
-
-    /// <inheritdoc />
-    public long Lag => _group.Lag;
-
-    /// <inheritdoc />
-    public long Delivered => Volatile.Read(ref _delivered);
-
-    /// <inheritdoc />
-    public long Dropped => Volatile.Read(ref _dropped);
-
-    /// <inheritdoc />
-    public string? EndReason => Volatile.Read(ref _ending)?.Reason;
-
-    /// <inheritdoc />
-    public Task Completion => _stopped.Task;
+    public override long Lag => _group.Lag;
 
     internal Group Group => _group;
 
-    /// <inheritdoc />
-    public void Start()
-    {
-        if (EndReason is null)
-        {
-            _group.Activate(this, Request.Demand == DemandMode.Automatic ? Request.MaxDemand : 0);
-        }
+    private protected override string DispatchName => GroupInfo.DispatchName(Dispatch);
 
-        _ = Task.Run(SendAsync);
-    }
+    private protected override string Kind => "group member";
+
+    private protected override string ConsumerKind => "group";
 
     /// <inheritdoc />
-    public void Ask(long n) => _group.Ask(this, n);
-
-    /// <inheritdoc />
-    public void End(string reason, bool notify)
-    {
-        if (Interlocked.CompareExchange(ref _ending, new Ending(reason, notify), null) is not null)
-        {
-            return;
-        }
-
-        if (!notify)
-        {
-            _aborted.Cancel();
-        }
-
-        // What it held goes back to the group (to the other members, marked redelivered); what is still in the outbox is
-        // not sent.
-        _leave(this);
-        _outbox.Writer.TryComplete();
-    }
+    public override void Ask(long n) => _group.Ask(this, n);
 
     /// <summary>Whether the group may hand this member more now: what its outbox holds unsent is under a batch's worth of bytes.</summary>
     internal bool HasRoom => Volatile.Read(ref _unsentBytes) < _group.MaxBatchBytes;
@@ -142,7 +74,7 @@ public sealed partial class GroupMember : ISubscription
     /// <summary>Queues a batch the dispatcher handed to this member (called under the group's lock; never blocks).</summary>
     internal void Post(List<GroupItem> batch)
     {
-        Interlocked.Add(ref _buffered, batch.Count);
+        AddBuffered(batch.Count);
         Interlocked.Add(ref _unsentBytes, BytesOf(batch));
         _outbox.Writer.TryWrite(batch);
     }
@@ -150,68 +82,51 @@ public sealed partial class GroupMember : ISubscription
     /// <summary>Queues a gap notice, in order with the batches.</summary>
     internal void PostGap(GapNotice gap) => _outbox.Writer.TryWrite(gap);
 
-    private async Task SendAsync()
+    private protected override void OnStarting()
     {
-        var token = _aborted.Token;
+        if (EndReason is null)
+        {
+            _group.Activate(this, Request.InitialCredits);
+        }
+    }
+
+    private protected override void OnEnded()
+    {
+        // What it held goes back to the group (to the other members, marked redelivered); what is still in the outbox is
+        // not sent.
+        _leave(this);
+        _outbox.Writer.TryComplete();
+    }
+
+    private protected override async Task PumpAsync(CancellationToken token)
+    {
         var entries = new List<LogEntry>();
-        try
+        await foreach (var item in _outbox.Reader.ReadAllAsync(token).ConfigureAwait(false))
         {
-            await foreach (var item in _outbox.Reader.ReadAllAsync(token).ConfigureAwait(false))
+            if (item is GapNotice gap)
             {
-                if (item is GapNotice gap)
-                {
-                    await _channel.SendGapAsync(ConnectionId, WireId, gap, token).ConfigureAwait(false);
-                    Interlocked.Add(ref _dropped, gap.To - gap.From + 1);
-                    _metrics.RecordDropped(gap.To - gap.From + 1, gap.Reason);
-                    continue;
-                }
+                await SendGapAsync(gap, token).ConfigureAwait(false);
+                continue;
+            }
 
-                var batch = (List<GroupItem>)item;
-                if (Volatile.Read(ref _ending) is not null)
-                {
-                    Interlocked.Add(ref _buffered, -batch.Count); // already handed back to the group
-                    Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
-                    continue;
-                }
-
-                entries.Clear();
-                foreach (var groupItem in batch)
-                {
-                    entries.Add(groupItem.Redelivered ? MarkRedelivered(groupItem.Entry) : groupItem.Entry);
-                }
-
-                await _channel.SendEventsAsync(ConnectionId, WireId, entries, token).ConfigureAwait(false);
-                Interlocked.Add(ref _delivered, batch.Count);
-                Interlocked.Add(ref _buffered, -batch.Count);
+            var batch = (List<GroupItem>)item;
+            if (IsEnding)
+            {
+                AddBuffered(-batch.Count); // already handed back to the group
                 Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
-                _metrics.RecordDelivered(batch.Count);
-                _group.MemberHasRoom(); // the group may have held events back for this member
+                continue;
             }
 
-            if (Volatile.Read(ref _ending) is { Notify: true } ending)
+            entries.Clear();
+            foreach (var groupItem in batch)
             {
-                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
+                entries.Add(groupItem.Redelivered ? MarkRedelivered(groupItem.Entry) : groupItem.Entry);
             }
-        }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
-        {
-            // Ended without notice while a write was pending.
-        }
-        catch (Exception ex)
-        {
-            // Logged, ended (what it held goes to the other members) and told so, if its connection still takes it.
-            Log.SendFailed(_logger, ex, Id, ConnectionId);
-            End("error", notify: true);
-            if (Volatile.Read(ref _ending) is { Notify: true } ending
-                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
-            {
-                Log.EndedNotSent(_logger, notSent, Id, ConnectionId);
-            }
-        }
-        finally
-        {
-            _onStopped(this);
-            _stopped.TrySetResult();
+
+            await SendEventsAsync(entries, token).ConfigureAwait(false);
+            AddBuffered(-batch.Count);
+            Interlocked.Add(ref _unsentBytes, -BytesOf(batch));
+            _group.MemberHasRoom(); // the group may have held events back for this member
         }
     }
 
@@ -234,16 +149,5 @@ public sealed partial class GroupMember : ISubscription
         json.AsSpan(0, json.Length - 1).CopyTo(marked);
         RedeliveredSuffix.CopyTo(marked.AsSpan(json.Length - 1));
         return new LogEntry(entry.Sequence, entry.Topic, entry.Type, entry.Id, entry.Key, entry.Time, marked);
-    }
-
-    private sealed record Ending(string Reason, bool Notify);
-
-    private static partial class Log
-    {
-        [LoggerMessage(EventId = 4101, Level = LogLevel.Warning, Message = "Group member {SubscriptionId} on connection {ConnectionId} failed to send; it is ended and its client told ended {{reason: error}}")]
-        public static partial void SendFailed(ILogger logger, Exception exception, string subscriptionId, string connectionId);
-
-        [LoggerMessage(EventId = 4102, Level = LogLevel.Debug, Message = "Group member {SubscriptionId} on connection {ConnectionId}: its ended notice could not be sent")]
-        public static partial void EndedNotSent(ILogger logger, Exception exception, string subscriptionId, string connectionId);
     }
 }

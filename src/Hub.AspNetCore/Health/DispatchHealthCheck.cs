@@ -1,3 +1,4 @@
+using Hub.Server.Subscriptions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Hub.Server.Health;

@@ -1,3 +1,5 @@
+using Hub.Server.Subscriptions;
+
 namespace Hub.Server.Health;
 
 /// <summary>Registers what readiness checks beyond the log: the dispatch loop's heartbeat, and that the hub is not stopping.</summary>

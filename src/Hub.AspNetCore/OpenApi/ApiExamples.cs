@@ -46,10 +46,13 @@ internal static class ApiExamples
         ("ListSubscriptions", 200) => Parse("""
             [{"id": "sub_3f2b9c1e8d7a4b6f0e1d", "subscriptionId": "sub_3f2b9c1e8d7a4b6f0e1d", "connectionId": "Wm9vZ2xlIGNvbm5lY3Rpb24", "topics": ["orders.*"], "types": null, "group": null,
               "dispatch": "broadcast", "demand": "auto", "overflow": "dropOldest", "maxDemand": 1000, "minDemand": 500,
-              "credits": 998, "buffered": 0, "position": 2, "lag": 1, "delivered": 2, "dropped": 0, "inFlight": 0},
+              "credits": 998, "buffered": 0, "position": 2, "lag": 1, "delivered": 2, "dropped": 0, "inFlight": 0, "kind": "subscriber"},
              {"id": "sub_9a8b7c6d5e4f3a2b1c0d", "subscriptionId": "billing-1", "connectionId": "QW5vdGhlciBjb25uZWN0aW9u", "topics": ["orders.*"], "types": null, "group": "billing",
               "dispatch": "partition", "demand": "auto", "overflow": "dropOldest", "maxDemand": 100, "minDemand": 50,
-              "credits": 99, "buffered": 0, "position": 1, "lag": 2, "delivered": 1, "dropped": 0, "inFlight": 1}]
+              "credits": 99, "buffered": 0, "position": 1, "lag": 2, "delivered": 1, "dropped": 0, "inFlight": 1, "kind": "group"},
+             {"id": "handler:invoices", "subscriptionId": "handler:invoices", "connectionId": "in-process", "topics": ["orders.>"], "types": null, "group": null,
+              "dispatch": "broadcast", "demand": "auto", "overflow": "dropOldest", "maxDemand": 100, "minDemand": 50,
+              "credits": 100, "buffered": 0, "position": 2, "lag": 0, "delivered": 2, "dropped": 0, "inFlight": 0, "kind": "handler"}]
             """),
         ("ListGroups", 200) => Parse("""
             [{"name": "billing", "topics": ["orders.*"], "types": null, "dispatch": "partition", "members": ["sub_9a8b7c6d5e4f3a2b1c0d"],

@@ -1,30 +1,20 @@
-using Hub.Server.Health;
 using Hub.Log;
-using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Hub.Server.Subscriptions;
 
 /// <summary>
-/// Applies the <c>disconnect</c> overflow policy to subscribers whose socket has stopped taking data. Such a
-/// subscription's stage is blocked in a write, so it cannot notice that the log has moved past its cursor; once that
-/// has been so for <see cref="Patience"/>, the sweeper ends the subscription and closes its connection (which
-/// releases the pending write). One timer for the whole hub, not one per subscription.
+/// The delivery layer's one timer: once an <see cref="Interval"/> it asks every live stage whether it is stalled
+/// (<see cref="DeliveryStage.CheckStall"/>: its policy is <c>disconnect</c>, it is blocked in a write, and the log has
+/// moved past it for <see cref="Patience"/>), and disconnects those that are: the stage is ended and its connection
+/// closed, which releases the pending write (a group member's events go to the other members). One timer for the hub,
+/// not one per stage; each pass is the dispatch loop's heartbeat for readiness.
 /// </summary>
-/// <remarks>
-/// Group members are swept the same way: a member blocked in a write holds its events unacknowledged, so its group's
-/// position (its <see cref="ISubscription.Cursor"/>) stays where it is while the log moves on; once that position is
-/// behind the retention, a member with <c>disconnect</c> that has sent nothing for <see cref="Patience"/> is ended and its
-/// connection closed, and what it held goes to the other members. Progress is the cursor and the count delivered
-/// together, so a member is never taken for stalled because another member holds the group's position back.
-/// </remarks>
 internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry registry, IEventLog log, TimeProvider time, ILogger<StalledSubscriptionSweeper> logger, DispatchHeartbeat? heartbeat = null) : BackgroundService
 {
     internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
     internal static readonly TimeSpan Patience = TimeSpan.FromSeconds(2);
-
-    private readonly Dictionary<string, ((long Cursor, long Delivered) Progress, DateTimeOffset Since)> _suspects = new(StringComparer.Ordinal);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,44 +31,20 @@ internal sealed partial class StalledSubscriptionSweeper(SubscriptionRegistry re
         }
     }
 
-    /// <summary>
-    /// One pass: remember who is stuck behind the retention, and disconnect who has been for too long. Each pass is the
-    /// dispatch loop's heartbeat for readiness.
-    /// </summary>
+    /// <summary>One pass: each stage says whether it is stalled past the patience; those that are are disconnected.</summary>
     internal void Sweep()
     {
         heartbeat?.Beat();
         var now = time.GetUtcNow();
         var firstRetained = log.FirstRetained;
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var subscription in registry.All)
+        foreach (var stage in registry.All)
         {
-            var cursor = subscription.Cursor;
-            if (subscription.Request.Overflow != OverflowPolicy.Disconnect || subscription.Buffered == 0 || cursor + 1 >= firstRetained)
+            if (stage.CheckStall(firstRetained, now, Patience))
             {
-                continue;
+                Log.Disconnecting(logger, stage.Id, stage.ConnectionId, stage.Cursor, firstRetained);
+                registry.Remove(stage.Id, "overflow", notify: false);
+                registry.AbortConnection(stage.ConnectionId);
             }
-
-            seen.Add(subscription.Id);
-            var progress = (cursor, subscription.Delivered);
-            if (!_suspects.TryGetValue(subscription.Id, out var suspect) || suspect.Progress != progress)
-            {
-                _suspects[subscription.Id] = (progress, now);
-                continue;
-            }
-
-            if (now - suspect.Since >= Patience)
-            {
-                Log.Disconnecting(logger, subscription.Id, subscription.ConnectionId, cursor, firstRetained);
-                registry.Remove(subscription.Id, "overflow", notify: false);
-                registry.AbortConnection(subscription.ConnectionId);
-                seen.Remove(subscription.Id);
-            }
-        }
-
-        foreach (var id in _suspects.Keys.Where(id => !seen.Contains(id)).ToArray())
-        {
-            _suspects.Remove(id);
         }
     }
 

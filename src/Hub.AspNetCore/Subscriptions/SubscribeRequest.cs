@@ -5,7 +5,6 @@ using Hub.Log;
 using Hub.Server.Publishing;
 using Hub.Server.Topics;
 using Hub.Stages.Dispatchers;
-using Hub.Stages.Subscriptions;
 using Hub.Stages;
 
 namespace Hub.Server.Subscriptions;
@@ -54,8 +53,12 @@ public sealed class SubscribeRequest
     /// <summary>The client re-asks when its outstanding credits fall to this.</summary>
     public int MinDemand { get; private init; }
 
-    /// <summary>Automatic or manual demand.</summary>
-    public DemandMode Demand { get; private init; }
+    /// <summary>Who keeps the demand window full: the client's library (<c>auto</c>) or the client's code (<c>manual</c>).</summary>
+    public SubscriberDemand Demand { get; private init; }
+
+    /// <summary>The credits its stage starts with: <see cref="MaxDemand"/> for <see cref="SubscriberDemand.Auto"/> (the
+    /// client's first ask, implied by the subscribe), none for <see cref="SubscriberDemand.Manual"/>.</summary>
+    public long InitialCredits => Demand == SubscriberDemand.Auto ? MaxDemand : 0;
 
     /// <summary>What happens when the subscriber falls behind the retention.</summary>
     public OverflowPolicy Overflow { get; private init; }
@@ -119,8 +122,8 @@ public sealed class SubscribeRequest
 
         var demand = OptionalEnum(request, "demand", ["auto", "manual"]) switch
         {
-            "manual" => DemandMode.Manual,
-            _ => DemandMode.Automatic,
+            "manual" => SubscriberDemand.Manual,
+            _ => SubscriberDemand.Auto,
         };
         var overflow = OptionalEnum(request, "overflow", ["dropOldest", "disconnect"]) switch
         {

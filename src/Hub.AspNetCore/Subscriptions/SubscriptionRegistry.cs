@@ -16,7 +16,7 @@ namespace Hub.Server.Subscriptions;
 public sealed partial class SubscriptionRegistry
 {
     private static readonly TimeSpan ShutdownNoticeWait = TimeSpan.FromSeconds(5);
-    private readonly ConcurrentDictionary<string, ISubscription> _byId = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DeliveryStage> _byId = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ConnectionSubscriptions> _byConnection = new(StringComparer.Ordinal);
     private readonly Dictionary<string, List<Group>> _groups = new(StringComparer.Ordinal); // live groups by name, under _groupsGate
     private readonly Lock _groupsGate = new();
@@ -53,7 +53,7 @@ public sealed partial class SubscriptionRegistry
 
     /// <summary>
     /// Creates a subscription for <paramref name="connectionId"/>, positioned after <c>request.After</c> or at the head. Its
-    /// pump starts with <see cref="Subscription.Start"/>, once the client has the id. A request whose <c>epoch</c> is not
+    /// pump starts with <see cref="DeliveryStage.Start"/>, once the client has the id. A request whose <c>epoch</c> is not
     /// the log's, or whose <c>after</c> is beyond the head, comes from another log: it fails (see
     /// <see cref="CheckSameLog"/>) and never starts somewhere else.
     /// </summary>
@@ -94,13 +94,35 @@ public sealed partial class SubscriptionRegistry
 
             var wireId = request.Id ?? id;
             var position = request.After ?? head;
-            ISubscription subscription = request.Group is null
+            DeliveryStage subscription = request.Group is null
                 ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
                 : JoinGroup(id, wireId, connectionId, request, position, mayRead ?? (static _ => true));
             _byId[subscription.Id] = subscription;
             mine.Live[wireId] = subscription;
             return subscription;
         }
+    }
+
+    /// <summary>The <see cref="ISubscription.ConnectionId"/> of a stage no connection holds (an in-process handler's);
+    /// never a SignalR connection's id.</summary>
+    public const string InProcessConnectionId = "in-process";
+
+    /// <summary>
+    /// Creates a stage that writes to <paramref name="channel"/> in this process instead of to a connection (an in-process
+    /// handler), positioned after <paramref name="position"/>, with the id <paramref name="id"/>. It is listed, ended at
+    /// shutdown and removed like any subscription. Its pump starts with <see cref="DeliveryStage.Start"/>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A live subscription has that id.</exception>
+    internal Subscription CreateInProcess(string id, SubscribeRequest request, long position, ISubscriberChannel channel)
+    {
+        WatchShutdown();
+        var subscription = new Subscription(id, id, InProcessConnectionId, request, position, _log, channel, _options.MaxBatchBytes, _logger, Forget, _metrics);
+        if (!_byId.TryAdd(id, subscription))
+        {
+            throw new InvalidOperationException($"A live subscription has the id '{id}'.");
+        }
+
+        return subscription;
     }
 
     /// <summary>
@@ -211,8 +233,33 @@ public sealed partial class SubscriptionRegistry
     public ISubscription? Find(string wireId, string connectionId) =>
         _byConnection.TryGetValue(connectionId, out var mine) ? mine.Live.GetValueOrDefault(wireId) : null;
 
-    /// <summary>The live subscriptions.</summary>
-    public IReadOnlyCollection<ISubscription> All => (IReadOnlyCollection<ISubscription>)_byId.Values;
+    /// <summary>The live stages.</summary>
+    internal ICollection<DeliveryStage> All => _byId.Values;
+
+    /// <summary>
+    /// The live stages and groups now, each figure read from the stage or group itself: what <c>GET /api/subscriptions</c>,
+    /// the dashboard and the gauges show.
+    /// </summary>
+    public DeliverySnapshot Snapshot() => new(ConnectionCount, DescribeStages(), DescribeGroups());
+
+    /// <summary>Every live stage, the laggards first.</summary>
+    private SubscriptionInfo[] DescribeStages() => _byId.Values
+        .Select(static s => s.Describe())
+        .OrderByDescending(static s => s.Lag)
+        .ThenBy(static s => s.Id, StringComparer.Ordinal)
+        .ToArray();
+
+    /// <summary>Every live group (or those <paramref name="visible"/> selects), the laggards first.</summary>
+    internal GroupInfo[] DescribeGroups(Func<Group, bool>? visible = null) => Groups
+        .Where(g => visible is null || visible(g))
+        .Select(static g =>
+        {
+            var state = g.Describe();
+            return new GroupInfo(g.Name, g.Template.Topics, g.Template.Types, GroupInfo.DispatchName(g.Mode), state.Members, g.Position, g.Cursor, g.Lag, state.Queued, state.InFlight);
+        })
+        .OrderByDescending(static g => g.Lag)
+        .ThenBy(static g => g.Name, StringComparer.Ordinal)
+        .ToArray();
 
     /// <summary>Ends a subscription (by its hub-wide id) and forgets it at once, so that its id on the connection is free
     /// again. Returns false when it is not live.</summary>
@@ -320,9 +367,9 @@ public sealed partial class SubscriptionRegistry
     }
 
     /// <summary>Called by a subscription's pump when it stops, whatever the reason (a no-op when already removed).</summary>
-    internal void Forget(ISubscription subscription)
+    internal void Forget(DeliveryStage subscription)
     {
-        if (_byId.TryRemove(new KeyValuePair<string, ISubscription>(subscription.Id, subscription)))
+        if (_byId.TryRemove(new KeyValuePair<string, DeliveryStage>(subscription.Id, subscription)))
         {
             ForgetOnConnection(subscription);
         }

@@ -30,7 +30,8 @@ public static class HubTelemetryServiceCollectionExtensions
     /// </summary>
     internal const string SignalRSourceName = "Microsoft.AspNetCore.SignalR.Server";
 
-    /// <summary>Adds the hub's telemetry: options, state gauges, log correlation and, with an endpoint, OTLP export.</summary>
+    /// <summary>Adds the hub's telemetry: options, log correlation and, with an endpoint, OTLP export (the delivery layer
+    /// adds its own gauges on the <c>Hub</c> meter).</summary>
     public static IServiceCollection AddHubTelemetry(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<HubTelemetryOptions>()
@@ -38,7 +39,6 @@ public static class HubTelemetryServiceCollectionExtensions
             .PostConfigure(o => Resolve(o, configuration))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<HubTelemetryOptions>, HubTelemetryOptionsValidator>();
-        services.AddHostedService<HubStateMetrics>();
 
         // Every log written inside a span carries its trace and span ids (as a scope, and on exported log records).
         services.Configure<LoggerFactoryOptions>(o => o.ActivityTrackingOptions |= ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);

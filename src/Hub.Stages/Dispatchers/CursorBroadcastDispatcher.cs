@@ -22,7 +22,9 @@ namespace Hub.Stages.Dispatchers;
 /// When the log moves past a subscriber's cursor (it lagged by more than <see cref="Retention"/>), its
 /// <see cref="OverflowPolicy"/> applies: <see cref="OverflowPolicy.DropOldest"/> skips it to the oldest retained event
 /// and reports the gap through <see cref="IDispatchSink{T}.Gap"/>; <see cref="OverflowPolicy.Disconnect"/> removes it
-/// and reports it through <see cref="IDispatchSink{T}.Disconnect"/>.
+/// and reports it through <see cref="IDispatchSink{T}.Disconnect"/>. Each subscriber's place is a
+/// <see cref="BroadcastCursor"/>, the same state machine the hub's subscription stage runs over the hub's log: this
+/// dispatcher composes it over its own chunk log.
 /// </para>
 /// <para>
 /// <b>Memory.</b> The log is a list of immutable chunks: each event is copied once, into the log, and a delivery is a
@@ -85,8 +87,8 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
     {
         if (_byId.TryGetValue(subscriberId, out Cursor? cursor))
         {
-            position = cursor.Position;
-            credits = cursor.Credits;
+            position = cursor.State.Position;
+            credits = cursor.State.Credits;
             return true;
         }
 
@@ -98,7 +100,7 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
     public long Subscribe(long subscriberId, SubscriptionOptions<T> options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var cursor = new Cursor(subscriberId, _head, options.Selector, options.Overflow ?? DefaultOverflow);
+        var cursor = new Cursor(subscriberId, options.Selector, new BroadcastCursor(_head, 0, options.Overflow ?? DefaultOverflow));
         if (!_byId.TryAdd(subscriberId, cursor))
         {
             throw new ArgumentException($"Subscriber {subscriberId} is already subscribed.", nameof(subscriberId));
@@ -119,9 +121,9 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
             return 0;
         }
 
-        cursor.Credits += count;
+        cursor.State.Grant(count);
         Deliver(cursor, sink);
-        long demand = ForwardUpTo(cursor.Position + cursor.Credits);
+        long demand = ForwardUpTo(cursor.State.Position + cursor.State.Credits);
         AssertInvariants();
         return demand;
     }
@@ -154,7 +156,7 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
         // Deliver before trimming, so a subscriber with credits gets a batch even when it is longer than the retention.
         foreach (Cursor cursor in _cursors)
         {
-            if (cursor.Credits > 0)
+            if (cursor.State.Credits > 0)
             {
                 Deliver(cursor, sink);
             }
@@ -165,20 +167,21 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
         List<Cursor>? disconnected = null;
         foreach (Cursor cursor in _cursors)
         {
-            if (cursor.Position < _tail)
+            // Sequences here count from 0; the cursor's count from 1, so the oldest retained one is _tail + 1 to it.
+            if (cursor.State.IsBehind(_tail + 1))
             {
-                if (cursor.Overflow == OverflowPolicy.Disconnect)
+                CursorLapped lapped = cursor.State.FellBehind(_tail + 1);
+                if (lapped.Ends)
                 {
                     (disconnected ??= []).Add(cursor);
                     continue;
                 }
 
-                long lostFrom = cursor.Position;
-                cursor.Position = _tail;
-                sink.Gap(cursor.Id, lostFrom, _tail);
+                cursor.State.PassTo(lapped.To);
+                sink.Gap(cursor.Id, lapped.From - 1, lapped.To);
             }
 
-            fastest = Math.Max(fastest, cursor.Position + cursor.Credits);
+            fastest = Math.Max(fastest, cursor.State.Position + cursor.State.Credits);
         }
 
         if (disconnected is not null)
@@ -187,7 +190,7 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
             {
                 _cursors.Remove(cursor);
                 _byId.Remove(cursor.Id);
-                sink.Disconnect(cursor.Id, cursor.Position, _tail);
+                sink.Disconnect(cursor.Id, cursor.State.Position, _tail);
             }
         }
 
@@ -251,15 +254,16 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
             return;
         }
 
-        long end = Math.Min(_head, cursor.Position + cursor.Credits);
-        while (cursor.Position < end)
+        BroadcastCursor state = cursor.State;
+        long end = Math.Min(_head, state.Position + state.Credits);
+        while (state.Position < end)
         {
-            long relative = cursor.Position - _firstChunkStart;
+            long relative = state.Position - _firstChunkStart;
             int offset = (int)(relative % _chunkSize);
-            int count = (int)Math.Min(_chunkSize - offset, end - cursor.Position);
+            int count = (int)Math.Min(_chunkSize - offset, end - state.Position);
             var slice = new ReadOnlyMemory<T>(_chunks[(int)(relative / _chunkSize)], offset, count);
-            cursor.Position += count;
-            cursor.Credits -= count;
+            state.Take(count);
+            state.PassTo(state.Position + count);
             sink.Deliver(cursor.Id, slice);
         }
     }
@@ -267,24 +271,28 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
     private void DeliverSelected(Cursor cursor, IDispatchSink<T> sink)
     {
         Func<T, bool> selector = cursor.Selector!;
-        while (cursor.Position < _head && cursor.Credits > 0)
+        BroadcastCursor state = cursor.State;
+        while (!state.IsCaughtUp(_head) && state.Credits > 0)
         {
-            long relative = cursor.Position - _firstChunkStart;
+            long relative = state.Position - _firstChunkStart;
             int offset = (int)(relative % _chunkSize);
-            int count = (int)Math.Min(_chunkSize - offset, _head - cursor.Position);
+            int count = (int)Math.Min(_chunkSize - offset, _head - state.Position);
             ReadOnlySpan<T> span = _chunks[(int)(relative / _chunkSize)].AsSpan(offset, count);
+            long credits = state.Credits;
             int read = 0;
-            while (read < span.Length && cursor.Credits > 0)
+            int selected = 0;
+            while (read < span.Length && selected < credits)
             {
                 T item = span[read++];
                 if (selector(item))
                 {
                     _selected.Add(item);
-                    cursor.Credits--;
+                    selected++;
                 }
             }
 
-            cursor.Position += read;
+            state.Take(selected);
+            state.PassTo(state.Position + read);
         }
 
         if (_selected.Count > 0)
@@ -303,22 +311,18 @@ public sealed class CursorBroadcastDispatcher<T> : IDispatcher<T>
         Debug.Assert(_cursors.Count == _byId.Count, "the cursor list and index agree");
         foreach (Cursor cursor in _cursors)
         {
-            Debug.Assert(cursor.Credits >= 0, "credits are never negative");
-            Debug.Assert(cursor.Position >= _tail && cursor.Position <= _head, "a cursor lies within the retained log");
-            Debug.Assert(cursor.Credits == 0 || cursor.Position == _head, "no idle credit while events wait");
+            Debug.Assert(cursor.State.Position >= _tail && cursor.State.Position <= _head, "a cursor lies within the retained log");
+            Debug.Assert(cursor.State.Credits == 0 || cursor.State.Position == _head, "no idle credit while events wait");
         }
     }
 
-    private sealed class Cursor(long id, long position, Func<T, bool>? selector, OverflowPolicy overflow)
+    /// <summary>A subscriber: its id and selector, and its place in the log.</summary>
+    private sealed class Cursor(long id, Func<T, bool>? selector, BroadcastCursor state)
     {
         public long Id { get; } = id;
 
         public Func<T, bool>? Selector { get; } = selector;
 
-        public OverflowPolicy Overflow { get; } = overflow;
-
-        public long Position { get; set; } = position;
-
-        public long Credits { get; set; }
+        public BroadcastCursor State { get; } = state;
     }
 }

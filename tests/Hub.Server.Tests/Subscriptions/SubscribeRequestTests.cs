@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Hub.Server.Subscriptions;
 using Hub.Stages.Dispatchers;
-using Hub.Stages.Subscriptions;
 
 namespace Hub.Server.Tests.Subscriptions;
 
@@ -13,7 +12,7 @@ public sealed class SubscribeRequestTests
     public void Parse_AppliesGenStagesDefaults()
     {
         var request = Parse("""{"topics":["a.*"]}""");
-        Assert.Equal((1000, 500, DemandMode.Automatic, OverflowPolicy.DropOldest, (long?)null), (request.MaxDemand, request.MinDemand, request.Demand, request.Overflow, request.After));
+        Assert.Equal((1000, 500, SubscriberDemand.Auto, OverflowPolicy.DropOldest, (long?)null), (request.MaxDemand, request.MinDemand, request.Demand, request.Overflow, request.After));
         Assert.Null(request.Types);
     }
 
@@ -27,7 +26,7 @@ public sealed class SubscribeRequestTests
         var request = Parse("""{"topics":["a",">"],"types":["x","y"],"after":12,"maxDemand":10,"minDemand":0,"demand":"manual","overflow":"disconnect","dispatch":"broadcast","group":null}""");
         Assert.Equal(["a", ">"], request.Topics);
         Assert.Equal(["x", "y"], request.Types!);
-        Assert.Equal((12L, 10, 0, DemandMode.Manual, OverflowPolicy.Disconnect), (request.After!.Value, request.MaxDemand, request.MinDemand, request.Demand, request.Overflow));
+        Assert.Equal((12L, 10, 0, SubscriberDemand.Manual, OverflowPolicy.Disconnect), (request.After!.Value, request.MaxDemand, request.MinDemand, request.Demand, request.Overflow));
     }
 
     [Fact]

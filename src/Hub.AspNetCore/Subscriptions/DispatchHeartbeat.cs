@@ -1,9 +1,10 @@
-namespace Hub.Server.Health;
+namespace Hub.Server.Subscriptions;
 
 /// <summary>
-/// When the hub-wide dispatch loop (the <see cref="Subscriptions.StalledSubscriptionSweeper"/>, which passes over every
-/// live subscription once a <see cref="Subscriptions.StalledSubscriptionSweeper.Interval"/>) last ran. Readiness fails
-/// when it has not run for <see cref="Patience"/>: the loop died or the process is starved.
+/// When the hub-wide dispatch loop (the <see cref="StalledSubscriptionSweeper"/>, which passes over every live stage once
+/// a <see cref="StalledSubscriptionSweeper.Interval"/>) last ran. The delivery layer beats it; the readiness check
+/// (<c>Health/</c>) reads it, and fails when it has not run for <see cref="Patience"/>: the loop died or the process is
+/// starved.
 /// </summary>
 internal sealed class DispatchHeartbeat
 {

@@ -1,22 +1,22 @@
 using System.Diagnostics.Metrics;
-using Hub.Server.Api;
 using Hub.Log;
-using Hub.Server.Subscriptions;
+using Hub.Server.Telemetry;
+using Microsoft.Extensions.Hosting;
 
-namespace Hub.Server.Telemetry;
+namespace Hub.Server.Subscriptions;
 
 /// <summary>
 /// The observable gauges of the <c>Hub</c> meter that read the hub's live state when they are collected: connections,
-/// subscriptions, lag and credits, and the log's size. They read what <c>GET /api/subscriptions</c> and the dashboard
-/// read (<see cref="SubscriptionsEndpoints.DescribeAll"/>, the stages' own figures), so the three always agree.
-/// Cardinality is bounded: totals and the maximum, plus the <see cref="TopLaggards"/> most lagging subscriptions by id.
+/// subscriptions, lag and credits, and the log's size. They read the delivery layer's <see cref="DeliverySnapshot"/>,
+/// which <c>GET /api/subscriptions</c> and the dashboard read too, so the three always agree. Cardinality is bounded:
+/// totals and the maximum, plus the <see cref="TopLaggards"/> most lagging subscriptions by id.
 /// </summary>
-internal sealed class HubStateMetrics : IHostedService
+internal sealed class DeliveryGauges : IHostedService
 {
     /// <summary>How many of the most lagging subscriptions are reported by id.</summary>
     public const int TopLaggards = 5;
 
-    public HubStateMetrics(IMeterFactory meterFactory, SubscriptionRegistry registry, IEventLog log)
+    public DeliveryGauges(IMeterFactory meterFactory, SubscriptionRegistry registry, IEventLog log)
     {
         var meter = meterFactory.Create(HubMetrics.MeterName);
         meter.CreateObservableUpDownCounter("hub.connections", () => (long)registry.ConnectionCount, "{connection}", "Open SignalR connections to the events hub.");
@@ -35,14 +35,14 @@ internal sealed class HubStateMetrics : IHostedService
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static long Sum(SubscriptionRegistry registry, Func<SubscriptionInfo, long> figure) =>
-        SubscriptionsEndpoints.DescribeAll(registry).Sum(figure);
+        registry.Snapshot().Subscriptions.Sum(figure);
 
     private static long Max(SubscriptionRegistry registry, Func<SubscriptionInfo, long> figure) =>
-        SubscriptionsEndpoints.DescribeAll(registry).Select(figure).DefaultIfEmpty(0).Max();
+        registry.Snapshot().Subscriptions.Select(figure).DefaultIfEmpty(0).Max();
 
-    // DescribeAll lists the laggards first: the first few are the ones to watch.
+    // The snapshot lists the laggards first: the first few are the ones to watch.
     private static IEnumerable<Measurement<long>> Top(SubscriptionRegistry registry, Func<SubscriptionInfo, long> figure) =>
-        SubscriptionsEndpoints.DescribeAll(registry)
+        registry.Snapshot().Subscriptions
             .Take(TopLaggards)
             .Select(s => new Measurement<long>(figure(s), new KeyValuePair<string, object?>("hub.subscription.id", s.Id)))
             .ToArray();

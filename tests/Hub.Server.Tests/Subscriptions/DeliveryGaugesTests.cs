@@ -1,9 +1,10 @@
 using System.Diagnostics.Metrics;
 using Hub.Server.Tests.Infrastructure;
+using Hub.Server.Subscriptions;
 using Hub.Server.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace Hub.Server.Tests.Telemetry;
+namespace Hub.Server.Tests.Subscriptions;
 
 /// <summary>
 /// The <c>Hub</c> meter's gauges read the same figures <c>GET /api/subscriptions</c> shows, with bounded cardinality
@@ -11,7 +12,7 @@ namespace Hub.Server.Tests.Telemetry;
 /// per delivered event. Only this hub's instruments are listened to (by its meter factory), so other tests' hubs do
 /// not count.
 /// </summary>
-public sealed class HubStateMetricsTests
+public sealed class DeliveryGaugesTests
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
 
@@ -53,13 +54,13 @@ public sealed class HubStateMetricsTests
         Assert.Equal(10, recorder.Single("hub.log.events"));
 
         var lagById = recorder.ById("hub.subscription.lag");
-        var expected = listed.Take(HubStateMetrics.TopLaggards).ToDictionary(s => s.GetProperty("id").GetString()!, s => s.GetProperty("lag").GetInt64());
-        Assert.Equal(HubStateMetrics.TopLaggards, lagById.Count);
+        var expected = listed.Take(DeliveryGauges.TopLaggards).ToDictionary(s => s.GetProperty("id").GetString()!, s => s.GetProperty("lag").GetInt64());
+        Assert.Equal(DeliveryGauges.TopLaggards, lagById.Count);
         Assert.Equal(expected.OrderBy(p => p.Key), lagById.OrderBy(p => p.Key));
         Assert.Equal([10L, 9, 8, 7, 6], lagById.Values.OrderDescending());
         var creditsById = recorder.ById("hub.subscription.credits");
         Assert.Equal(expected.Keys.Order(), creditsById.Keys.Order());
-        Assert.All(listed.Take(HubStateMetrics.TopLaggards), s => Assert.Equal(s.GetProperty("credits").GetInt64(), creditsById[s.GetProperty("id").GetString()!]));
+        Assert.All(listed.Take(DeliveryGauges.TopLaggards), s => Assert.Equal(s.GetProperty("credits").GetInt64(), creditsById[s.GetProperty("id").GetString()!]));
 
         // One latency measurement per delivered event (1 + 2 + … + 6), none negative.
         Assert.Equal(21, recorder.Latencies.Count);
