@@ -2,10 +2,9 @@ using System.Buffers;
 using System.Reflection;
 using System.Text.Json;
 using Hub.Log;
-using Hub.Server.Api;
 using Microsoft.AspNetCore.Http.Metadata;
 
-namespace Hub.Server.Publishing;
+namespace Hub.Server.Api;
 
 /// <summary>
 /// The 202 of <c>POST /api/events</c>: <see cref="PublishResponse"/>'s JSON (<c>{"events":[{"sequence":…,"topic":…,

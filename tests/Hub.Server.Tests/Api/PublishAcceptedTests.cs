@@ -3,9 +3,8 @@ using System.Text;
 using System.Text.Json;
 using Hub.Log;
 using Hub.Server.Api;
-using Hub.Server.Publishing;
 
-namespace Hub.Server.Tests.Publishing;
+namespace Hub.Server.Tests.Api;
 
 /// <summary>
 /// The 202 body written by <see cref="PublishAccepted"/> is byte for byte what the serializer writes for
