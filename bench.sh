@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # End-to-end benchmarks, side by side: builds in Release, then for each server — the Hub with its in-memory log
-# (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, synchronous=FULL),
-# and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free port on 127.0.0.1,
-# drives it with tests/Hub.LoadGen, and stops it by its PID. Scenarios: 10 and 100 subscribers at max rate, each also
-# with one stalled subscriber (it stops reading its socket; 8 s runs, so that its buffers fill even at 100 subscribers
-# and the baseline's stall shows); a fixed 10,000 events/s to 10 and to 100 subscribers for latency (4 s runs); 1,000
-# idle subscribers for memory per connection (a fresh server each). Writes docs/benchmarks.md.
+# (Hub__Log__Kind=Memory: fan-out without fsync), the Hub in its default configuration (SQLite log, Durability=Flush:
+# synchronous=FULL), and the baseline app (Clients.All.SendAsync per event) — starts it as a child process on a free
+# port on 127.0.0.1, drives it with tests/Hub.LoadGen, and stops it by its PID. Each round, on each server: 10 and 100
+# subscribers at max rate with batches of 100, each also with one stalled subscriber (it stops reading its socket);
+# 10 subscribers with batches of 10 and of 50 (requests/s: the request's own cost); a fixed 2,000 and 10,000 events/s
+# to 100 subscribers (latency); and durable ingest (no subscribers, 8 publishers × 100, ~200-byte events) on the
+# SQLite hub and on a second one with Durability=Process. Then idle subscribed connections on a fresh server each
+# (memory per connection). Medians over the rounds; writes docs/benchmarks.md with a table of the targets.
 #
-#   ./bench.sh                 # about 8 minutes on 2 cores (3 rounds)
-#   ./bench.sh --runs 1        # one run per scenario (about 4 minutes)
+#   ./bench.sh                 # about 12 minutes on 2 cores (3 rounds)
+#   ./bench.sh --runs 1        # one round (about 5 minutes)
+#   ./bench.sh --quick         # smoke: one round of 2 s runs, no stalled scenarios, 200 idle connections (about 2 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
 #
 # With --nodes, instead: several hub nodes on one PostgreSQL log (a throwaway cluster from tests/postgres.sh, a fresh
@@ -24,6 +27,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 runs=3
 duration=8
+quick=0
+idle_connections=1000
 core=0
 nodes=0
 out=""
@@ -31,10 +36,11 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
     --duration) duration=$2; shift 2 ;;
+    --quick) quick=1; runs=1; duration=2; idle_connections=200; shift ;;
     --core) core=1; shift ;;
     --nodes) nodes=1; shift ;;
     --out) out=$2; shift 2 ;;
-    *) echo "usage: $0 [--runs N] [--duration S] [--core] [--nodes] [--out FILE]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--runs N] [--duration S] [--quick] [--core] [--nodes] [--out FILE]" >&2; exit 2 ;;
   esac
 done
 if [ -z "$out" ]; then
@@ -80,9 +86,11 @@ start_server() {
   case "$name" in
     hub-memory)
       (cd "$hub_dir" && exec env Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
-    hub-sqlite)
-      rm -rf "$work/data"; mkdir -p "$work/data"
-      (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    hub-sqlite | hub-sqlite-process)
+      local durability=Flush
+      [ "$name" = hub-sqlite-process ] && durability=Process
+      rm -rf "$work/data-$name"; mkdir -p "$work/data-$name"
+      (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data-$name/hub.db" Hub__Log__Sqlite__Durability="$durability" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
     baseline)
       (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
   esac
@@ -98,16 +106,22 @@ start_server() {
 results=$work/results
 mkdir -p "$results"
 servers=(hub-memory hub-sqlite baseline)
+fixed=$(( (duration + 1) / 2 ))
 declare -A scenarios=(
   [s10]="--subscribers 10"
   [s10-stalled]="--subscribers 10 --stalled 1"
   [s100]="--subscribers 100"
   [s100-stalled]="--subscribers 100 --stalled 1"
-  [lat10]="--subscribers 10 --rate 10000 --duration $(( (duration + 1) / 2 ))"
-  [lat]="--subscribers 100 --rate 10000 --duration $(( (duration + 1) / 2 ))"
+  [b10]="--subscribers 10 --batch 10"
+  [b50]="--subscribers 10 --batch 50"
+  [lat2k]="--subscribers 100 --rate 2000 --duration $fixed"
+  [lat]="--subscribers 100 --rate 10000 --duration $fixed"
+  [ingest]="--subscribers 0 --publishers 8 --batch 100 --payload 150 --duration $fixed --drain 1"
 )
-order=(s10 s10-stalled s100 s100-stalled lat10 lat)
-load=(--duration "$duration" --publishers 4 --batch 100 --drain 5)
+order=(s10 s10-stalled s100 s100-stalled b10 b50 lat2k lat)
+[ "$quick" -eq 1 ] && order=(s10 s100 b10 b50 lat2k lat)
+ingest_servers=(hub-sqlite hub-sqlite-process)
+load=(--duration "$duration" --publishers 4 --batch 100 --drain 5) # a scenario's own options come after, and win
 
 # one_run SCENARIO SERVER RUN [EXTRA ARGS…]: one run of the load generator; its JSON line in the results folder.
 one_run() {
@@ -218,26 +232,28 @@ fi
 
 # All three servers run side by side and the runs go round them in turn, so that the noise of this shared machine
 # falls on each alike and a ratio compares runs minutes apart at most.
-echo "== start the servers: ${servers[*]}"
-for server in "${servers[@]}"; do start_server "$server"; done
+echo "== start the servers: ${servers[*]} ${ingest_servers[*]:1}"
+for server in "${servers[@]}" "${ingest_servers[@]:1}"; do start_server "$server"; done
 echo "== warm-up (discarded): 1 s of each load on each server"
 for server in "${servers[@]}"; do
   for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
 done
+for server in "${ingest_servers[@]}"; do one_run ingest "$server" warm-up --events 20000 >/dev/null; done
 rm -f "$results"/*.warm-up.json
 echo "== end to end: $runs round(s) of each scenario on each server"
 for run in $(seq 1 "$runs"); do
   for name in "${order[@]}"; do
     for server in "${servers[@]}"; do one_run "$name" "$server" "$run" "${load[@]}"; done
   done
+  for server in "${ingest_servers[@]}"; do one_run ingest "$server" "$run" "${load[@]}"; done
   echo "   round $run done ($(( $(date +%s) - started )) s so far)"
 done
 stop_servers
 
-echo "== memory per idle connection: a fresh server each, 1,000 subscribers"
+echo "== memory per idle connection: a fresh server each, $idle_connections subscribers"
 for server in "${servers[@]}"; do
   start_server "$server"
-  one_run idle "$server" 1 --subscribers 1000 --idle --settle 3
+  one_run idle "$server" 1 --subscribers "$idle_connections" --idle --settle 3
   stop_servers
 done
 
@@ -256,12 +272,14 @@ elapsed=$(( $(date +%s) - started ))
   machine_lines
   echo
   echo "Servers: **hub-memory** is the Hub with \`Hub__Log__Kind=Memory\` (pure fan-out, no fsync); **hub-sqlite** is the Hub"
-  echo "in its default configuration (SQLite log, \`synchronous=FULL\`: a 202 waits for the group commit's fsync); **baseline**"
-  echo "is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
+  echo "in its default configuration (SQLite log, \`Hub:Log:Sqlite:Durability\` = \`Flush\`: a 202 waits for the group commit's fsync);"
+  echo "**hub-sqlite-process** (ingest only) is the same with \`Durability\` = \`Process\` (no fsync: survives a killed process, not a"
+  echo "power cut); **baseline** is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
   echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
   echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
-  echo "again as it handles events), 4 publishers POST batches of 100 events, a stalled subscriber stops reading its socket"
-  echo "(max-rate runs last ${duration} s, so that the stalled socket's buffers fill even at 100 subscribers; fixed-rate runs half that)."
+  echo "again as it handles events); 4 publishers POST batches of 100 events (of 10 or 50 in the batch scenarios) as fast as"
+  echo "they are answered, or at a fixed rate; a stalled subscriber stops reading its socket. Max-rate runs last ${duration} s,"
+  echo "fixed-rate and ingest runs ${fixed} s. Ingest: no subscribers, 8 publishers × 100 events of ~200 bytes."
   echo "A client's rate is what it received ÷ the publishing window (or until its last event, if later)."
   echo
   dotnet "$loadgen" --summarize "$results"

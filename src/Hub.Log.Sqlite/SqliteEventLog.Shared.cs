@@ -110,7 +110,7 @@ public sealed partial class SqliteEventLog
                     }
 
                     version = now;
-                    command.CommandText = "SELECT coalesce(max(sequence), 0), coalesce(min(sequence), 0) FROM events";
+                    command.CommandText = SqliteStatements.HeadAndFirstSql;
                     long head, first;
                     using (var reader = command.ExecuteReader())
                     {

@@ -72,7 +72,7 @@ public sealed partial class SqliteEventLog : IEventStore
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
             _writer = new SqliteConnection(_connectionString);
             _writer.Open();
-            var migration = SqliteSchema.Apply(_writer, _options.Sqlite.Synchronous);
+            var migration = SqliteSchema.Apply(_writer, _options.Sqlite.SkipsFsync);
             if (migration.DroppedGroupPositions is { Count: > 0 } dropped)
             {
                 Log.GroupPositionsDropped(_logger, dropped.Count, string.Join(", ", dropped));
@@ -239,7 +239,7 @@ public sealed partial class SqliteEventLog : IEventStore
         _storedTopics = topics;
 
         // The head is the larger of the last row and the topics' last sequences: retention may have deleted every row.
-        command.CommandText = "SELECT coalesce(max(sequence), 0), coalesce(min(sequence), 0) FROM events";
+        command.CommandText = SqliteStatements.HeadAndFirstSql;
         using (var reader = command.ExecuteReader())
         {
             reader.Read();

@@ -15,8 +15,12 @@ internal static class SqliteSchema
     /// </summary>
     public const int Version = 1;
 
-    /// <summary>Creates or migrates the tables; returns what a migration had to leave behind, for the log to say.</summary>
-    public static SchemaMigration Apply(SqliteConnection connection, string synchronous)
+    /// <summary>
+    /// Creates or migrates the tables; returns what a migration had to leave behind, for the log to say. With
+    /// <paramref name="skipFsync"/> (<c>Hub:Log:Sqlite:Durability</c> = <c>Process</c>) a commit is in the WAL file, in the
+    /// kernel's cache, without waiting for the disk (<c>synchronous = NORMAL</c>; WAL checkpoints still fsync).
+    /// </summary>
+    public static SchemaMigration Apply(SqliteConnection connection, bool skipFsync)
     {
         using var command = connection.CreateCommand();
         // First: another process may hold the file's lock (a second hub on the same file); wait for it, up to 10 s.
@@ -30,7 +34,7 @@ internal static class SqliteSchema
         }
 
         command.CommandText = $"""
-            PRAGMA synchronous = {(string.Equals(synchronous, "Normal", StringComparison.OrdinalIgnoreCase) ? "NORMAL" : "FULL")};
+            PRAGMA synchronous = {(skipFsync ? "NORMAL" : "FULL")};
             """;
         command.ExecuteNonQuery();
 

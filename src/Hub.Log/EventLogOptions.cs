@@ -101,11 +101,19 @@ public sealed class EventLogOptions
         public string Path { get; set; } = DefaultPath;
 
         /// <summary>
-        /// <c>Full</c> (default): a 202 survives a power cut (fsync per group commit). <c>Normal</c>: it survives a crash
-        /// of the process, not of the machine.
+        /// What a 202 survives. <c>Flush</c> (default): a power cut too; each group commit waits for its fsync
+        /// (<c>PRAGMA synchronous = FULL</c>). <c>Process</c>: a crash or kill of the process, not a power cut or a crash of
+        /// the machine; the group commit writes the WAL without waiting for the disk (<c>synchronous = NORMAL</c> in WAL
+        /// mode), as NATS JetStream does by default.
         /// </summary>
-        [RegularExpression("^(?i:full|normal)$", ErrorMessage = "Hub:Log:Sqlite:Synchronous must be 'Full' or 'Normal'.")]
-        public string Synchronous { get; set; } = "Full";
+        [RegularExpression("^(?i:flush|process)$", ErrorMessage = "Hub:Log:Sqlite:Durability must be 'Flush' or 'Process'.")]
+        public string Durability { get; set; } = DurabilityFlush;
+
+        /// <summary>The values of <see cref="Durability"/>.</summary>
+        public const string DurabilityFlush = "Flush", DurabilityProcess = "Process";
+
+        /// <summary>Whether <see cref="Durability"/> is <c>Process</c> (no fsync per group commit).</summary>
+        internal bool SkipsFsync => string.Equals(Durability, DurabilityProcess, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>The most recent events kept in memory for live subscribers; older ones are read from the file. Default 10,000.</summary>
         [Range(16, 10_000_000, ErrorMessage = "Hub:Log:Sqlite:TailEvents must be between 16 and 10000000.")]

@@ -81,6 +81,29 @@ public sealed class LoadRunnerTests
         Assert.Contains("2 of 2 regular got every event", report.ToTable(), StringComparison.Ordinal);
     }
 
+    /// <summary>Ingest alone (<c>--subscribers 0</c>): only publishers, each POST counted, requests per second reported.</summary>
+    [Fact]
+    public async Task NoSubscribers_AgainstHub_MeasuresIngestAlone_AndTheLogHoldsEveryEvent()
+    {
+        await using var hub = await RunningServer.StartHubAsync();
+        var options = Bounded(hub.Address, "hub", subscribers: 0, stalled: 0, events: 300) with { Batch = 10, PayloadBytes = 150 };
+
+        var report = await LoadRunner.RunAsync(options);
+
+        Assert.Equal(300, report.Published);
+        Assert.Equal(30, report.Requests);
+        Assert.InRange(report.RequestsPerSecond * report.Seconds, 29.5, 30.5); // 30 requests over the window (both rounded)
+        Assert.Empty(report.Delivered);
+        Assert.Equal(0, report.LatencyMs.Count);
+        Assert.Equal(0, report.Server.BytesPerConnection);
+        Assert.Equal(report.RequestsPerSecond, LoadReport.FromJson(report.ToJson()).RequestsPerSecond);
+        using var http = new HttpClient { BaseAddress = hub.Address };
+        var page = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("api/events?limit=1000");
+        var events = page.GetProperty("events").EnumerateArray().ToArray();
+        Assert.Equal(300, events.Length);
+        Assert.All(events, e => Assert.Equal(new string('x', 150), e.GetProperty("data").GetProperty("pad").GetString()));
+    }
+
     [Fact]
     public async Task Idle_AgainstHub_ConnectsAndSubscribesEveryoneAndPublishesNothing()
     {
@@ -128,6 +151,8 @@ public sealed class LoadRunnerTests
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--target", "nats"]));
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--min-demand", "10", "--max-demand", "10"]));
         Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--bogus"]));
+        Assert.Equal(0, LoadOptions.Parse(["--subscribers", "0"]).Subscribers);
+        Assert.Throws<ArgumentException>(() => LoadOptions.Parse(["--subscribers", "0", "--idle"]));
 
         var nodes = LoadOptions.Parse(["--publish-on", "all", "--url", "http://127.0.0.1:1,http://127.0.0.1:2/,http://127.0.0.1:3", "--subscribe-on", "1,2", "--publishers", "4", "--subscribers", "3"]);
         Assert.Equal([new Uri("http://127.0.0.1:1/"), new Uri("http://127.0.0.1:2/"), new Uri("http://127.0.0.1:3/")], nodes.Nodes);

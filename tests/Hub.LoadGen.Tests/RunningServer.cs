@@ -32,7 +32,7 @@ public sealed class RunningServer : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
             {
                 ["Hub:Log:Sqlite:Path"] = Path.Combine(dataDirectory, "hub.db"),
-                ["Hub:Log:Sqlite:Synchronous"] = "Normal",
+                ["Hub:Log:Sqlite:Durability"] = "Process",
             }));
         await app.StartAsync();
         return new RunningServer(app, dataDirectory);

@@ -51,6 +51,7 @@ internal sealed record LoadOptions
     /// <summary>A free-form name carried into the report.</summary>
     public string Label { get; init; } = "";
 
+    /// <summary>WebSocket subscribers; 0 measures ingest alone (publishers only; not in idle mode).</summary>
     public int Subscribers { get; init; } = 10;
 
     /// <summary>Of <see cref="Subscribers"/>, how many wait <see cref="SlowDelay"/> after each <c>events</c> message.</summary>
@@ -112,7 +113,7 @@ internal sealed record LoadOptions
           --publish-on all|I[,J…] the nodes (0-based indexes into --url) publishers post to, in turn (0)
           --subscribe-on all|I[,J…] the nodes subscribers connect to, in turn (all)
           --target hub|baseline   hub: Subscribe + Ask (automatic demand); baseline: the server pushes to all
-          --subscribers K         WebSocket subscribers, each its own connection (10)
+          --subscribers K         WebSocket subscribers, each its own connection (10); 0: ingest alone
           --slow N                of them, N wait --slow-delay-ms after each events message (0)
           --slow-delay-ms MS      (10)
           --stalled N             of them, N stop reading their socket once subscribed (0)
@@ -194,9 +195,9 @@ internal sealed record LoadOptions
             throw new ArgumentException("--target must be hub or baseline");
         }
 
-        if (Subscribers < 1 || Slow < 0 || Stalled < 0 || Slow + Stalled > Subscribers)
+        if (Subscribers < (Idle ? 1 : 0) || Slow < 0 || Stalled < 0 || Slow + Stalled > Subscribers)
         {
-            throw new ArgumentException("--subscribers must be ≥ 1 and hold --slow + --stalled");
+            throw new ArgumentException("--subscribers must hold --slow + --stalled (and be ≥ 1 with --idle)");
         }
 
         if (Publishers < 1 || Batch < 1 || Rate < 0 || Duration <= TimeSpan.Zero || MaxEvents < 0)

@@ -35,6 +35,8 @@ internal sealed record LoadReport
     public required long Published { get; init; }
     public required double PublishedPerSecond { get; init; }
     public required long Requests { get; init; }
+    /// <summary><see cref="Requests"/> ÷ <see cref="Seconds"/>: what one POST costs the server shows here at small batches.</summary>
+    public double RequestsPerSecond { get; init; }
     public required long Rejected { get; init; }
     public required long FailedRequests { get; init; }
     /// <summary>Requests cancelled because they were still unanswered after the grace: a publisher held up by the server.</summary>
@@ -70,7 +72,7 @@ internal sealed record LoadReport
             b.AppendLine(c, $"  {Nodes} nodes: {Placement}");
         }
 
-        b.AppendLine(c, $"  published        {Published,12:N0} events  {PublishedPerSecond,12:N0} /s   ({Requests:N0} requests, {Rejected:N0} rejected, {FailedRequests:N0} failed, {UnansweredRequests:N0} unanswered)");
+        b.AppendLine(c, $"  published        {Published,12:N0} events  {PublishedPerSecond,12:N0} /s   ({Requests:N0} requests, {RequestsPerSecond:N0} /s, {Rejected:N0} rejected, {FailedRequests:N0} failed, {UnansweredRequests:N0} unanswered)");
         b.AppendLine(c, $"  delivered/client min {DeliveredPerSecond.Min,12:N0} /s  median {DeliveredPerSecond.Median,12:N0} /s  max {DeliveredPerSecond.Max,12:N0} /s   ({Complete} of {Delivered.Length} regular got every event)");
         if (DeliveredPerSecondSlow is { } slow)
         {

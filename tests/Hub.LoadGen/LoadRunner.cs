@@ -164,7 +164,7 @@ internal static class LoadRunner
             }
         }
 
-        var lastDelivery = subscribers.Max(s => s.LastDeliveryTimestamp);
+        var lastDelivery = subscribers.Count == 0 ? start : subscribers.Max(s => s.LastDeliveryTimestamp);
         var totalSeconds = Math.Max(window, (lastDelivery - start) / (double)Stopwatch.Frequency);
         var failures = subscribers.Where(s => s.Failure is not null).ToArray();
         return new LoadReport
@@ -184,6 +184,7 @@ internal static class LoadRunner
             Published = published,
             PublishedPerSecond = window > 0 ? Math.Round(published / window) : 0,
             Requests = publishers.Sum(p => p.Requests),
+            RequestsPerSecond = window > 0 ? Math.Round(publishers.Sum(p => p.Requests) / window) : 0,
             Rejected = publishers.Sum(p => p.Rejected),
             FailedRequests = publishers.Sum(p => p.Failed),
             UnansweredRequests = publishers.Sum(p => p.Unanswered),
@@ -195,7 +196,7 @@ internal static class LoadRunner
             DeliveredPerSecondTotal = totalSeconds > 0 ? Math.Round(subscribers.Sum(s => s.Delivered) / totalSeconds) : 0,
             LatencyMs = Latency.Of(latency),
             Server = new ServerFigures(o.ServerPid, before.RssKb, connected.RssKb, Math.Max(memory.PeakRssKb, end.RssKb), end.HwmKb,
-                o.ServerPid > 0 ? Math.Round((connected.RssKb - before.RssKb) * 1024.0 / o.Subscribers) : 0),
+                o.ServerPid > 0 && o.Subscribers > 0 ? Math.Round((connected.RssKb - before.RssKb) * 1024.0 / o.Subscribers) : 0),
             ClientFailures = failures.Length,
             FirstClientFailure = failures.FirstOrDefault()?.Failure,
         };

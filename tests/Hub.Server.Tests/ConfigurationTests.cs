@@ -89,6 +89,7 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Log:Postgres:PollInterval", "00:00:00.001")]
     [InlineData("Hub:Log:Postgres:GroupLeaseTime", "00:00:00.100")]
     [InlineData("Hub:Log:Postgres:GroupRenewInterval", "00:00:03")]
+    [InlineData("Hub:Log:Sqlite:Durability", "Full")]
     public async Task BadSetting_StopsTheStart_NamingTheKey(string key, string value)
     {
         var error = await Assert.ThrowsAsync<OptionsValidationException>(async () =>

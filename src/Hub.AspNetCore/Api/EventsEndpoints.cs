@@ -23,7 +23,7 @@ internal static class EventsEndpoints
 
     // Publish one event or a batch: validates the body as a whole, then appends it all or nothing; answers once the log
     // has it. (Its OpenAPI summary and description are set where it is mapped: XML docs here would replace them.)
-    public static async Task<Results<Accepted<PublishResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
+    public static async Task<Results<PublishAccepted, ValidationProblem, ProblemHttpResult>> PublishAsync(
         HttpContext context, IEventLog log, PublishRequestParser parser, IOptions<PublishOptions> options, HubMetrics metrics, TopicAccess access,
         IHostApplicationLifetime lifetime)
     {
@@ -121,18 +121,15 @@ internal static class EventsEndpoints
                 return Problems.Unavailable(ex.Message);
             }
 
-            var events = new PublishedEvent[appended.Count];
             var added = 0;
-            for (var i = 0; i < events.Length; i++)
+            for (var i = 0; i < appended.Count; i++)
             {
-                var a = appended[i];
-                events[i] = new PublishedEvent(a.Sequence, a.Topic, a.Id, a.Duplicate);
-                added += a.Duplicate ? 0 : 1;
+                added += appended[i].Duplicate ? 0 : 1;
             }
 
-            metrics.RecordPublished(events.Length, added);
+            metrics.RecordPublished(appended.Count, added);
 
-            return TypedResults.Accepted((string?)null, new PublishResponse(events));
+            return new PublishAccepted(appended);
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {

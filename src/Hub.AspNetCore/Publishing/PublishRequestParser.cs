@@ -30,6 +30,11 @@ public sealed class PublishRequestParser
         AllowDuplicateProperties = false,
     };
 
+    // Property names written for every event, encoded once.
+    private static readonly JsonEncodedText TopicProperty = JsonEncodedText.Encode("topic"), TypeProperty = JsonEncodedText.Encode("type"),
+        IdProperty = JsonEncodedText.Encode("id"), KeyProperty = JsonEncodedText.Encode("key"), TimeProperty = JsonEncodedText.Encode("time"),
+        DataProperty = JsonEncodedText.Encode("data"), HeadersProperty = JsonEncodedText.Encode("headers");
+
     private readonly int _maxBatchEvents;
     private readonly int _maxEventBytes;
     private readonly TimeProvider _time;
@@ -87,8 +92,8 @@ public sealed class PublishRequestParser
     {
         var time = _time.GetUtcNow();
         var errors = new Dictionary<string, string[]>();
-        var drafts = new List<EventDraft>();
-        var output = new DraftWriter();
+        var drafts = new List<EventDraft>(root.ValueKind == JsonValueKind.Array ? Math.Min(root.GetArrayLength(), _maxBatchEvents) : 1);
+        var output = new DraftWriter(time);
         switch (root.ValueKind)
         {
             case JsonValueKind.Object:
@@ -131,7 +136,7 @@ public sealed class PublishRequestParser
 
         var before = errors.Count;
         string? topic = null;
-        if (!item.TryGetProperty("topic", out var topicElement) || topicElement.ValueKind == JsonValueKind.Null)
+        if (!item.TryGetProperty("topic"u8, out var topicElement) || topicElement.ValueKind == JsonValueKind.Null)
         {
             errors[prefix + "topic"] = ["is required"];
         }
@@ -151,8 +156,8 @@ public sealed class PublishRequestParser
         var type = OptionalString(item, "type", prefix, errors);
         var id = OptionalString(item, "id", prefix, errors);
         var key = OptionalString(item, "key", prefix, errors);
-        var hasData = item.TryGetProperty("data", out var data);
-        var hasHeaders = item.TryGetProperty("headers", out var headers) && headers.ValueKind != JsonValueKind.Null;
+        var hasData = item.TryGetProperty("data"u8, out var data);
+        var hasHeaders = item.TryGetProperty("headers"u8, out var headers) && headers.ValueKind != JsonValueKind.Null;
         if (hasHeaders)
         {
             ValidateHeaders(headers, prefix, errors);
@@ -166,12 +171,13 @@ public sealed class PublishRequestParser
         var writer = output.Start();
         {
             writer.WriteStartObject();
-            writer.WriteString("topic", topic);
-            WriteStringOrNull(writer, "type", type);
-            WriteStringOrNull(writer, "id", id);
-            WriteStringOrNull(writer, "key", key);
-            writer.WriteString("time", time.UtcDateTime);
-            writer.WritePropertyName("data");
+            writer.WriteString(TopicProperty, topic);
+            WriteStringOrNull(writer, TypeProperty, type);
+            WriteStringOrNull(writer, IdProperty, id);
+            WriteStringOrNull(writer, KeyProperty, key);
+            writer.WritePropertyName(TimeProperty);
+            writer.WriteRawValue(output.Time, skipInputValidation: true); // the request's time, formatted once
+            writer.WritePropertyName(DataProperty);
             if (hasData)
             {
                 data.WriteTo(writer);
@@ -181,7 +187,7 @@ public sealed class PublishRequestParser
                 writer.WriteNullValue();
             }
 
-            writer.WritePropertyName("headers");
+            writer.WritePropertyName(HeadersProperty);
             if (traceParent is not null && !(hasHeaders && HasTraceParent(headers)))
             {
                 writer.WriteStartObject();
@@ -297,13 +303,25 @@ public sealed class PublishRequestParser
         }
     }
 
-    /// <summary>One buffer and one writer for every event of a request: each event's JSON is copied out once.</summary>
+    /// <summary>
+    /// One buffer and one writer for every event of a request: each event's JSON is copied out once. Every event of a
+    /// request carries the same time, so its JSON string is formatted once (<see cref="Time"/>).
+    /// </summary>
     private sealed class DraftWriter
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _writer;
 
-        public DraftWriter() => _writer = new Utf8JsonWriter(_buffer);
+        public DraftWriter(DateTimeOffset time)
+        {
+            _writer = new Utf8JsonWriter(_buffer);
+            _writer.WriteStringValue(time.UtcDateTime);
+            _writer.Flush();
+            Time = _buffer.WrittenSpan.ToArray();
+        }
+
+        /// <summary>The request's time as a JSON string, quotes included, exactly as <see cref="Utf8JsonWriter"/> writes it.</summary>
+        public byte[] Time { get; }
 
         public Utf8JsonWriter Start()
         {
@@ -319,7 +337,7 @@ public sealed class PublishRequestParser
         }
     }
 
-    private static void WriteStringOrNull(Utf8JsonWriter writer, string name, string? value)
+    private static void WriteStringOrNull(Utf8JsonWriter writer, JsonEncodedText name, string? value)
     {
         if (value is null)
         {

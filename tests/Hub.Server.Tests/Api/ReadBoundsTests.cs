@@ -119,7 +119,7 @@ public sealed class ReadBoundsTests
     {
         using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         connection.Open();
-        SqliteSchema.Apply(connection, "Normal");
+        SqliteSchema.Apply(connection, skipFsync: true);
         using var transaction = connection.BeginTransaction();
         using var insert = connection.CreateCommand();
         insert.Transaction = transaction;

@@ -57,7 +57,7 @@ public sealed class TestHub : IAsyncDisposable
             {
                 ["Hub:Log:Sqlite:Path"] = Path.Combine(dataDirectory, "hub.db"),
                 // Tests publish in bursts; durability against power loss is not what they check.
-                ["Hub:Log:Sqlite:Synchronous"] = "Normal",
+                ["Hub:Log:Sqlite:Durability"] = "Process",
             });
             if (settings is not null)
             {
