@@ -31,6 +31,7 @@ public static class HubServiceCollectionExtensions
     {
         services.AddOptions<EventLogOptions>().Bind(configuration.GetSection(EventLogOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<EventLogOptions>, EventLogOptionsValidator>();
+        services.AddSingleton<IValidateOptions<EventLogOptions>>(new RetiredSettings(configuration));
         services.AddOptions<PublishOptions>().Bind(configuration.GetSection(PublishOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<DeliveryOptions>().Bind(configuration.GetSection(DeliveryOptions.Section)).ValidateDataAnnotations().ValidateOnStart();
 
