@@ -70,6 +70,47 @@ internal sealed class EventBuffer<T>
         AssertInvariants();
     }
 
+    /// <summary>The event at <paramref name="index"/> from the front.</summary>
+    public T this[int index] => _items[(_start + index) % _items.Length];
+
+    /// <summary>Removes and returns the first event (the buffer is not empty).</summary>
+    public T PopFront()
+    {
+        Debug.Assert(_count > 0, "the buffer is not empty");
+        T item = _items[_start];
+        RemoveFront(1);
+        return item;
+    }
+
+    /// <summary>Removes the events <paramref name="match"/> selects, keeping the others' order; adds them to
+    /// <paramref name="removed"/>. Returns how many.</summary>
+    public int RemoveWhere(Func<T, bool> match, List<T> removed)
+    {
+        int kept = 0;
+        int count = _count;
+        for (int i = 0; i < count; i++)
+        {
+            T item = _items[(_start + i) % _items.Length];
+            if (match(item))
+            {
+                removed.Add(item);
+                continue;
+            }
+
+            _items[(_start + kept) % _items.Length] = item;
+            kept++;
+        }
+
+        for (int i = kept; i < count; i++)
+        {
+            _items[(_start + i) % _items.Length] = default!;
+        }
+
+        _count = kept;
+        AssertInvariants();
+        return count - kept;
+    }
+
     /// <summary>Removes and returns the first <paramref name="count"/> events in a new array.</summary>
     public T[] TakeFront(int count)
     {
