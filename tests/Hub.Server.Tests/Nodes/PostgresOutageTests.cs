@@ -48,14 +48,12 @@ public sealed class PostgresOutageTests : IAsyncLifetime
     {
         const int Batches = 60, Size = 20;
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var subscriptions = new List<SubscriptionLog>();
             for (var node = 0; node < nodes.Count; node++)
             {
                 var client = await nodes.ConnectAsync(node);
-                clients.Add(client);
                 subscriptions.Add(await client.SubscribeAsync(new SubscribeArgs(["outage.>"], MaxDemand: 100_000)));
             }
 
@@ -158,18 +156,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
                 Assert.Null(subscription.EndedReason);
                 Assert.Equal(log, subscription.Events.Select(HubRest.Identity));
             }
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -184,7 +171,7 @@ public sealed class PostgresOutageTests : IAsyncLifetime
         // A tail of 16 events: the replay from the start must read the database.
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 1, new Dictionary<string, string> { ["Hub:Log:Postgres:TailEvents"] = "16" });
         await using var client = await nodes.ConnectAsync(0);
-        try
+        await nodes.CheckAsync(async () =>
         {
             var published = new List<long>();
             for (var i = 0; i < Events; i += 100)
@@ -209,10 +196,6 @@ public sealed class PostgresOutageTests : IAsyncLifetime
             Assert.Null(replay.EndedReason);
             Assert.Empty(replay.Violations);
             Assert.Contains("cannot read the log now", nodes[0].Output, StringComparison.Ordinal); // said, not silent
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
+        });
     }
 }
