@@ -199,6 +199,16 @@ public abstract partial class DeliveryStage : ISubscription
     /// <summary>Counts <paramref name="count"/> events taken for the channel and not yet written (negative: written or dropped).</summary>
     private protected void AddBuffered(int count) => Interlocked.Add(ref _buffered, count);
 
+    /// <summary>Called for each failed read of an outage of the log's store (<see cref="EventLogReads"/>): said once
+    /// per outage, at its first try.</summary>
+    private protected void OnLogUnavailable(LogUnavailableException exception, int attempt)
+    {
+        if (attempt == 1)
+        {
+            Log.ReadWaiting(Logger, exception, Kind, Id, ConnectionId);
+        }
+    }
+
     /// <summary>Sends <c>events</c> and counts them delivered once the channel has taken them.</summary>
     private protected async Task SendEventsAsync(List<LogEntry> batch, CancellationToken cancellationToken)
     {
