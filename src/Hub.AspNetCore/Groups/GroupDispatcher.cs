@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Hub.Log;
 using Hub.Stages.Dispatchers;
 using Hub.Stages.Subscriptions;
@@ -405,7 +406,7 @@ internal sealed class GroupDispatcher : IDispatchSink<GroupItem>
         }
 
         /// <summary>A copy of the first <paramref name="count"/> items (the dispatcher may keep it).</summary>
-        public GroupItem[] Peek(int count) => _items.GetRange(_head, count).ToArray();
+        public GroupItem[] Peek(int count) => CollectionsMarshal.AsSpan(_items).Slice(_head, count).ToArray();
 
         public void RemoveFront(int count)
         {

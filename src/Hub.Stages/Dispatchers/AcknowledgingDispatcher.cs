@@ -62,7 +62,19 @@ public sealed class AcknowledgingDispatcher<T>
     public IEnumerable<T> InFlightEventsOf(long subscriberId) => _inFlight.TryGetValue(subscriberId, out Queue<T>? held) ? held : [];
 
     /// <summary>Every event in flight, subscriber by subscriber, each one's oldest first.</summary>
-    public IEnumerable<T> InFlightEvents => _inFlight.Values.SelectMany(held => held);
+    public IEnumerable<T> InFlightEvents
+    {
+        get
+        {
+            foreach (Queue<T> held in _inFlight.Values)
+            {
+                foreach (T item in held)
+                {
+                    yield return item;
+                }
+            }
+        }
+    }
 
     /// <summary>Adds a subscriber holding nothing. Returns the demand to forward.</summary>
     /// <exception cref="ArgumentException">The id is already subscribed.</exception>
