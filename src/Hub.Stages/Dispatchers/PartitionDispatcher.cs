@@ -59,6 +59,8 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
     private long _waiting;      // demand forwarded upstream and not yet matched by events
     private int _queued;
     private int _nextStart;
+    private int _pass;                                   // numbers each pass over the partitions
+    private readonly List<Subscriber> _taking = [];      // the subscribers taking in this pass, in the order first met
 
     /// <summary>The default bound of a partition's queue: 10,000 events.</summary>
     public const int DefaultMaxQueued = 10_000;
@@ -109,7 +111,19 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
     public int Queued => _queued;
 
     /// <summary>The demand of all subscribers, not yet met.</summary>
-    public long TotalDemand => _subscribers.Sum(subscriber => subscriber.Demand);
+    public long TotalDemand
+    {
+        get
+        {
+            long total = 0;
+            foreach (Subscriber subscriber in _subscribers)
+            {
+                total = total > long.MaxValue - subscriber.Demand ? long.MaxValue : total + subscriber.Demand;
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>The unmet demand of a subscriber, or -1 when it is not subscribed.</summary>
     public long DemandOf(long subscriberId) => _byId.TryGetValue(subscriberId, out Subscriber? subscriber) ? subscriber.Demand : -1;
@@ -352,7 +366,7 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
             return;
         }
 
-        Dictionary<Subscriber, Batch?>? batches = null;
+        _pass++;
         int start = _deal ? _nextStart : 0;
         _nextStart = (_nextStart + 1) % _partitions.Length;
         for (int n = 0; n < _partitions.Length; n++)
@@ -368,55 +382,92 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
                 continue; // its previous subscriber still holds some of its events: wait, so they are never at two
             }
 
-            batches ??= [];
-            if (!batches.TryGetValue(subscriber, out Batch? batch))
+            if (subscriber.Pass != _pass)
             {
-                batch = sink.CanTake(subscriber.Id) ? new Batch() : null;
-                batches[subscriber] = batch;
+                // First of its partitions in this pass: may it take now? Asked once per pass.
+                subscriber.Pass = _pass;
+                subscriber.TakesThisPass = sink.CanTake(subscriber.Id);
+                subscriber.BatchSize = 0;
+                subscriber.BatchPartitions = 0;
+                if (subscriber.TakesThisPass)
+                {
+                    _taking.Add(subscriber);
+                }
             }
 
-            if (batch is null || (_batchLimit is not null && batch.Size >= _batchLimit.MaxSize))
+            if (!subscriber.TakesThisPass || (_batchLimit is not null && subscriber.BatchSize >= _batchLimit.MaxSize))
             {
                 continue; // it cannot take now, or this pass's batch is full: its partitions wait
             }
 
-            int before = batch.Events.Count;
-            while (subscriber.Demand > 0 && partition.Queue.Count > 0 && (_batchLimit is null || batch.Size < _batchLimit.MaxSize))
+            int taken;
+            if (_batchLimit is null)
             {
-                T item = partition.Queue.PopFront();
-                batch.Events.Add(item);
-                batch.Size += _batchLimit?.Size(item) ?? 0;
-                subscriber.Demand--;
-                _queued--;
+                // Bounded by demand only: one copy out of the queue, kept as is when it is the whole batch.
+                T[] events = partition.Queue.TakeFront((int)Math.Min(subscriber.Demand, partition.Queue.Count));
+                taken = events.Length;
+                if (subscriber.Single is null && subscriber.Batch.Count == 0)
+                {
+                    subscriber.Single = events;
+                }
+                else
+                {
+                    if (subscriber.Single is not null)
+                    {
+                        subscriber.Batch.AddRange(subscriber.Single);
+                        subscriber.Single = null;
+                    }
+
+                    subscriber.Batch.AddRange(events);
+                }
+            }
+            else
+            {
+                taken = 0;
+                while (taken < subscriber.Demand && partition.Queue.Count > 0 && subscriber.BatchSize < _batchLimit.MaxSize)
+                {
+                    T item = partition.Queue.PopFront();
+                    subscriber.Batch.Add(item);
+                    subscriber.BatchSize += _batchLimit.Size(item);
+                    taken++;
+                }
             }
 
-            batch.Partitions++;
+            subscriber.Demand -= taken;
+            _queued -= taken;
+            subscriber.BatchPartitions++;
             if (_acknowledged)
             {
                 partition.Holder = subscriber.Id;
-                partition.Held += batch.Events.Count - before;
+                partition.Held += taken;
             }
         }
 
-        if (batches is null)
+        foreach (Subscriber subscriber in _taking)
         {
-            return;
-        }
-
-        foreach ((Subscriber subscriber, Batch? batch) in batches)
-        {
-            if (batch is null || batch.Events.Count == 0)
+            T[]? events = subscriber.Single;
+            subscriber.Single = null;
+            if (events is null)
             {
-                continue;
+                List<T> batch = subscriber.Batch;
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                if (subscriber.BatchPartitions > 1 && _order is not null)
+                {
+                    batch.Sort(_order);
+                }
+
+                events = batch.ToArray();
+                batch.Clear();
             }
 
-            if (batch.Partitions > 1 && _order is not null)
-            {
-                batch.Events.Sort(_order);
-            }
-
-            sink.Deliver(subscriber.Id, batch.Events.ToArray());
+            sink.Deliver(subscriber.Id, events);
         }
+
+        _taking.Clear();
     }
 
     [Conditional("DEBUG")]
@@ -444,6 +495,20 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         public long Id { get; } = id;
 
         public long Demand { get; set; }
+
+        /// <summary>This pass's batch when it came from one partition whole (no copy needed).</summary>
+        public T[]? Single { get; set; }
+
+        /// <summary>This pass's batch, merged over its partitions (reused: emptied when delivered).</summary>
+        public List<T> Batch { get; } = [];
+
+        public long BatchSize { get; set; }
+
+        public int BatchPartitions { get; set; }
+
+        public int Pass { get; set; }
+
+        public bool TakesThisPass { get; set; }
     }
 
     private sealed class Partition(int index)
@@ -457,14 +522,5 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         public int Held { get; set; }
 
         public EventBuffer<T> Queue { get; } = new(int.MaxValue, BufferKeep.First);
-    }
-
-    private sealed class Batch
-    {
-        public List<T> Events { get; } = [];
-
-        public long Size { get; set; }
-
-        public int Partitions { get; set; }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Hub.Stages.Runtime;
 
@@ -78,7 +79,9 @@ internal sealed class EventBuffer<T>
     {
         Debug.Assert(_count > 0, "the buffer is not empty");
         T item = _items[_start];
-        RemoveFront(1);
+        _items[_start] = default!;
+        _start = _count == 1 ? 0 : (_start + 1) % _items.Length;
+        _count--;
         return item;
     }
 
@@ -116,11 +119,9 @@ internal sealed class EventBuffer<T>
     {
         count = Math.Min(count, _count);
         var taken = new T[count];
-        for (int i = 0; i < count; i++)
-        {
-            taken[i] = _items[(_start + i) % _items.Length];
-        }
-
+        int first = Math.Min(count, _items.Length - _start); // up to the end of the ring, then from its start
+        Array.Copy(_items, _start, taken, 0, first);
+        Array.Copy(_items, 0, taken, first, count - first);
         RemoveFront(count);
         AssertInvariants();
         return taken;
@@ -128,9 +129,12 @@ internal sealed class EventBuffer<T>
 
     private void RemoveFront(int count)
     {
-        for (int i = 0; i < count; i++)
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
-            _items[(_start + i) % _items.Length] = default!;
+            // Let what was taken go: up to the end of the ring, then from its start.
+            int first = Math.Min(count, _items.Length - _start);
+            Array.Clear(_items, _start, first);
+            Array.Clear(_items, 0, count - first);
         }
 
         _start = _count == count ? 0 : (_start + count) % _items.Length;
