@@ -191,6 +191,7 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         _byId.Add(subscriberId, subscriber);
         _subscribers.Add(subscriber);
         partition.Subscriber = subscriber;
+        subscriber.Partition = index;
         AssertInvariants();
         return 0;
     }
@@ -206,7 +207,7 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         }
 
         subscriber.Demand = subscriber.Demand > long.MaxValue - count ? long.MaxValue : subscriber.Demand + count;
-        DeliverQueued(sink);
+        DeliverQueued(sink, subscriber.Partition); // a fixed partition's subscriber: only its own partition may move
         long demand = Forward();
         AssertInvariants();
         return demand;
@@ -251,7 +252,7 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
                 continue;
             }
 
-            _partitions[index].Queue.PushBack(new ReadOnlySpan<T>(in item));
+            _partitions[index].Queue.TryPushBack(item); // unbounded: the bound is on demand
             _queued++;
             _waiting--;
         }
@@ -342,6 +343,12 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
     /// </summary>
     private long Forward()
     {
+        long unmet = TotalDemand;
+        if (unmet <= _waiting)
+        {
+            return 0;
+        }
+
         foreach (Partition partition in _partitions)
         {
             if (partition.Queue.Count >= MaxQueued)
@@ -350,7 +357,7 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
             }
         }
 
-        long demand = Math.Max(0, TotalDemand - _waiting);
+        long demand = unmet - _waiting;
         _waiting += demand;
         return demand;
     }
@@ -359,7 +366,9 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
     /// One pass over the partitions: each subscriber with demand that the sink lets take gets one batch of its
     /// partitions' queued events, up to its demand and the batch limit.
     /// </summary>
-    private void DeliverQueued(IDispatchSink<T> sink)
+    /// <param name="sink">Receives the batches.</param>
+    /// <param name="only">One partition to visit (the others cannot have changed), or -1 for all.</param>
+    private void DeliverQueued(IDispatchSink<T> sink, int only = -1)
     {
         if (_queued == 0)
         {
@@ -367,9 +376,10 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         }
 
         _pass++;
-        int start = _deal ? _nextStart : 0;
+        int start = only >= 0 ? only : _deal ? _nextStart : 0;
+        int visits = only >= 0 ? 1 : _partitions.Length;
         _nextStart = (_nextStart + 1) % _partitions.Length;
-        for (int n = 0; n < _partitions.Length; n++)
+        for (int n = 0; n < visits; n++)
         {
             Partition partition = _partitions[(start + n) % _partitions.Length];
             if (partition.Subscriber is not { } subscriber || subscriber.Demand == 0 || partition.Queue.Count == 0)
@@ -495,6 +505,9 @@ public sealed class PartitionDispatcher<T> : IDispatcher<T>, IAcknowledgementAwa
         public long Id { get; } = id;
 
         public long Demand { get; set; }
+
+        /// <summary>Its fixed partition, or -1 when partitions are dealt.</summary>
+        public int Partition { get; set; } = -1;
 
         /// <summary>This pass's batch when it came from one partition whole (no copy needed).</summary>
         public T[]? Single { get; set; }

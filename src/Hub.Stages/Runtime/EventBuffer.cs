@@ -57,6 +57,25 @@ internal sealed class EventBuffer<T>
         return dropped;
     }
 
+    /// <summary>Appends one event unless the buffer is at its capacity. Returns whether it did.</summary>
+    public bool TryPushBack(T item)
+    {
+        if (_count >= Capacity)
+        {
+            return false;
+        }
+
+        if (_count == _items.Length)
+        {
+            EnsureRoom(_count + 1);
+        }
+
+        int index = _start + _count;
+        _items[index < _items.Length ? index : index - _items.Length] = item;
+        _count++;
+        return true;
+    }
+
     /// <summary>Puts events back at the front (they were just taken), in their order.</summary>
     public void PushFront(ReadOnlySpan<T> events)
     {
