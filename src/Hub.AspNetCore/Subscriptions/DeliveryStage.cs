@@ -117,6 +117,9 @@ public abstract partial class DeliveryStage : ISubscription, IThreadPoolWorkItem
 
     private protected ILogger Logger { get; }
 
+    /// <summary>Whether it is parked: no run in progress, woken by the next <see cref="Wake"/>.</summary>
+    internal bool IsParked => Volatile.Read(ref _run) == Parked;
+
     /// <summary>Whether it has ended (its pump is finishing).</summary>
     private protected bool IsEnding => Volatile.Read(ref _ending) is not null;
 
