@@ -50,15 +50,8 @@ fi
 started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
-declare -A pids urls
-stop_servers() {
-  local name
-  for name in "${!pids[@]}"; do
-    kill "${pids[$name]}" 2>/dev/null || true
-    wait "${pids[$name]}" 2>/dev/null || true
-    unset "pids[$name]"
-  done
-}
+declare -A pids urls dirs
+source tests/bench-servers.sh
 pg_started=0
 cleanup() {
   stop_servers
@@ -72,36 +65,10 @@ for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
   dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
 done
 hub_dir=$PWD/src/Hub.Server/bin/Release/net10.0
+dirs[now]=$hub_dir
 baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
 loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-# start_server NAME: starts one server as a child process on a free port (PID in pids[NAME], address in urls[NAME])
-# and waits until it answers.
-start_server() {
-  local name=$1 port url
-  port=$(free_port)
-  url="http://127.0.0.1:$port"
-  case "$name" in
-    hub-memory)
-      (cd "$hub_dir" && exec env Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
-    hub-sqlite | hub-sqlite-process)
-      local durability=Flush
-      [ "$name" = hub-sqlite-process ] && durability=Process
-      rm -rf "$work/data-$name"; mkdir -p "$work/data-$name"
-      (cd "$hub_dir" && exec env Hub__Log__Sqlite__Path="$work/data-$name/hub.db" Hub__Log__Sqlite__Durability="$durability" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
-    baseline)
-      (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
-  esac
-  pids[$name]=$!
-  urls[$name]=$url
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
-}
 
 results=$work/results
 mkdir -p "$results"
@@ -233,7 +200,15 @@ fi
 # All three servers run side by side and the runs go round them in turn, so that the noise of this shared machine
 # falls on each alike and a ratio compares runs minutes apart at most.
 echo "== start the servers: ${servers[*]} ${ingest_servers[*]:1}"
-for server in "${servers[@]}" "${ingest_servers[@]:1}"; do start_server "$server"; done
+# start NAME: a server of this run, its log's durability said (Flush, the default, or Process for hub-sqlite-process).
+start() {
+  case "$1" in
+    hub-sqlite-process) start_server "$1" Hub__Log__Sqlite__Durability=Process ;;
+    hub-sqlite) start_server "$1" Hub__Log__Sqlite__Durability=Flush ;;
+    *) start_server "$1" ;;
+  esac
+}
+for server in "${servers[@]}" "${ingest_servers[@]:1}"; do start "$server"; done
 echo "== warm-up (discarded): 1 s of each load on each server"
 for server in "${servers[@]}"; do
   for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
@@ -252,7 +227,7 @@ stop_servers
 
 echo "== memory per idle connection: a fresh server each, $idle_connections subscribers"
 for server in "${servers[@]}"; do
-  start_server "$server"
+  start "$server"
   one_run idle "$server" 1 --subscribers "$idle_connections" --idle --settle 3
   stop_servers
 done

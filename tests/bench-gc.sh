@@ -39,14 +39,7 @@ started=$(date +%s)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 work=$(mktemp -d)
 declare -A pids urls dirs
-stop_servers() {
-  local name
-  for name in "${!pids[@]}"; do
-    kill "${pids[$name]}" 2>/dev/null || true
-    wait "${pids[$name]}" 2>/dev/null || true
-    unset "pids[$name]"
-  done
-}
+source tests/bench-servers.sh
 trap 'stop_servers; rm -rf "$work"' EXIT
 
 echo "== build (Release)"
@@ -58,32 +51,6 @@ dirs[now]=$PWD/src/Hub.Server/bin/Release/net10.0
 [ -n "$before" ] && dirs[before]=$before/src/Hub.Server/bin/Release/net10.0
 baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
-# start_server NAME: hub-memory[-before|-wks], hub-sqlite[-before] or baseline, on a free port.
-start_server() {
-  local name=$1 port url build=now extra=()
-  port=$(free_port)
-  url="http://127.0.0.1:$port"
-  case "$name" in *-before) build=before ;; esac
-  case "$name" in *-wks) extra=(DOTNET_gcServer=0) ;; esac
-  case "$name" in
-    hub-memory*)
-      (cd "${dirs[$build]}" && exec env "${extra[@]}" Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
-    hub-sqlite*)
-      mkdir -p "$work/data-$name"
-      (cd "${dirs[$build]}" && exec env Hub__Log__Sqlite__Path="$work/data-$name/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
-    baseline)
-      (cd "$baseline_dir" && exec dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
-  esac
-  pids[$name]=$!
-  urls[$name]=$url
-  for _ in $(seq 1 100); do
-    if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
-}
 
 servers=(hub-memory hub-sqlite)
 [ -n "$before" ] && servers+=(hub-memory-before hub-sqlite-before)
@@ -93,7 +60,12 @@ results=$work/results
 mkdir -p "$results"
 
 echo "== start: ${servers[*]}"
-for server in "${servers[@]}"; do start_server "$server"; done
+for server in "${servers[@]}"; do
+  case "$server" in
+    *-wks) start_server "$server" DOTNET_gcServer=0 ;; # workstation GC, beside the default (server GC)
+    *) start_server "$server" ;;
+  esac
+done
 
 echo "== fill each memory hub with $fill events (max rate, 1 subscriber)"
 for server in "${servers[@]}"; do

@@ -21,6 +21,9 @@ internal sealed partial class Group
         [LoggerMessage(EventId = 4005, Level = LogLevel.Warning, Message = "Group {Group}: a lease round failed (leaving: {Leaving}); it is tried again, and the leases held stay this node's until they may have expired")]
         public static partial void LeaseRoundFailed(ILogger logger, Exception exception, string group, bool leaving);
 
+        [LoggerMessage(EventId = 4007, Level = LogLevel.Warning, Message = "Group {Group} cannot read the log now; it waits where it is and reads on when the log answers again")]
+        public static partial void ReadWaiting(ILogger logger, Exception exception, string group);
+
         [LoggerMessage(EventId = 4006, Level = LogLevel.Warning, Message = "Group {Group}: its {Count} leases may have expired without renewal; it hands out nothing more of them, and another node redelivers what was unacknowledged")]
         public static partial void LeasesExpired(ILogger logger, string group, int count);
     }

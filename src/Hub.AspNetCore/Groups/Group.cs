@@ -289,7 +289,7 @@ internal sealed partial class Group : IAppendListener
                 }
 
                 read.Clear();
-                var result = await _log.ReadAsync(cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read, closing).ConfigureAwait(false);
+                var result = await _log.ReadThroughOutagesAsync(cursor, _filter, (int)Math.Min(budget, int.MaxValue), _maxBatchBytes, read, OnLogUnavailable, closing).ConfigureAwait(false);
                 if (result.Truncated)
                 {
                     FellBehind(cursor, result.FirstRetained);
@@ -394,6 +394,16 @@ internal sealed partial class Group : IAppendListener
         {
             _saved = position;
             _log.SaveGroupPosition(Key, position, live);
+        }
+    }
+
+    /// <summary>A read of the group's pump failed because the log's store is unreachable: said once per outage; the pump
+    /// waits and reads on from where it was (<see cref="EventLogReads"/>).</summary>
+    private void OnLogUnavailable(LogUnavailableException exception, int attempt)
+    {
+        if (attempt == 1)
+        {
+            Log.ReadWaiting(_logger, exception, Name);
         }
     }
 }

@@ -233,8 +233,10 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         }
     }
 
+    /// <summary>A keyed event's lane is its key's partition (the one key hash of the hub, as groups partition by);
+    /// an event without a key goes by its sequence.</summary>
     private int LaneOf(LogEntry entry) => entry.Key is { } key
-        ? (int)((uint)StringComparer.Ordinal.GetHashCode(key) % (uint)_lanes.Length)
+        ? Hub.Stages.Dispatchers.KeyHash.Partition(key, _lanes.Length)
         : (int)(entry.Sequence % _lanes.Length);
 
     private async Task WorkAsync(ChannelReader<Work> reader)

@@ -44,6 +44,7 @@ public abstract partial class DeliveryStage : ISubscription, IThreadPoolWorkItem
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private CancellationTokenSource? _aborted; // made by the first run that writes (see AbortToken)
     private int _run; // NotStarted, Parked, Running or RunningWoken
+    private Action<LogUnavailableException, int>? _logUnavailable;
     private Ending? _ending; // set once: the reason, and whether to tell the client
     private long _delivered;
     private long _dropped;
@@ -295,6 +296,19 @@ public abstract partial class DeliveryStage : ISubscription, IThreadPoolWorkItem
 
     /// <summary>Counts <paramref name="count"/> events taken for the channel and not yet written (negative: written or dropped).</summary>
     private protected void AddBuffered(int count) => Interlocked.Add(ref _buffered, count);
+
+    /// <summary><see cref="OnLogUnavailable"/> as one delegate, made at the first read (not one per read).</summary>
+    private protected Action<LogUnavailableException, int> LogUnavailable => _logUnavailable ??= OnLogUnavailable;
+
+    /// <summary>Called for each failed read of an outage of the log's store (<see cref="EventLogReads"/>): said once
+    /// per outage, at its first try.</summary>
+    private protected void OnLogUnavailable(LogUnavailableException exception, int attempt)
+    {
+        if (attempt == 1)
+        {
+            Log.ReadWaiting(Logger, exception, Kind, Id, ConnectionId);
+        }
+    }
 
     /// <summary>Sends <c>events</c> and counts them delivered once the channel has taken them.</summary>
     private protected async Task SendEventsAsync(List<LogEntry> batch, CancellationToken cancellationToken)

@@ -106,7 +106,7 @@ public sealed partial class Subscription : DeliveryStage, IAppendListener
 
                 batch.Clear();
                 var token = AbortToken;
-                var read = await _log.ReadAsync(_cursor.Position, _filter, _cursor.MaxToTake, _maxBatchBytes, batch, token).ConfigureAwait(false);
+                var read = await _log.ReadThroughOutagesAsync(_cursor.Position, _filter, _cursor.MaxToTake, _maxBatchBytes, batch, LogUnavailable, token).ConfigureAwait(false);
                 if (read.Truncated)
                 {
                     await FellBehindAsync(read.FirstRetained, token).ConfigureAwait(false);

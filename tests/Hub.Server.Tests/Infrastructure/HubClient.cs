@@ -32,6 +32,7 @@ public sealed class HubClient : IAsyncDisposable
     private Task _receiving = Task.CompletedTask;
     private readonly CancellationTokenSource _stopPinging = new();
     private Task _pinging = Task.CompletedTask;
+    private int _disposed;
 
     /// <summary>How often the client pings, as SignalR's clients do (their KeepAliveInterval is 15 s): the server closes a
     /// connection it hears nothing from for its ClientTimeoutInterval (30 s), which a test that stalls a reader for
@@ -357,6 +358,11 @@ public sealed class HubClient : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return; // disposed by its test and again by its owner (HubNodes)
+        }
+
         // No ping may be sent while (or after) the close is: one send at a time on a WebSocket.
         _stopPinging.Cancel();
         await _pinging.ContinueWith(static _ => { }, TaskScheduler.Default);

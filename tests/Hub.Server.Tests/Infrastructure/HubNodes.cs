@@ -13,6 +13,7 @@ public sealed class HubNodes : IAsyncDisposable
     private readonly HubWorkspace _workspace = new("hub-nodes-");
     private readonly HubProcess?[] _nodes;
     private readonly List<HttpClient> _clients = [];
+    private readonly List<HubClient> _connections = [];
 
     private HubNodes(int count) => _nodes = new HubProcess?[count];
 
@@ -70,8 +71,44 @@ public sealed class HubNodes : IAsyncDisposable
         return client;
     }
 
-    /// <summary>A hub connection (real WebSocket) to node <paramref name="node"/>; the caller disposes it.</summary>
-    public Task<HubClient> ConnectAsync(int node) => HubClient.ConnectAsync(this[node].Address);
+    /// <summary>A hub connection (real WebSocket) to node <paramref name="node"/>, disposed with the nodes (or before, by
+    /// the caller).</summary>
+    public async Task<HubClient> ConnectAsync(int node)
+    {
+        var connection = await HubClient.ConnectAsync(this[node].Address);
+        lock (_connections)
+        {
+            _connections.Add(connection);
+        }
+
+        return connection;
+    }
+
+    /// <summary>Every connection made with <see cref="ConnectAsync"/>, in order.</summary>
+    public IReadOnlyList<HubClient> Connections
+    {
+        get
+        {
+            lock (_connections)
+            {
+                return [.. _connections];
+            }
+        }
+    }
+
+    /// <summary>Runs a test's body over these nodes: whatever it throws comes back as a <see cref="NodesFailedException"/>
+    /// carrying the end of every node's output.</summary>
+    public async Task CheckAsync(Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch (Exception ex) when (ex is not NodesFailedException)
+        {
+            throw new NodesFailedException(ex, this);
+        }
+    }
 
     /// <summary>Kills node <paramref name="node"/> with SIGKILL (a crash: nothing runs in it after) and waits for its exit.</summary>
     public async Task KillAsync(int node)
@@ -88,6 +125,11 @@ public sealed class HubNodes : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        foreach (var connection in Connections)
+        {
+            await connection.DisposeAsync();
+        }
+
         lock (_clients)
         {
             foreach (var client in _clients)

@@ -39,14 +39,11 @@ public sealed class NodeKillTests : IAsyncLifetime
     {
         const int Batches = 50, Size = 20, A = 0, B = 1, C = 2;
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 3);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var onB = await nodes.ConnectAsync(B);
-            clients.Add(onB);
             var beforeKill = await onB.SubscribeAsync(new SubscribeArgs(["kill.>"], MaxDemand: 100_000));
             var witnessClient = await nodes.ConnectAsync(C);
-            clients.Add(witnessClient);
             var witness = await witnessClient.SubscribeAsync(new SubscribeArgs(["kill.>"], MaxDemand: 100_000));
             Assert.Equal(0, beforeKill.Position);
             Assert.Equal(beforeKill.Epoch, witness.Epoch);
@@ -72,7 +69,6 @@ public sealed class NodeKillTests : IAsyncLifetime
 
             // The client reconnects to another node and resumes after the last sequence it handled.
             var resumedClient = await nodes.ConnectAsync(C);
-            clients.Add(resumedClient);
             var resumed = await resumedClient.SubscribeAsync(new SubscribeArgs(["kill.>"], After: last, Epoch: beforeKill.Epoch, MaxDemand: 100_000));
             Assert.Equal(last, resumed.Position);
             Assert.Equal(beforeKill.Epoch, resumed.Epoch);
@@ -112,17 +108,6 @@ public sealed class NodeKillTests : IAsyncLifetime
             Assert.True(witness.Violations.Count == 0, string.Join("; ", witness.Violations));
             Assert.Equal(logged, witness.Events.Select(HubRest.Identity));
             Assert.Null(witness.EndedReason);
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 }

@@ -37,14 +37,12 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
     {
         const int Batches = 40, Size = 25;
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 3);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var subscriptions = new List<SubscriptionLog>();
             for (var node = 0; node < nodes.Count; node++)
             {
                 var client = await nodes.ConnectAsync(node);
-                clients.Add(client);
                 subscriptions.Add(await client.SubscribeAsync(new SubscribeArgs(["nodes.>"], MaxDemand: 100_000)));
             }
 
@@ -85,7 +83,7 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
             var envelopes = subscriptions.Select(s => s.Events.Select(e => e.GetRawText()).ToList()).ToList();
             Assert.Equal(envelopes[0], envelopes[1]);
             Assert.Equal(envelopes[0], envelopes[2]);
-            Assert.All(clients, c => Assert.Empty(c.Unexpected));
+            Assert.All(nodes.Connections, c => Assert.Empty(c.Unexpected));
 
             // The REST reads agree: the log, page by page, and the topics' counts.
             var reads = new List<List<string>>();
@@ -107,18 +105,7 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
                 .Select(g => JsonSerializer.Serialize(new { topic = g.Key, count = g.LongCount(), lastSequence = g.Max(a => a.Sequence) }))
                 .Order(StringComparer.Ordinal));
             Assert.All(topics, t => Assert.Equal(expectedTopics, t));
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -131,7 +118,7 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
     public async Task ASequenceAnsweredOnAnotherNode_IsAPositionInThisLog_NotAReset()
     {
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        try
+        await nodes.CheckAsync(async () =>
         {
             var a = nodes.Http(0);
             var b = nodes.Http(1);
@@ -157,10 +144,6 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
                 Assert.Equal([(third, $"race.{round}", "third")], resumed.Events.Select(HubRest.Identity));
                 Assert.Empty(resumed.Violations);
             }
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
+        });
     }
 }

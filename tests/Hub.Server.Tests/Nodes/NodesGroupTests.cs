@@ -42,14 +42,12 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DemandGroup_MembersOnTwoNodes_ShareEveryEventExactlyOnce()
     {
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var members = new List<SubscriptionLog>();
             foreach (var node in new[] { A, B })
             {
                 var client = await nodes.ConnectAsync(node);
-                clients.Add(client);
                 members.Add(await client.SubscribeAsync(
                     new SubscribeArgs(["work.>"], MaxDemand: 200, Group: "shared", Dispatch: "demand"), (log, n) => _ = client.AskAsync(log, n)));
             }
@@ -75,18 +73,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
             Assert.DoesNotContain(delivered, IsRedelivered);
             Assert.All(members, m => Assert.True(m.Events.Count(e => e.GetProperty("topic").GetString() != "work.warm") > 0, "both members had a share of the published events"));
             Assert.All(members, m => Assert.Null(m.EndedReason));
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -98,14 +85,12 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task PartitionGroup_AcrossTwoNodes_EachKeyArrivesAtOneMemberAtATime_InOrder()
     {
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var members = new List<SubscriptionLog>();
             foreach (var node in new[] { A, B })
             {
                 var client = await nodes.ConnectAsync(node);
-                clients.Add(client);
                 members.Add(await client.SubscribeAsync(
                     new SubscribeArgs(["keyed.>"], MaxDemand: 200, Group: "keyed", Dispatch: "partition"), (log, n) => _ = client.AskAsync(log, n)));
             }
@@ -153,18 +138,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
                     Assert.True(atMembers[i - 1].Max() < atMembers[i].Min(), $"key {key} was at two members at once");
                 }
             }
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -177,10 +151,9 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task NodeKilled_WhileItsMemberHoldsUnacknowledgedEvents_TheOtherNodesMemberGetsThemRedelivered()
     {
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
-            var (holder, taker) = await HolderAndTakerAsync(nodes, clients, "failover");
+            var (holder, taker) = await HolderAndTakerAsync(nodes, "failover");
             var held = await HoldWindowAsync(nodes, holder, "failover.work");
             var beforeKill = taker.Count;
 
@@ -201,18 +174,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
 
             // Nothing was marked before the kill: B's own partitions were never another member's.
             Assert.DoesNotContain(atB.Take(beforeKill), IsRedelivered);
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -224,15 +186,14 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task MemberLeaves_ItsNodeStays_ItsPartitionsGoToTheOtherNodeWithoutLoss()
     {
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
-            var (holder, taker) = await HolderAndTakerAsync(nodes, clients, "handover");
+            var (holder, taker) = await HolderAndTakerAsync(nodes, "handover");
             var held = await HoldWindowAsync(nodes, holder, "handover.work");
             var acknowledgedAtA = holder.Acknowledged;
             var countBefore = taker.Count;
 
-            await clients[0].UnsubscribeAsync(holder.Log);
+            await nodes.Connections[0].UnsubscribeAsync(holder.Log);
             var log = (await HubRest.ReadAllAsync(nodes.Http(B))).Select(SequenceOf).ToList();
             await taker.WaitUntilAsync(t => t.Count + acknowledgedAtA.Count >= log.Count, Deadline, "every event at B, or acknowledged at A");
             var atB = taker.Events;
@@ -241,18 +202,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
             var redelivered = atB.Where(IsRedelivered).Select(SequenceOf).Order().ToList();
             Assert.Equal(held.Order(), redelivered); // exactly what A's member held: the hand-over's marks are exact
             Assert.True(atB.Count - countBefore > held.Count, "B also received what A had read and not handed");
-        }
-        catch (Exception ex)
-        {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
-        }
+        });
     }
 
     /// <summary>
@@ -277,12 +227,10 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>A member on A that acknowledges until told to stop (and records what it acknowledged), and one on B that
     /// always acknowledges; warmed up until both have events.</summary>
-    private async Task<(Holder Holder, SubscriptionLog Taker)> HolderAndTakerAsync(HubNodes nodes, List<HubClient> clients, string group)
+    private async Task<(Holder Holder, SubscriptionLog Taker)> HolderAndTakerAsync(HubNodes nodes, string group)
     {
         var onA = await nodes.ConnectAsync(A);
-        clients.Add(onA);
         var onB = await nodes.ConnectAsync(B);
-        clients.Add(onB);
         var holder = new Holder();
         holder.Log = await onA.SubscribeAsync(new SubscribeArgs([group + ".>"], MaxDemand: Window, Group: group, Dispatch: "demand"), (log, n) =>
         {

@@ -48,14 +48,12 @@ public sealed class PostgresOutageTests : IAsyncLifetime
     {
         const int Batches = 60, Size = 20;
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
-        var clients = new List<HubClient>();
-        try
+        await nodes.CheckAsync(async () =>
         {
             var subscriptions = new List<SubscriptionLog>();
             for (var node = 0; node < nodes.Count; node++)
             {
                 var client = await nodes.ConnectAsync(node);
-                clients.Add(client);
                 subscriptions.Add(await client.SubscribeAsync(new SubscribeArgs(["outage.>"], MaxDemand: 100_000)));
             }
 
@@ -158,17 +156,46 @@ public sealed class PostgresOutageTests : IAsyncLifetime
                 Assert.Null(subscription.EndedReason);
                 Assert.Equal(log, subscription.Events.Select(HubRest.Identity));
             }
-        }
-        catch (Exception ex)
+        });
+    }
+
+    /// <summary>
+    /// A subscriber replaying from the database (its <c>after</c> lies before the node's memory tail) when PostgreSQL
+    /// stops: it waits where it is, never ended, and reads on by itself when PostgreSQL returns, receiving the whole
+    /// replay in order, once, without a gap.
+    /// </summary>
+    [Fact]
+    public async Task SubscriberReplayingFromTheDatabase_WhenPostgresStops_WaitsAndReadsOnWhenItReturns()
+    {
+        const int Events = 400;
+        // A tail of 16 events: the replay from the start must read the database.
+        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 1, new Dictionary<string, string> { ["Hub:Log:Postgres:TailEvents"] = "16" });
+        await using var client = await nodes.ConnectAsync(0);
+        await nodes.CheckAsync(async () =>
         {
-            throw new NodesFailedException(ex, nodes);
-        }
-        finally
-        {
-            foreach (var client in clients)
+            var published = new List<long>();
+            for (var i = 0; i < Events; i += 100)
             {
-                await client.DisposeAsync();
+                var answer = await HubRest.PublishAsync(nodes.Http(0), Enumerable.Range(i, 100).Select(n => new { topic = "replay.x", id = $"e{n}" }).ToArray());
+                published.AddRange(answer.Select(e => e.GetProperty("sequence").GetInt64()));
             }
-        }
+
+            await Cluster.StopAsync();
+            // Ten events at a time, asked for one batch after another: the replay is still reading the database when it stops.
+            var replay = await client.SubscribeAsync(new SubscribeArgs(["replay.>"], After: 0, Demand: "manual"));
+            await client.AskAsync(replay, 10);
+            await Eventually.TrueAsync(async () => (await nodes.Http(0).GetAsync("health/ready")).StatusCode == HttpStatusCode.ServiceUnavailable,
+                "the node not ready with PostgreSQL down", Deadline);
+            await client.AskAsync(replay, Events - 10);
+
+            await Cluster.StartAsync();
+            await replay.WaitForCountAsync(Events, Deadline);
+            Assert.Equal(published, replay.Sequences);
+            Assert.Equal(Enumerable.Range(0, Events).Select(n => $"e{n}"), replay.Events.Select(e => e.GetProperty("id").GetString()));
+            Assert.Empty(replay.Gaps);
+            Assert.Null(replay.EndedReason);
+            Assert.Empty(replay.Violations);
+            Assert.Contains("cannot read the log now", nodes[0].Output, StringComparison.Ordinal); // said, not silent
+        });
     }
 }

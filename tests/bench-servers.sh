@@ -1,0 +1,43 @@
+# Sourced by bench.sh and tests/bench-gc.sh: the servers a benchmark runs, each a child process on a free port of
+# 127.0.0.1, stopped by PID. The sourcing script sets `work` (a temporary folder), `dirs[now]` (the hub's build output;
+# `dirs[before]` too for servers named *-before) and `baseline_dir`, and declares `declare -A pids urls dirs`.
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+
+# start_server NAME [VAR=VALUE...]: starts hub-memory*, hub-sqlite* (a fresh database) or baseline, with the variables
+# given in its environment and the build dirs[before] if NAME contains -before; waits until it answers. Its PID goes to
+# pids[NAME], its address to urls[NAME].
+start_server() {
+  local name=$1 port url build=now
+  shift
+  port=$(free_port)
+  url="http://127.0.0.1:$port"
+  case "$name" in *-before*) build=before ;; esac
+  case "$name" in
+    hub-memory*)
+      (cd "${dirs[$build]}" && exec env "$@" Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    hub-sqlite*)
+      rm -rf "$work/data-$name"; mkdir -p "$work/data-$name"
+      (cd "${dirs[$build]}" && exec env "$@" Hub__Log__Sqlite__Path="$work/data-$name/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+    baseline)
+      (cd "$baseline_dir" && exec env "$@" dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
+    *) echo "start_server: unknown server $name" >&2; exit 2 ;;
+  esac
+  pids[$name]=$!
+  urls[$name]=$url
+  for _ in $(seq 1 100); do
+    if curl -s -o /dev/null -X POST "$url/hubs/events/negotiate?negotiateVersion=1"; then return 0; fi
+    sleep 0.1
+  done
+  echo "$name did not start:" >&2; cat "$work/$name.log" >&2; exit 1
+}
+
+# stop_servers: stops every server started, by PID.
+stop_servers() {
+  local name
+  for name in "${!pids[@]}"; do
+    kill "${pids[$name]}" 2>/dev/null || true
+    wait "${pids[$name]}" 2>/dev/null || true
+    unset "pids[$name]"
+  done
+}
