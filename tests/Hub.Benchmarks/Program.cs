@@ -9,6 +9,13 @@ if (args is ["--latency", ..])
     return;
 }
 
+if (args is ["--parked", ..])
+{
+    // The live bytes one parked subscription holds (the BenchmarkDotNet suite ParkedSubscriptionBenchmarks counts what it allocates).
+    ParkedSubscriptionBenchmarks.PrintHeld();
+    return;
+}
+
 if (args is ["--group", ..])
 {
     // The four-member demand group, without and with one slow member: events/s of the group, and the slow one's share.

@@ -29,11 +29,16 @@ public static class HubOpenApi
 
     public static WebApplication UseHubOpenApi(this WebApplication app)
     {
-        app.UseSwagger();
-        app.UseSwaggerUI(o =>
+        // Only on /swagger: a middleware that awaits the rest of the pipeline holds its state for as long as the request
+        // runs, and a SignalR connection is one request (2 of them: ~0.5 KiB per connection, with the services they resolve).
+        app.UseWhen(static context => context.Request.Path.StartsWithSegments("/swagger", StringComparison.OrdinalIgnoreCase), swagger =>
         {
-            o.SwaggerEndpoint("/swagger/v1/swagger.json", "Hub v1");
-            o.RoutePrefix = "swagger";
+            swagger.UseSwagger();
+            swagger.UseSwaggerUI(o =>
+            {
+                o.SwaggerEndpoint("/swagger/v1/swagger.json", "Hub v1");
+                o.RoutePrefix = "swagger";
+            });
         });
         return app;
     }

@@ -25,13 +25,26 @@ namespace Hub.Server.Subscriptions;
 /// what it holds; <see cref="CheckStall"/>, called by the delivery loop once a
 /// <see cref="StalledSubscriptionSweeper.Interval"/>, decides it from the stage's own figures and its overflow policy.
 /// </para>
+/// <para>
+/// <b>Parking.</b> A stage with nothing to do may park instead of awaiting (<see cref="RunOnceAsync"/> answers true after
+/// <see cref="TryPark"/>): its run ends, so a parked stage holds no task, no async state machine and no waiter, only its
+/// own fields; <see cref="Wake"/> (an <c>Ask</c>, an append, an end) runs it again on the thread pool. At most one run
+/// is ever in progress, and a wake that comes while it runs makes its next <see cref="TryPark"/> fail, so none is lost.
+/// </para>
 /// </remarks>
-public abstract partial class DeliveryStage : ISubscription
+public abstract partial class DeliveryStage : ISubscription, IThreadPoolWorkItem
 {
+    private const int NotStarted = 0;
+    private const int Parked = 1;
+    private const int Running = 2;
+    private const int RunningWoken = 3; // running, and woken since: the next TryPark fails
+
     private readonly ISubscriberChannel _channel;
     private readonly Action<DeliveryStage> _onStopped;
-    private readonly CancellationTokenSource _aborted = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private CancellationTokenSource? _aborted; // made by the first run that writes (see AbortToken)
+    private int _run; // NotStarted, Parked, Running or RunningWoken
+    private Action<LogUnavailableException, int>? _logUnavailable;
     private Ending? _ending; // set once: the reason, and whether to tell the client
     private long _delivered;
     private long _dropped;
@@ -105,6 +118,9 @@ public abstract partial class DeliveryStage : ISubscription
 
     private protected ILogger Logger { get; }
 
+    /// <summary>Whether it is parked: no run in progress, woken by the next <see cref="Wake"/>.</summary>
+    internal bool IsParked => Volatile.Read(ref _run) == Parked;
+
     /// <summary>Whether it has ended (its pump is finishing).</summary>
     private protected bool IsEnding => Volatile.Read(ref _ending) is not null;
 
@@ -112,7 +128,10 @@ public abstract partial class DeliveryStage : ISubscription
     public void Start()
     {
         OnStarting();
-        _ = Task.Run(RunAsync);
+        if (Interlocked.CompareExchange(ref _run, Running, NotStarted) == NotStarted)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        }
     }
 
     /// <inheritdoc />
@@ -128,8 +147,9 @@ public abstract partial class DeliveryStage : ISubscription
 
         if (!notify)
         {
-            // Nobody will read what is in flight: stop waiting on the connection's write.
-            _aborted.Cancel();
+            // Nobody will read what is in flight: stop waiting on the connection's write (a source made after this
+            // line is cancelled by AbortToken, which sees this end).
+            Volatile.Read(ref _aborted)?.Cancel();
         }
 
         OnEnded();
@@ -193,11 +213,92 @@ public abstract partial class DeliveryStage : ISubscription
     /// <summary>Called once, by the <see cref="End"/> that ended it: wake the pump, hand back what it held.</summary>
     private protected abstract void OnEnded();
 
-    /// <summary>The stage's loop: sends what is its to send until it has ended. Cancelled by an end without notice.</summary>
-    private protected abstract Task PumpAsync(CancellationToken cancellationToken);
+    /// <summary>The stage's loop: sends what is its to send until it has ended. Cancelled by an end without notice. A
+    /// stage that parks overrides <see cref="RunOnceAsync"/> instead.</summary>
+    private protected virtual Task PumpAsync(CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"{GetType().Name} overrides {nameof(RunOnceAsync)}.");
+
+    /// <summary>
+    /// One run of the stage: sends what is its to send, and answers true once it has parked (<see cref="TryPark"/>
+    /// succeeded: it must then return at once, touching nothing more of the stage's, since a wake may already run it
+    /// again), or false once it has ended. By default, runs <see cref="PumpAsync"/> to its end.
+    /// </summary>
+    private protected virtual async ValueTask<bool> RunOnceAsync()
+    {
+        await PumpAsync(AbortToken).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Cancelled by an end without notice: what the stage passes to its channel's writes.</summary>
+    private protected CancellationToken AbortToken
+    {
+        get
+        {
+            if (Volatile.Read(ref _aborted) is { } made)
+            {
+                return made.Token;
+            }
+
+            var source = new CancellationTokenSource();
+            if (Interlocked.CompareExchange(ref _aborted, source, null) is { } other)
+            {
+                source.Dispose();
+                return other.Token;
+            }
+
+            if (Volatile.Read(ref _ending) is { Notify: false })
+            {
+                source.Cancel(); // ended without notice before the source existed
+            }
+
+            return source.Token;
+        }
+    }
+
+    /// <summary>Runs the stage again if it is parked; otherwise makes its next <see cref="TryPark"/> fail. Before
+    /// <see cref="Start"/>, does nothing (the first run looks at everything anyway).</summary>
+    private protected void Wake()
+    {
+        while (true)
+        {
+            switch (Volatile.Read(ref _run))
+            {
+                case NotStarted or RunningWoken:
+                    return;
+                case Running when Interlocked.CompareExchange(ref _run, RunningWoken, Running) == Running:
+                    return;
+                case Parked when Interlocked.CompareExchange(ref _run, Running, Parked) == Parked:
+                    ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+                    return;
+            }
+        }
+    }
+
+    /// <summary>Called by the run when it has nothing to do: parks it and answers true (the run must then return at
+    /// once), or answers false when a <see cref="Wake"/> came since the last call (look again).</summary>
+    private protected bool TryPark()
+    {
+        while (true)
+        {
+            if (Interlocked.CompareExchange(ref _run, Running, RunningWoken) == RunningWoken)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _run, Parked, Running) == Running)
+            {
+                return true;
+            }
+        }
+    }
+
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
 
     /// <summary>Counts <paramref name="count"/> events taken for the channel and not yet written (negative: written or dropped).</summary>
     private protected void AddBuffered(int count) => Interlocked.Add(ref _buffered, count);
+
+    /// <summary><see cref="OnLogUnavailable"/> as one delegate, made at the first read (not one per read).</summary>
+    private protected Action<LogUnavailableException, int> LogUnavailable => _logUnavailable ??= OnLogUnavailable;
 
     /// <summary>Called for each failed read of an outage of the log's store (<see cref="EventLogReads"/>): said once
     /// per outage, at its first try.</summary>
@@ -227,16 +328,21 @@ public abstract partial class DeliveryStage : ISubscription
 
     private async Task RunAsync()
     {
-        var token = _aborted.Token;
+        var parked = false;
         try
         {
-            await PumpAsync(token).ConfigureAwait(false);
+            parked = await RunOnceAsync().ConfigureAwait(false);
+            if (parked)
+            {
+                return; // a wake runs it again; nothing here is this run's any more
+            }
+
             if (Volatile.Read(ref _ending) is { Notify: true } ending)
             {
-                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(ending.Reason), token).ConfigureAwait(false);
+                await _channel.SendEndedAsync(ConnectionId, WireId, new EndedNotice(ending.Reason), AbortToken).ConfigureAwait(false);
             }
         }
-        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        catch (OperationCanceledException) when (Volatile.Read(ref _aborted) is { IsCancellationRequested: true })
         {
             // Ended without notice while a write was pending: nothing more to do.
         }
@@ -246,15 +352,18 @@ public abstract partial class DeliveryStage : ISubscription
             Log.StageFailed(Logger, ex, Kind, Id, ConnectionId);
             End("error", notify: true);
             if (Volatile.Read(ref _ending) is { Notify: true } ending
-                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, token).ConfigureAwait(false) is { } notSent)
+                && await _channel.TrySendEndedAsync(ConnectionId, WireId, ending.Reason, AbortToken).ConfigureAwait(false) is { } notSent)
             {
                 Log.EndedNotSent(Logger, notSent, Kind, Id, ConnectionId);
             }
         }
         finally
         {
-            _onStopped(this);
-            _stopped.TrySetResult();
+            if (!parked)
+            {
+                _onStopped(this);
+                _stopped.TrySetResult();
+            }
         }
     }
 

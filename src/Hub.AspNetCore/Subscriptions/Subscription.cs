@@ -3,15 +3,17 @@ using Hub.Log;
 using Hub.Server.Telemetry;
 using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.ObjectPool;
 
 namespace Hub.Server.Subscriptions;
 
 /// <summary>
 /// One subscriber's stage in a broadcast: a <see cref="BroadcastCursor"/> into the shared log (its position, its credits
-/// granted by the client's <c>Ask</c>, its overflow policy), a selector, and a pump. The pump sleeps until its cursor is
+/// granted by the client's <c>Ask</c>, its overflow policy), a selector, and a pump. The pump parks until its cursor is
 /// behind the head and it has credits; then it reads up to <c>min(credits, batch bound)</c> matching events and sends
 /// one <c>events</c> message, awaiting that connection's write. A stalled socket holds only this pump; its backlog is
-/// the log.
+/// the log. A parked subscription holds no task and no batch: its fields, its cursor and its filter (see
+/// <see cref="DeliveryStage"/>, parking).
 /// </summary>
 /// <remarks>
 /// The cursor is the same state machine <see cref="CursorBroadcastDispatcher{T}"/> runs over its own chunk log: here
@@ -21,10 +23,12 @@ namespace Hub.Server.Subscriptions;
 /// </remarks>
 public sealed partial class Subscription : DeliveryStage, IAppendListener
 {
+    /// <summary>The batch lists of running pumps: a parked one holds none.</summary>
+    private static readonly ObjectPool<List<LogEntry>> Batches = new DefaultObjectPool<List<LogEntry>>(new BatchPolicy(), Environment.ProcessorCount * 4);
+
     private readonly IEventLog _log;
     private readonly EventFilter _filter;
     private readonly int _maxBatchBytes;
-    private readonly AsyncSignal _signal = new();
     private readonly BroadcastCursor _cursor;
     private int _listening; // 1 while registered with the log for the next append, so it registers once
 
@@ -53,65 +57,80 @@ public sealed partial class Subscription : DeliveryStage, IAppendListener
     {
         Debug.Assert(n >= 1);
         _cursor.Grant(n);
-        _signal.Set();
+        Wake();
     }
 
     /// <inheritdoc />
     void IAppendListener.OnAppended()
     {
         Volatile.Write(ref _listening, 0);
-        _signal.Set();
+        Wake();
     }
 
-    private protected override void OnEnded() => _signal.Set();
+    private protected override void OnEnded() => Wake();
 
-    private protected override async Task PumpAsync(CancellationToken token)
+    /// <summary>Sends until it has nothing to do (then parks: true) or has ended (false).</summary>
+    private protected override async ValueTask<bool> RunOnceAsync()
     {
-        var batch = new List<LogEntry>();
-        while (!IsEnding)
+        var batch = Batches.Get();
+        try
         {
-            if (_cursor.Credits <= 0)
+            while (!IsEnding)
             {
-                await _signal.WaitAsync().ConfigureAwait(false);
-                continue;
-            }
-
-            if (_cursor.IsCaughtUp(_log.Head))
-            {
-                // Register (once: an Ask also wakes this loop), then look again, so an append between the two is
-                // never missed.
-                if (Interlocked.Exchange(ref _listening, 1) == 0)
+                if (_cursor.Credits <= 0)
                 {
-                    _log.ListenOnce(this);
+                    if (TryPark())
+                    {
+                        return true;
+                    }
+
+                    continue;
                 }
 
                 if (_cursor.IsCaughtUp(_log.Head))
                 {
-                    await _signal.WaitAsync().ConfigureAwait(false);
+                    // Register (once: an Ask also wakes this loop), then look again, so an append between the two is
+                    // never missed.
+                    if (Interlocked.Exchange(ref _listening, 1) == 0)
+                    {
+                        _log.ListenOnce(this);
+                    }
+
+                    if (_cursor.IsCaughtUp(_log.Head) && TryPark())
+                    {
+                        return true;
+                    }
+
+                    continue;
                 }
 
-                continue;
+                batch.Clear();
+                var token = AbortToken;
+                var read = await _log.ReadThroughOutagesAsync(_cursor.Position, _filter, _cursor.MaxToTake, _maxBatchBytes, batch, LogUnavailable, token).ConfigureAwait(false);
+                if (read.Truncated)
+                {
+                    await FellBehindAsync(read.FirstRetained, token).ConfigureAwait(false);
+                    continue;
+                }
+
+                if (batch.Count > 0)
+                {
+                    // Spend the credits before the write: the client may answer with Ask as soon as it reads.
+                    _cursor.Take(batch.Count);
+                    AddBuffered(batch.Count);
+                    await SendEventsAsync(batch, token).ConfigureAwait(false);
+                    AddBuffered(-batch.Count);
+                }
+
+                _cursor.PassTo(read.ScannedTo);
+                Debug.Assert(_cursor.Position <= _log.Head, "the cursor never passes the head");
             }
 
-            batch.Clear();
-            var read = await _log.ReadThroughOutagesAsync(_cursor.Position, _filter, _cursor.MaxToTake, _maxBatchBytes, batch, OnLogUnavailable, token).ConfigureAwait(false);
-            if (read.Truncated)
-            {
-                await FellBehindAsync(read.FirstRetained, token).ConfigureAwait(false);
-                continue;
-            }
-
-            if (batch.Count > 0)
-            {
-                // Spend the credits before the write: the client may answer with Ask as soon as it reads.
-                _cursor.Take(batch.Count);
-                AddBuffered(batch.Count);
-                await SendEventsAsync(batch, token).ConfigureAwait(false);
-                AddBuffered(-batch.Count);
-            }
-
-            _cursor.PassTo(read.ScannedTo);
-            Debug.Assert(_cursor.Position <= _log.Head, "the cursor never passes the head");
+            return false;
+        }
+        finally
+        {
+            Batches.Return(batch);
         }
     }
 
@@ -128,5 +147,17 @@ public sealed partial class Subscription : DeliveryStage, IAppendListener
 
         await SendGapAsync(new GapNotice(lapped.From, lapped.To, lapped.Reason), token).ConfigureAwait(false);
         _cursor.PassTo(lapped.To);
+    }
+
+    /// <summary>Pooled batch lists come back empty; one grown past a batch of 4,096 events is dropped, not kept.</summary>
+    private sealed class BatchPolicy : PooledObjectPolicy<List<LogEntry>>
+    {
+        public override List<LogEntry> Create() => [];
+
+        public override bool Return(List<LogEntry> obj)
+        {
+            obj.Clear();
+            return obj.Capacity <= 4096;
+        }
     }
 }

@@ -28,6 +28,7 @@ public sealed partial class SubscriptionRegistry
     private readonly ILogger _groupLogger;
     private readonly IHostApplicationLifetime? _lifetime;
     private readonly HubMetrics _metrics;
+    private readonly Action<DeliveryStage> _forget; // one delegate for every stage, not one each
     private int _watchingShutdown;
 
     /// <summary>Creates the registry.</summary>
@@ -40,6 +41,7 @@ public sealed partial class SubscriptionRegistry
         _options = options.Value;
         _logger = logger;
         _lifetime = lifetime;
+        _forget = Forget;
     }
 
     /// <summary>How many SignalR connections are open.</summary>
@@ -95,7 +97,7 @@ public sealed partial class SubscriptionRegistry
             var wireId = request.Id ?? id;
             var position = request.After ?? head;
             DeliveryStage subscription = request.Group is null
-                ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, Forget, _metrics)
+                ? new Subscription(id, wireId, connectionId, request, position, _log, _channel, _options.MaxBatchBytes, _logger, _forget, _metrics)
                 : JoinGroup(id, wireId, connectionId, request, position, mayRead ?? (static _ => true));
             _byId[subscription.Id] = subscription;
             mine.Live[wireId] = subscription;
@@ -116,7 +118,7 @@ public sealed partial class SubscriptionRegistry
     internal Subscription CreateInProcess(string id, SubscribeRequest request, long position, ISubscriberChannel channel)
     {
         WatchShutdown();
-        var subscription = new Subscription(id, id, InProcessConnectionId, request, position, _log, channel, _options.MaxBatchBytes, _logger, Forget, _metrics);
+        var subscription = new Subscription(id, id, InProcessConnectionId, request, position, _log, channel, _options.MaxBatchBytes, _logger, _forget, _metrics);
         if (!_byId.TryAdd(id, subscription))
         {
             throw new InvalidOperationException($"A live subscription has the id '{id}'.");
@@ -203,7 +205,7 @@ public sealed partial class SubscriptionRegistry
                 _groups[key.Name] = named;
             }
 
-            var member = new GroupMember(id, wireId, connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, Forget);
+            var member = new GroupMember(id, wireId, connectionId, request, group, _channel, _metrics, _logger, LeaveGroup, _forget);
             var reserved = group.Reserve(member);
             Debug.Assert(reserved, "a group in the registry is never closed");
             return member;
@@ -230,8 +232,18 @@ public sealed partial class SubscriptionRegistry
     public ISubscription? Find(string id) => _byId.GetValueOrDefault(id);
 
     /// <summary>Finds a live subscription of <paramref name="connectionId"/> by its id on that connection.</summary>
-    public ISubscription? Find(string wireId, string connectionId) =>
-        _byConnection.TryGetValue(connectionId, out var mine) ? mine.Live.GetValueOrDefault(wireId) : null;
+    public ISubscription? Find(string wireId, string connectionId)
+    {
+        if (!_byConnection.TryGetValue(connectionId, out var mine))
+        {
+            return null;
+        }
+
+        lock (mine.Gate)
+        {
+            return mine.Live.GetValueOrDefault(wireId);
+        }
+    }
 
     /// <summary>The live stages.</summary>
     internal ICollection<DeliveryStage> All => _byId.Values;
@@ -297,7 +309,13 @@ public sealed partial class SubscriptionRegistry
             return;
         }
 
-        foreach (var id in mine.Live.Values.Select(s => s.Id))
+        string[] ids;
+        lock (mine.Gate)
+        {
+            ids = [.. mine.Live.Values.Select(static s => s.Id)];
+        }
+
+        foreach (var id in ids)
         {
             if (_byId.TryRemove(id, out var subscription))
             {
@@ -380,16 +398,23 @@ public sealed partial class SubscriptionRegistry
     {
         if (_byConnection.TryGetValue(subscription.ConnectionId, out var mine))
         {
-            mine.Live.TryRemove(new KeyValuePair<string, ISubscription>(subscription.WireId, subscription));
+            lock (mine.Gate)
+            {
+                if (mine.Live.TryGetValue(subscription.WireId, out var live) && ReferenceEquals(live, subscription))
+                {
+                    mine.Live.Remove(subscription.WireId);
+                }
+            }
         }
     }
 
-    /// <summary>A connection's live subscriptions by their id on it; <see cref="Gate"/> makes creating one a single step.</summary>
+    /// <summary>A connection's live subscriptions by their id on it, read and written under <see cref="Gate"/> (which
+    /// also makes creating one a single step). A plain dictionary sized for one: most connections hold one or two.</summary>
     private sealed class ConnectionSubscriptions
     {
         public Lock Gate { get; } = new();
 
-        public ConcurrentDictionary<string, ISubscription> Live { get; } = new(StringComparer.Ordinal);
+        public Dictionary<string, ISubscription> Live { get; } = new(1, StringComparer.Ordinal);
     }
 
     private static string NewId() => "sub_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));

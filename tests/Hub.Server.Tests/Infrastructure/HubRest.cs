@@ -37,6 +37,22 @@ public static class HubRest
         throw new InvalidOperationException("the log did not end within 10,000 pages");
     }
 
+    /// <summary>
+    /// Every event in the log as node <paramref name="http"/> serves it, once that node's log reaches
+    /// <paramref name="sequence"/>: a node learns another node's appends from the store's feed, a moment after they
+    /// were answered there, so a read right after publishing on another node may not hold them yet.
+    /// </summary>
+    public static async Task<List<JsonElement>> ReadAllThroughAsync(HttpClient http, long sequence)
+    {
+        var all = new List<JsonElement>();
+        await Eventually.TrueAsync(async () =>
+        {
+            all = await ReadAllAsync(http);
+            return all.Count > 0 && all[^1].GetProperty("sequence").GetInt64() >= sequence;
+        }, $"the node's log to reach sequence {sequence}");
+        return all;
+    }
+
     /// <summary>What identifies a stored event: its sequence, topic and id (for comparing reads, deliveries and answers).</summary>
     public static (long Sequence, string Topic, string Id) Identity(JsonElement e) =>
         (e.GetProperty("sequence").GetInt64(), e.GetProperty("topic").GetString()!, e.GetProperty("id").GetString()!);
