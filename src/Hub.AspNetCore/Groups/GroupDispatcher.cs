@@ -320,6 +320,13 @@ internal sealed class GroupDispatcher : IDispatchSink<GroupItem>
         }
     }
 
+    /// <summary>A demand dispatcher's <c>max_demand</c> mismatch does not apply: a member's asks are acknowledgements
+    /// too (a member that starts with no credits, <c>demand: "manual"</c>, asks for more than its first ask by design), so
+    /// the report is not logged.</summary>
+    void IDispatchSink<GroupItem>.Report(Hub.Stages.StageDiagnostic diagnostic)
+    {
+    }
+
     void IDispatchSink<GroupItem>.Gap(long subscriberId, long fromSequence, long toSequence) =>
         throw new UnreachableException("demand and partition dispatchers keep no cursor");
 
