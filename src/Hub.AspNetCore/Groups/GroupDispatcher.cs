@@ -1,77 +1,86 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using Hub.Log;
 using Hub.Stages.Dispatchers;
+using Hub.Stages.Subscriptions;
 
 namespace Hub.Server.Groups;
 
 /// <summary>
-/// A group's dispatcher: which member gets which event, what each member holds unacknowledged, and what goes back when a
-/// member leaves. A pure state machine in the manner of Hub.Stages' dispatchers: no awaits, locks or I/O; the
-/// <see cref="Group"/> that owns one serialises every call.
+/// A group's side of Hub.Stages' dispatchers: it runs an <see cref="AcknowledgingDispatcher{T}"/> around a
+/// <see cref="DemandDispatcher{T}"/> (demand group) or a <see cref="PartitionDispatcher{T}"/> with dealt partitions
+/// (partition group), and keeps what only a group over leased partitions needs: the events read and not yet placed, in
+/// sequence order, and per leased partition what is in flight and how far it was handed. A pure state machine like the
+/// dispatchers: the <see cref="Group"/> that owns one serialises every call.
 /// </summary>
 /// <remarks>
-/// <para>Events wait in queues until a member can take them: one queue in a demand group, <see cref="PartitionCount"/>
-/// in a partition group (an event's queue is the hash of its key; an event without a key is spread by its sequence).
-/// <b>Demand</b>: the member with the most credits takes as many as its credits allow, then the next (ties keep join
-/// order), as GenStage's DemandDispatcher serves the largest demand first. <b>Partition</b>: each partition has one
-/// owner, assigned round-robin over the members in join order and reassigned when members join or leave. A partition
-/// that changes owner while its old owner still holds some of its events unacknowledged waits until they are
-/// acknowledged or redelivered, so an event is never held by two members and a key's events stay in order.</para>
-/// <para>Each handed event uses one credit and stays in the member's in-flight list until acknowledged:
-/// <see cref="Ask"/> acknowledges the member's n oldest. When a member leaves, its in-flight events go back to the front
-/// of their queues, marked redelivered, in sequence order.</para>
-/// <para>A batch stops growing once its events' JSON reaches <c>maxBatchBytes</c> (it holds at least one event), and a
-/// member the owner says cannot take more now (its outbox still holds a batch's worth of bytes unsent) is passed over
-/// as if it had no credits: what a member holds unsent is bounded by its credits and by bytes.</para>
+/// <para>Who gets which event is the dispatchers' (see their docs): <b>demand</b>, the member with the most credits first,
+/// up to its credits; <b>partition</b>, <see cref="PartitionCount"/> partitions (an event's is the hash of its key; one
+/// without a key is spread by its sequence) dealt round-robin over the members in join order, a partition moving to a new
+/// owner only once its old owner's events of it are acknowledged or redelivered. Acknowledgements and redelivery are the
+/// <see cref="AcknowledgingDispatcher{T}"/>'s: <see cref="Ask"/> acknowledges the member's n oldest events in flight and
+/// grants n credits; a member that leaves gives back its unacknowledged events, marked redelivered, ahead of newer ones.</para>
+/// <para>A batch stops growing once its events' JSON reaches <c>maxBatchBytes</c> (a <see cref="BatchLimit{T}"/>), and a
+/// member the owner says cannot take more now (its outbox still holds a batch's worth of bytes unsent) is passed over as
+/// if it had no credits (<see cref="IDispatchSink{T}.CanTake"/>): what a member holds unsent is bounded by its credits and
+/// by bytes. Nothing above the mark the leases reserved is handed (see <see cref="IGroupLeases"/>).</para>
 /// </remarks>
-internal sealed class GroupDispatcher
+internal sealed class GroupDispatcher : IDispatchSink<GroupItem>
 {
     /// <summary>How many partitions a partition group hashes keys into: the partitions its stream is leased by
     /// (<see cref="IGroupLeases.Partitions"/>), so a key's queue and its lease are one.</summary>
     public const int PartitionCount = IGroupLeases.Partitions;
 
+    private static readonly IComparer<GroupItem> BySequence = Comparer<GroupItem>.Create(static (x, y) => x.Sequence.CompareTo(y.Sequence));
+
     private readonly GroupDispatchMode _mode;
-    private readonly int _maxBatchBytes;
-    private readonly List<Member> _members = [];
-    private readonly Dictionary<string, Member> _byId = new(StringComparer.Ordinal);
-    private readonly ItemQueue[] _queues;
-    private readonly Member?[] _owners;
-    private readonly Member?[] _holders;     // the member holding a partition's in-flight events, if any
-    private readonly int[] _heldCounts;      // how many of a partition's events its holder has in flight
+    private readonly AcknowledgingDispatcher<GroupItem> _dispatcher;
+    private readonly DemandDispatcher<GroupItem>? _demand;
+    private readonly PartitionDispatcher<GroupItem>? _partitions;
+    private readonly ReadBuffer _read = new();  // read from the log, not yet placed with the dispatcher: in sequence order
+    private readonly Dictionary<string, long> _ids = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, string> _names = [];
     private readonly int[] _inFlightByLease = new int[PartitionCount];    // events of each leased partition in flight
     private readonly long[] _handedByLease = new long[PartitionCount];    // the highest sequence of each leased partition handed
-    private long _queued;
-    private long _handUpTo = long.MaxValue;  // the current Dispatch's mark: nothing above it is handed
-    private int _nextPartition;              // where the next partition pass starts, so no partition is always last
+    private readonly List<GroupItem> _removed = [];
+    private long _nextId;
+    private long _placedUpTo;           // the highest sequence placed with the partition dispatcher (it queues them)
+    private Action<string, List<GroupItem>>? _deliver; // set only during Dispatch: nothing is handed out otherwise
+    private Func<string, bool> _canTake = static _ => true;
 
     public GroupDispatcher(GroupDispatchMode mode, int maxBatchBytes = int.MaxValue)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchBytes, 1);
         _mode = mode;
-        _maxBatchBytes = maxBatchBytes;
-        var queues = mode == GroupDispatchMode.Partition ? PartitionCount : 1;
-        _queues = new ItemQueue[queues];
-        for (var i = 0; i < queues; i++)
+        var limit = new BatchLimit<GroupItem>(static item => item.Entry.Json.Length, maxBatchBytes);
+        IDispatcher<GroupItem> inner;
+        if (mode == GroupDispatchMode.Partition)
         {
-            _queues[i] = new ItemQueue();
+            inner = _partitions = new PartitionDispatcher<GroupItem>(
+                PartitionCount, static item => item.Partition, Group.MaxQueued, dealPartitions: true, BySequence, limit);
+        }
+        else
+        {
+            inner = _demand = new DemandDispatcher<GroupItem>(limit);
         }
 
-        _owners = new Member?[queues];
-        _holders = new Member?[queues];
-        _heldCounts = new int[queues];
+        _dispatcher = new AcknowledgingDispatcher<GroupItem>(inner, static item => item with { Redelivered = true });
     }
 
     /// <summary>The members, in join order.</summary>
-    public int MemberCount => _members.Count;
+    public int MemberCount => _ids.Count;
 
     /// <summary>Events read from the log and not yet handed to a member.</summary>
-    public long Queued => _queued;
+    public long Queued => _read.Count + (_partitions?.Queued ?? 0);
 
     /// <summary>Events handed to members and not yet acknowledged.</summary>
-    public long InFlight => _members.Sum(m => (long)m.InFlight.Count);
+    public long InFlight => _dispatcher.InFlight;
 
     /// <summary>Credits held by all members.</summary>
-    public long TotalCredits => _members.Sum(m => m.Credits);
+    public long TotalCredits => _demand?.TotalDemand ?? _partitions!.TotalDemand;
+
+    /// <summary>The highest sequence ever handed to a member.</summary>
+    public long HighestHanded { get; private set; }
 
     /// <summary>The queue an event belongs to.</summary>
     public int PartitionOf(LogEntry entry) => _mode == GroupDispatchMode.Demand ? 0 : LeaseOf(entry);
@@ -95,46 +104,31 @@ internal sealed class GroupDispatcher
     /// <summary>Adds a member with <paramref name="credits"/> credits.</summary>
     public void Join(string memberId, long credits)
     {
-        var member = new Member(memberId) { Credits = credits };
-        _byId.Add(memberId, member);
-        _members.Add(member);
-        Rebalance();
+        var id = ++_nextId;
+        _ids.Add(memberId, id);
+        _names.Add(id, memberId);
+        _dispatcher.Subscribe(id, SubscriptionOptions<GroupItem>.Default);
+        _dispatcher.Ask(id, credits, this); // nothing is handed out of Dispatch
         AssertInvariants();
     }
 
-    /// <summary>Removes a member; its unacknowledged events go back to their queues, marked redelivered. Returns how many.</summary>
+    /// <summary>Removes a member; its unacknowledged events go back to be dispatched first, marked redelivered. Returns how many.</summary>
     public int Leave(string memberId)
     {
-        if (!_byId.Remove(memberId, out var member))
+        if (!_ids.Remove(memberId, out var id))
         {
             return 0;
         }
 
-        _members.Remove(member);
-        var returned = member.InFlight.Count;
-        if (returned > 0)
+        _names.Remove(id);
+        var returned = _dispatcher.InFlightOf(id);
+        foreach (var item in _dispatcher.InFlightEventsOf(id))
         {
-            // Back to the front of each queue, in sequence order: they are older than anything still queued there.
-            foreach (var group in member.InFlight.GroupBy(i => i.Partition))
-            {
-                _queues[group.Key].PushFront(group.Select(i => i with { Redelivered = true }).OrderBy(i => i.Sequence));
-                if (_holders[group.Key] == member)
-                {
-                    _holders[group.Key] = null;
-                    _heldCounts[group.Key] = 0;
-                }
-            }
-
-            foreach (var item in member.InFlight)
-            {
-                _inFlightByLease[item.Lease]--;
-            }
-
-            _queued += returned;
-            member.InFlight.Clear();
+            _inFlightByLease[item.Lease]--;
         }
 
-        Rebalance();
+        // A partition dispatcher queues them again itself; a demand dispatcher gives them back to be placed first.
+        _read.Merge(_dispatcher.Cancel(id, out _).Span);
         AssertInvariants();
         return returned;
     }
@@ -145,29 +139,16 @@ internal sealed class GroupDispatcher
     /// </summary>
     public int Ask(string memberId, long credits)
     {
-        if (!_byId.TryGetValue(memberId, out var member))
+        if (!_ids.TryGetValue(memberId, out var id))
         {
             return 0;
         }
 
-        var acknowledged = (int)Math.Min(credits, member.InFlight.Count);
-        for (var i = 0; i < acknowledged; i++)
-        {
-            var item = member.InFlight.Dequeue();
-            _inFlightByLease[item.Lease]--;
-            if (_holders[item.Partition] == member && --_heldCounts[item.Partition] == 0)
-            {
-                _holders[item.Partition] = null;
-            }
-        }
-
-        member.Credits = member.Credits > long.MaxValue - credits ? long.MaxValue : member.Credits + credits;
+        var before = _dispatcher.InFlightOf(id);
+        _dispatcher.Ask(id, credits, this); // nothing is handed out of Dispatch: the pump does it
         AssertInvariants();
-        return acknowledged;
+        return before - _dispatcher.InFlightOf(id);
     }
-
-    /// <summary>The highest sequence ever handed to a member.</summary>
-    public long HighestHanded { get; private set; }
 
     /// <summary>
     /// Queues events read from the log, in sequence order. Those at or below <paramref name="handedBefore"/> were handed
@@ -181,13 +162,9 @@ internal sealed class GroupDispatcher
         }
     }
 
-    /// <summary>Queues one event read from the log, behind those of its queue (in sequence order).</summary>
-    public void Enqueue(LogEntry entry, bool redelivered)
-    {
-        var partition = PartitionOf(entry);
-        _queues[partition].PushBack(new GroupItem(entry, partition, redelivered, LeaseOf(entry)));
-        _queued++;
-    }
+    /// <summary>Queues one event read from the log, in sequence order with those waiting.</summary>
+    public void Enqueue(LogEntry entry, bool redelivered) =>
+        _read.Insert(new GroupItem(entry, PartitionOf(entry), redelivered, LeaseOf(entry)));
 
     /// <summary>
     /// Takes out of the queues (not out of members' hands) the events of the leased partitions <paramref name="lease"/>
@@ -196,13 +173,16 @@ internal sealed class GroupDispatcher
     /// </summary>
     public int RemoveQueued(Func<int, bool> lease, Span<long> oldestRemoved)
     {
-        var removed = 0;
-        foreach (var queue in _queues)
+        _removed.Clear();
+        _read.RemoveWhere(item => lease(item.Lease), _removed);
+        _partitions?.RemoveQueued(item => lease(item.Lease), _removed);
+        foreach (var item in _removed)
         {
-            removed += queue.RemoveWhere(lease, oldestRemoved);
+            oldestRemoved[item.Lease] = Math.Min(oldestRemoved[item.Lease], item.Sequence);
         }
 
-        _queued -= removed;
+        var removed = _removed.Count;
+        _removed.Clear();
         AssertInvariants();
         return removed;
     }
@@ -215,54 +195,82 @@ internal sealed class GroupDispatcher
 
     /// <summary>
     /// Writes in <paramref name="oldest"/> (one slot per leased partition) the lowest sequence of each partition queued or
-    /// in flight, or <see cref="long.MaxValue"/>: what each partition's acknowledged position is one before. The queues
-    /// hold each partition's events in sequence order, so only each partition's first is looked at; a demand group's one
-    /// queue is scanned until each partition it holds was found in it.
+    /// in flight, or <see cref="long.MaxValue"/>: what each partition's acknowledged position is one before. Each queue
+    /// holds a partition's events in sequence order, so only each partition's first there is looked at.
     /// </summary>
     public void OldestOutstanding(Span<long> oldest)
     {
         oldest.Fill(long.MaxValue);
-        if (_mode == GroupDispatchMode.Partition)
+        _read.FirstOfEach(oldest);
+        if (_partitions is not null)
         {
-            foreach (var queue in _queues)
+            for (var p = 0; p < PartitionCount; p++)
             {
-                if (queue.Count > 0)
+                if (_partitions.TryPeekQueued(p, out var first))
                 {
-                    var first = queue.Peek();
-                    oldest[first.Lease] = first.Sequence;
+                    oldest[first.Lease] = Math.Min(oldest[first.Lease], first.Sequence);
                 }
             }
         }
-        else
-        {
-            _queues[0].FirstOfEach(oldest);
-        }
 
-        foreach (var member in _members)
+        foreach (var item in _dispatcher.InFlightEvents)
         {
-            foreach (var item in member.InFlight)
-            {
-                oldest[item.Lease] = Math.Min(oldest[item.Lease], item.Sequence);
-            }
+            oldest[item.Lease] = Math.Min(oldest[item.Lease], item.Sequence);
         }
     }
 
     /// <summary>
     /// Hands queued events to members with credits that <paramref name="canTake"/> (all, when null); <paramref name="deliver"/>
-    /// gets each member's batch (in sequence order within a queue, at most a batch's worth of bytes). Returns how many were
-    /// handed out.
+    /// gets each member's batch (in sequence order, at most a batch's worth of bytes). Returns how many were handed out.
     /// </summary>
     /// <param name="deliver">Gets each member's batch.</param>
     /// <param name="canTake">Whether a member may take more now.</param>
     /// <param name="handUpTo">No event above this sequence is handed (the mark its leases reserved, see
-    /// <see cref="IGroupLeases"/>): a queue whose next event is above it waits.</param>
+    /// <see cref="IGroupLeases"/>): the events above it wait.</param>
     public int Dispatch(Action<string, List<GroupItem>> deliver, Func<string, bool>? canTake = null, long handUpTo = long.MaxValue)
     {
-        canTake ??= static _ => true;
-        _handUpTo = handUpTo;
-        var handed = _mode == GroupDispatchMode.Demand ? DispatchByDemand(deliver, canTake) : DispatchByPartition(deliver, canTake);
+        _canTake = canTake ?? (static _ => true);
+        // The partition dispatcher queues what it was given: were the mark ever below what it holds (leases that may have
+        // expired), nothing is handed.
+        _deliver = _partitions is not null && handUpTo < _placedUpTo ? null : deliver;
+        var before = _dispatcher.InFlight;
+        try
+        {
+            while (true)
+            {
+                var count = _read.CountUpTo(handUpTo);
+                if (_demand is not null)
+                {
+                    count = (int)Math.Min(count, _demand.TotalDemand); // no more than can be placed
+                }
+
+                if (count == 0 && (_partitions is null || _deliver is null))
+                {
+                    break;
+                }
+
+                var events = _read.Peek(count);
+                var rest = _dispatcher.Dispatch(events, this, out _);
+                var placed = count - rest.Length;
+                if (placed > 0 && _partitions is not null)
+                {
+                    _placedUpTo = Math.Max(_placedUpTo, events[placed - 1].Sequence);
+                }
+
+                _read.RemoveFront(placed);
+                if (placed == 0 || _read.Count == 0)
+                {
+                    break;
+                }
+            }
+        }
+        finally
+        {
+            _deliver = null;
+        }
+
         AssertInvariants();
-        return handed;
+        return (int)(_dispatcher.InFlight - before);
     }
 
     /// <summary>
@@ -284,194 +292,66 @@ internal sealed class GroupDispatcher
 
     /// <summary>A member's credits and in-flight count (zeros for an unknown member).</summary>
     public (long Credits, int InFlight) Describe(string memberId) =>
-        _byId.TryGetValue(memberId, out var member) ? (member.Credits, member.InFlight.Count) : (0, 0);
+        _ids.TryGetValue(memberId, out var id)
+            ? (_demand?.DemandOf(id) ?? _partitions!.DemandOf(id), _dispatcher.InFlightOf(id))
+            : (0, 0);
 
-    private int DispatchByDemand(Action<string, List<GroupItem>> deliver, Func<string, bool> canTake)
+    void IDispatchSink<GroupItem>.Deliver(long subscriberId, ReadOnlyMemory<GroupItem> events)
     {
-        var queue = _queues[0];
-        var handed = 0;
-        while (queue.Count > 0 && queue.Peek().Sequence <= _handUpTo)
+        var batch = new List<GroupItem>(events.Length);
+        foreach (var item in events.Span)
         {
-            Member? best = null;
-            foreach (var member in _members)
-            {
-                if (member.Credits > 0 && (best is null || member.Credits > best.Credits) && canTake(member.Id))
-                {
-                    best = member;
-                }
-            }
-
-            if (best is null)
-            {
-                break;
-            }
-
-            var batch = new List<GroupItem>((int)Math.Min(best.Credits, Math.Min(queue.Count, 1024)));
-            var bytes = 0;
-            handed += Take(best, queue, (int)Math.Min(best.Credits, queue.Count), batch, ref bytes);
-            SortIfNeeded(batch); // a partition taken over late queues its older events behind newer ones
-            deliver(best.Id, batch);
-        }
-
-        Debug.Assert(queue.Count == 0 || queue.Peek().Sequence > _handUpTo || _members.All(m => m.Credits == 0 || !canTake(m.Id)), "no idle credit while events wait");
-        return handed;
-    }
-
-    private int DispatchByPartition(Action<string, List<GroupItem>> deliver, Func<string, bool> canTake)
-    {
-        // One batch per member per pass, merged over its partitions (up to a batch's worth of bytes) and sorted, so every
-        // batch is in sequence order.
-        Dictionary<Member, PassBatch>? batches = null;
-        var handed = 0;
-        var start = _nextPartition;
-        _nextPartition = (_nextPartition + 1) % PartitionCount;
-        for (var n = 0; n < PartitionCount; n++)
-        {
-            var p = (start + n) % PartitionCount;
-            var queue = _queues[p];
-            var owner = _owners[p];
-            if (queue.Count == 0 || owner is null || owner.Credits == 0 || queue.Peek().Sequence > _handUpTo)
-            {
-                continue;
-            }
-
-            if (_holders[p] is { } holder && holder != owner)
-            {
-                continue; // its previous owner still holds some of its events: wait, so a key is never at two members
-            }
-
-            batches ??= [];
-            if (!batches.TryGetValue(owner, out var batch))
-            {
-                if (!canTake(owner.Id))
-                {
-                    continue; // its outbox is full: the partition waits for it, as for credits
-                }
-
-                batches[owner] = batch = new PassBatch();
-            }
-
-            if (batch.Bytes >= _maxBatchBytes)
-            {
-                continue; // this pass's batch for the owner is full; the next pass goes on
-            }
-
-            var count = Take(owner, queue, (int)Math.Min(owner.Credits, queue.Count), batch.Items, ref batch.Bytes);
-            _holders[p] = owner;
-            _heldCounts[p] += count;
-            handed += count;
-        }
-
-        if (batches is not null)
-        {
-            foreach (var (member, batch) in batches)
-            {
-                batch.Items.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
-                deliver(member.Id, batch.Items);
-            }
-        }
-
-        return handed;
-    }
-
-    /// <summary>
-    /// Moves up to <paramref name="count"/> events from the front of a queue to a member's in-flight list and batch,
-    /// stopping once the batch's bytes (<paramref name="bytes"/>, counted on) reach a batch's worth. Takes at least one
-    /// when <paramref name="bytes"/> is below that. Returns how many it took.
-    /// </summary>
-    private int Take(Member member, ItemQueue queue, int count, List<GroupItem> batch, ref int bytes)
-    {
-        var taken = 0;
-        while (taken < count && bytes < _maxBatchBytes && queue.Peek().Sequence <= _handUpTo)
-        {
-            var item = queue.PopFront();
             batch.Add(item);
-            member.InFlight.Enqueue(item);
             _inFlightByLease[item.Lease]++;
             _handedByLease[item.Lease] = Math.Max(_handedByLease[item.Lease], item.Sequence);
             HighestHanded = Math.Max(HighestHanded, item.Sequence);
-            bytes = (int)Math.Min(int.MaxValue, (long)bytes + item.Entry.Json.Length);
-            taken++;
         }
 
-        member.Credits -= taken;
-        _queued -= taken;
-        return taken;
+        _deliver!(_names[subscriberId], batch);
     }
 
-    private static void SortIfNeeded(List<GroupItem> batch)
+    bool IDispatchSink<GroupItem>.CanTake(long subscriberId) => _deliver is not null && _canTake(_names[subscriberId]);
+
+    void IDispatchSink<GroupItem>.Acknowledged(long subscriberId, ReadOnlySpan<GroupItem> events)
     {
-        for (var i = 1; i < batch.Count; i++)
+        foreach (var item in events)
         {
-            if (batch[i].Sequence < batch[i - 1].Sequence)
-            {
-                batch.Sort(static (x, y) => x.Sequence.CompareTo(y.Sequence));
-                return;
-            }
+            _inFlightByLease[item.Lease]--;
         }
     }
 
-    private void Rebalance()
+    /// <summary>A demand dispatcher's <c>max_demand</c> mismatch does not apply: a member's asks are acknowledgements
+    /// too (a member that starts with no credits, <c>demand: "manual"</c>, asks for more than its first ask by design), so
+    /// the report is not logged.</summary>
+    void IDispatchSink<GroupItem>.Report(Hub.Stages.StageDiagnostic diagnostic)
     {
-        if (_mode != GroupDispatchMode.Partition)
-        {
-            return;
-        }
-
-        for (var p = 0; p < PartitionCount; p++)
-        {
-            _owners[p] = _members.Count == 0 ? null : _members[p % _members.Count];
-        }
     }
+
+    void IDispatchSink<GroupItem>.Gap(long subscriberId, long fromSequence, long toSequence) =>
+        throw new UnreachableException("demand and partition dispatchers keep no cursor");
+
+    void IDispatchSink<GroupItem>.Disconnect(long subscriberId, long fromSequence, long toSequence) =>
+        throw new UnreachableException("demand and partition dispatchers keep no cursor");
 
     [Conditional("DEBUG")]
     private void AssertInvariants()
     {
-        Debug.Assert(_members.All(m => m.Credits >= 0), "credits are never negative");
-        Debug.Assert(_queued == _queues.Sum(q => (long)q.Count), "the queued count matches the queues");
-        Debug.Assert(_inFlightByLease.Sum() == _members.Sum(m => m.InFlight.Count), "the in-flight counts by lease match the members'");
-        for (var p = 0; p < _queues.Length; p++)
-        {
-            Debug.Assert(_holders[p] is null == (_heldCounts[p] == 0), "a partition has a holder exactly while some of its events are held");
-        }
+        Debug.Assert(_inFlightByLease.Sum() == _dispatcher.InFlight, "the in-flight counts by lease match the dispatcher's");
+        Debug.Assert(_inFlightByLease.All(n => n >= 0), "in-flight counts are never negative");
     }
 
-    /// <summary>One member's batch in a partition pass, and its bytes so far.</summary>
-    private sealed class PassBatch
+    /// <summary>
+    /// The events read from the log and not yet placed, in sequence order (an event read late, for a partition taken over
+    /// late, or given back by a member that left, goes in its place): what a producer's buffer is to its dispatcher.
+    /// </summary>
+    private sealed class ReadBuffer
     {
-        public List<GroupItem> Items { get; } = [];
-
-        public int Bytes;
-    }
-
-    private sealed class Member(string id)
-    {
-        public string Id { get; } = id;
-
-        public long Credits { get; set; }
-
-        public Queue<GroupItem> InFlight { get; } = new();
-    }
-
-    /// <summary>A FIFO over a growable ring buffer that can also take a run of items at its front (redeliveries).</summary>
-    private sealed class ItemQueue
-    {
+        private readonly List<GroupItem> _items = [];
         private readonly int[] _byLease = new int[PartitionCount]; // items of each leased partition here
-        private GroupItem[] _buffer = new GroupItem[16];
         private int _head;
         private int _leases; // leased partitions with items here
 
-        public int Count { get; private set; }
-
-        public GroupItem Peek() => _buffer[_head];
-
-        public void PushBack(GroupItem item)
-        {
-            Grow(1);
-            _buffer[(_head + Count) % _buffer.Length] = item;
-            Count++;
-            Counted(item.Lease, 1);
-        }
+        public int Count => _items.Count - _head;
 
         private void Counted(int lease, int by)
         {
@@ -480,91 +360,117 @@ internal sealed class GroupDispatcher
             _leases += (before == 0 ? 1 : 0) - (_byLease[lease] == 0 ? 1 : 0);
         }
 
-        public GroupItem PopFront()
+        /// <summary>Puts an item in sequence order (usually at the end).</summary>
+        public void Insert(GroupItem item)
         {
-            var item = _buffer[_head];
-            _buffer[_head] = default; // let the entry go
-            _head = (_head + 1) % _buffer.Length;
-            Count--;
-            Counted(item.Lease, -1);
-            return item;
-        }
-
-        /// <summary>Sets each leased partition's slot in <paramref name="oldest"/> (all <see cref="long.MaxValue"/>) to the
-        /// sequence of its first item here (its lowest: a partition's items are in order), stopping once every partition
-        /// it holds was found.</summary>
-        public void FirstOfEach(Span<long> oldest)
-        {
-            var found = 0;
-            for (var i = 0; i < Count && found < _leases; i++)
+            var index = _items.Count;
+            while (index > _head && _items[index - 1].Sequence > item.Sequence)
             {
-                ref readonly var item = ref _buffer[(_head + i) % _buffer.Length];
-                if (oldest[item.Lease] == long.MaxValue)
-                {
-                    oldest[item.Lease] = item.Sequence;
-                    found++;
-                }
-            }
-        }
-
-        /// <summary>Removes the items of the leased partitions <paramref name="lease"/> selects, keeping the others' order;
-        /// lowers each one's slot in <paramref name="oldestRemoved"/> to its lowest removed sequence. Returns how many.</summary>
-        public int RemoveWhere(Func<int, bool> lease, Span<long> oldestRemoved)
-        {
-            var kept = 0;
-            var count = Count;
-            for (var i = 0; i < count; i++)
-            {
-                var item = _buffer[(_head + i) % _buffer.Length];
-                if (lease(item.Lease))
-                {
-                    oldestRemoved[item.Lease] = Math.Min(oldestRemoved[item.Lease], item.Sequence);
-                    Counted(item.Lease, -1);
-                    continue;
-                }
-
-                _buffer[(_head + kept) % _buffer.Length] = item;
-                kept++;
+                index--;
             }
 
-            for (var i = kept; i < count; i++)
-            {
-                _buffer[(_head + i) % _buffer.Length] = default; // let the entries go
-            }
-
-            Count = kept;
-            return count - kept;
+            _items.Insert(index, item);
+            Counted(item.Lease, 1);
         }
 
-        public void PushFront(IEnumerable<GroupItem> ordered)
+        /// <summary>Merges items (in any order) into their places.</summary>
+        public void Merge(ReadOnlySpan<GroupItem> items)
         {
-            var items = ordered.ToArray();
-            Grow(items.Length);
-            _head = (_head - items.Length + _buffer.Length) % _buffer.Length;
-            for (var i = 0; i < items.Length; i++)
-            {
-                _buffer[(_head + i) % _buffer.Length] = items[i];
-                Counted(items[i].Lease, 1);
-            }
-
-            Count += items.Length;
-        }
-
-        private void Grow(int more)
-        {
-            if (Count + more <= _buffer.Length)
+            if (items.IsEmpty)
             {
                 return;
             }
 
-            var larger = new GroupItem[Math.Max(_buffer.Length * 2, Count + more)];
-            for (var i = 0; i < Count; i++)
+            var merged = new List<GroupItem>(Count + items.Length);
+            merged.AddRange(_items.Skip(_head));
+            merged.AddRange(items);
+            merged.Sort(BySequence);
+            foreach (var item in items)
             {
-                larger[i] = _buffer[(_head + i) % _buffer.Length];
+                Counted(item.Lease, 1);
             }
 
-            _buffer = larger;
+            _items.Clear();
+            _items.AddRange(merged);
             _head = 0;
+        }
+
+        /// <summary>How many items from the front have sequences at or below <paramref name="sequence"/>.</summary>
+        public int CountUpTo(long sequence)
+        {
+            if (Count == 0 || _items[^1].Sequence <= sequence)
+            {
+                return Count;
+            }
+
+            var count = 0;
+            while (count < Count && _items[_head + count].Sequence <= sequence)
+            {
+                count++;
+            }
+
+            return count;
+        }
+
+        /// <summary>A copy of the first <paramref name="count"/> items (the dispatcher may keep it).</summary>
+        public GroupItem[] Peek(int count) => CollectionsMarshal.AsSpan(_items).Slice(_head, count).ToArray();
+
+        public void RemoveFront(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                Counted(_items[_head + i].Lease, -1);
+            }
+
+            _head += count;
+            if (_head == _items.Count)
+            {
+                _items.Clear();
+                _head = 0;
+            }
+            else if (_head > 1024 && _head > _items.Count / 2)
+            {
+                _items.RemoveRange(0, _head);
+                _head = 0;
+            }
+        }
+
+        /// <summary>Removes the items <paramref name="match"/> selects, keeping the others' order; adds them to <paramref name="removed"/>.</summary>
+        public void RemoveWhere(Func<GroupItem, bool> match, List<GroupItem> removed)
+        {
+            var kept = _head;
+            for (var i = _head; i < _items.Count; i++)
+            {
+                if (match(_items[i]))
+                {
+                    removed.Add(_items[i]);
+                    Counted(_items[i].Lease, -1);
+                }
+                else
+                {
+                    _items[kept++] = _items[i];
+                }
+            }
+
+            _items.RemoveRange(kept, _items.Count - kept);
+        }
+
+        /// <summary>Lowers each leased partition's slot in <paramref name="oldest"/> to the sequence of its first item here
+        /// (its lowest: the items are in order), stopping once every partition was found.</summary>
+        public void FirstOfEach(Span<long> oldest)
+        {
+            Span<bool> found = stackalloc bool[PartitionCount];
+            var left = _leases;
+            for (var i = _head; i < _items.Count && left > 0; i++)
+            {
+                var item = _items[i];
+                if (!found[item.Lease])
+                {
+                    found[item.Lease] = true;
+                    left--;
+                    oldest[item.Lease] = Math.Min(oldest[item.Lease], item.Sequence);
+                }
+            }
         }
     }
 }

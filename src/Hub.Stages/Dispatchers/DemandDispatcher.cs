@@ -14,6 +14,11 @@ namespace Hub.Stages.Dispatchers;
 /// demand. The first ask sets the demand the dispatcher expects at most (<see cref="MaxDemand"/>, as GenStage's
 /// <c>max</c>); a later ask for more is reported through the sink (<see cref="StageDiagnosticKind.DemandMismatch"/>):
 /// subscribers with different <c>maxDemand</c>s make the largest one take the most, overloading the greedy.</para>
+/// <para><b>Beyond GenStage</b>, for a hub whose subscribers are sockets: a subscriber the sink says cannot take more now
+/// (<see cref="IDispatchSink{T}.CanTake"/>) is passed over as if it had no demand, and a <see cref="BatchLimit{T}"/>
+/// ends a batch early (the subscriber may then get the next batch too, if it still has the most demand). Neither changes
+/// the demand accounting; with neither in use, it is GenStage's dispatcher. Wrapped in an
+/// <see cref="AcknowledgingDispatcher{T}"/> it serves a hub's demand groups.</para>
 /// </remarks>
 /// <typeparam name="T">The event type.</typeparam>
 public sealed class DemandDispatcher<T> : IDispatcher<T>
@@ -22,6 +27,29 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
     private readonly List<Entry> _entries = [];
     private long _pending;
     private long? _maxDemand;
+    private readonly BatchLimit<T>? _batchLimit;
+
+    /// <summary>Creates a dispatcher.</summary>
+    /// <param name="batchLimit">Ends a batch early by its events' sizes; none by default (a batch is bounded by demand).</param>
+    public DemandDispatcher(BatchLimit<T>? batchLimit = null)
+    {
+        _batchLimit = batchLimit;
+    }
+
+    /// <summary>The demand of all subscribers, not yet met.</summary>
+    public long TotalDemand
+    {
+        get
+        {
+            long total = 0;
+            foreach (Entry entry in _entries)
+            {
+                total = total > long.MaxValue - entry.Demand ? long.MaxValue : total + entry.Demand;
+            }
+
+            return total;
+        }
+    }
 
     /// <summary>Demand already forwarded for subscribers that have left, not yet matched by events.</summary>
     public long PendingDemand => _pending;
@@ -67,7 +95,7 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
 
         Entry entry = _entries[index];
         _entries.RemoveAt(index);
-        Insert(entry with { Demand = entry.Demand + count });
+        Insert(entry with { Demand = entry.Demand > long.MaxValue - count ? long.MaxValue : entry.Demand + count });
         long alreadySent = Math.Min(_pending, count);
         _pending -= alreadySent;
         AssertInvariants();
@@ -93,11 +121,17 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
     {
         ArgumentNullException.ThrowIfNull(sink);
         demand = 0;
-        while (!events.IsEmpty && _entries.Count > 0 && _entries[0].Demand > 0)
+        while (!events.IsEmpty)
         {
-            Entry entry = _entries[0];
-            int count = (int)Math.Min(entry.Demand, events.Length);
-            _entries.RemoveAt(0);
+            int index = NextTaker(sink);
+            if (index < 0)
+            {
+                break;
+            }
+
+            Entry entry = _entries[index];
+            int count = BatchLength(events.Span, (int)Math.Min(entry.Demand, events.Length));
+            _entries.RemoveAt(index);
             Insert(entry with { Demand = entry.Demand - count });
             AssertInvariants();
             sink.Deliver(entry.Id, events[..count]);
@@ -105,6 +139,38 @@ public sealed class DemandDispatcher<T> : IDispatcher<T>
         }
 
         return events;
+    }
+
+    /// <summary>The first subscriber (largest demand first) with demand that the sink lets take; -1 when none.</summary>
+    private int NextTaker(IDispatchSink<T> sink)
+    {
+        for (int i = 0; i < _entries.Count && _entries[i].Demand > 0; i++)
+        {
+            if (sink.CanTake(_entries[i].Id))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>How many of the first <paramref name="count"/> events one batch takes under the batch limit (at least one).</summary>
+    private int BatchLength(ReadOnlySpan<T> events, int count)
+    {
+        if (_batchLimit is null)
+        {
+            return count;
+        }
+
+        long size = 0;
+        int taken = 0;
+        while (taken < count && size < _batchLimit.MaxSize)
+        {
+            size += _batchLimit.Size(events[taken++]);
+        }
+
+        return taken;
     }
 
     /// <summary>The outstanding demand of a subscriber, or -1 when it is not subscribed.</summary>

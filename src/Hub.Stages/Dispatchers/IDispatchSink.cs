@@ -32,4 +32,19 @@ public interface IDispatchSink<T>
     void Report(StageDiagnostic diagnostic)
     {
     }
+
+    /// <summary>
+    /// Whether a subscriber may be handed more now, asked while a dispatcher places events. A subscriber the owner says
+    /// cannot (say, its connection still holds a batch unsent) is passed over as if it had no demand, keeping its demand
+    /// for a later dispatch. True by default; GenStage has no such question (its subscribers are mailboxes).
+    /// </summary>
+    bool CanTake(long subscriberId) => true;
+
+    /// <summary>
+    /// Tells the owner that an <see cref="AcknowledgingDispatcher{T}"/> took <paramref name="events"/> (the subscriber's
+    /// oldest in flight) as acknowledged. Ignored by default.
+    /// </summary>
+    void Acknowledged(long subscriberId, ReadOnlySpan<T> events)
+    {
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Hub.Stages.Runtime;
 
@@ -56,6 +57,25 @@ internal sealed class EventBuffer<T>
         return dropped;
     }
 
+    /// <summary>Appends one event unless the buffer is at its capacity. Returns whether it did.</summary>
+    public bool TryPushBack(T item)
+    {
+        if (_count >= Capacity)
+        {
+            return false;
+        }
+
+        if (_count == _items.Length)
+        {
+            EnsureRoom(_count + 1);
+        }
+
+        int index = _start + _count;
+        _items[index < _items.Length ? index : index - _items.Length] = item;
+        _count++;
+        return true;
+    }
+
     /// <summary>Puts events back at the front (they were just taken), in their order.</summary>
     public void PushFront(ReadOnlySpan<T> events)
     {
@@ -70,16 +90,57 @@ internal sealed class EventBuffer<T>
         AssertInvariants();
     }
 
+    /// <summary>The event at <paramref name="index"/> from the front.</summary>
+    public T this[int index] => _items[(_start + index) % _items.Length];
+
+    /// <summary>Removes and returns the first event (the buffer is not empty).</summary>
+    public T PopFront()
+    {
+        Debug.Assert(_count > 0, "the buffer is not empty");
+        T item = _items[_start];
+        _items[_start] = default!;
+        _start = _count == 1 ? 0 : (_start + 1) % _items.Length;
+        _count--;
+        return item;
+    }
+
+    /// <summary>Removes the events <paramref name="match"/> selects, keeping the others' order; adds them to
+    /// <paramref name="removed"/>. Returns how many.</summary>
+    public int RemoveWhere(Func<T, bool> match, List<T> removed)
+    {
+        int kept = 0;
+        int count = _count;
+        for (int i = 0; i < count; i++)
+        {
+            T item = _items[(_start + i) % _items.Length];
+            if (match(item))
+            {
+                removed.Add(item);
+                continue;
+            }
+
+            _items[(_start + kept) % _items.Length] = item;
+            kept++;
+        }
+
+        for (int i = kept; i < count; i++)
+        {
+            _items[(_start + i) % _items.Length] = default!;
+        }
+
+        _count = kept;
+        AssertInvariants();
+        return count - kept;
+    }
+
     /// <summary>Removes and returns the first <paramref name="count"/> events in a new array.</summary>
     public T[] TakeFront(int count)
     {
         count = Math.Min(count, _count);
         var taken = new T[count];
-        for (int i = 0; i < count; i++)
-        {
-            taken[i] = _items[(_start + i) % _items.Length];
-        }
-
+        int first = Math.Min(count, _items.Length - _start); // up to the end of the ring, then from its start
+        Array.Copy(_items, _start, taken, 0, first);
+        Array.Copy(_items, 0, taken, first, count - first);
         RemoveFront(count);
         AssertInvariants();
         return taken;
@@ -87,9 +148,12 @@ internal sealed class EventBuffer<T>
 
     private void RemoveFront(int count)
     {
-        for (int i = 0; i < count; i++)
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<T>())
         {
-            _items[(_start + i) % _items.Length] = default!;
+            // Let what was taken go: up to the end of the ring, then from its start.
+            int first = Math.Min(count, _items.Length - _start);
+            Array.Clear(_items, _start, first);
+            Array.Clear(_items, 0, count - first);
         }
 
         _start = _count == count ? 0 : (_start + count) % _items.Length;

@@ -138,4 +138,38 @@ public class DemandDispatcherTests
         Assert.Equal(10, _dispatcher.MaxDemand);
         Assert.Empty(_sink.Reports);
     }
+
+    /// <summary>Not in GenStage: the sink may say a subscriber cannot take more now (a socket with a batch unsent).</summary>
+    [Fact]
+    public void Dispatch_PassesOverASubscriberTheSinkSaysCannotTake_KeepingItsDemand()
+    {
+        _dispatcher.Subscribe(1, Options);
+        _dispatcher.Subscribe(2, Options);
+        _dispatcher.Ask(1, 5, _sink);
+        _dispatcher.Ask(2, 2, _sink);
+        _sink.CannotTake.Add(1);
+
+        var leftover = _dispatcher.Dispatch("abcd".ToCharArray(), _sink, out _);
+
+        Assert.Equal("ab", new string(_sink.EventsOf(2)));
+        Assert.Equal("cd", new string(leftover.ToArray()));
+        Assert.Equal(5, _dispatcher.DemandOf(1));
+        _sink.CannotTake.Clear();
+        _dispatcher.Dispatch(leftover, _sink, out _);
+        Assert.Equal("cd", new string(_sink.EventsOf(1)));
+    }
+
+    /// <summary>Not in GenStage: a batch limit ends a batch early; the subscriber with the most demand then goes on.</summary>
+    [Fact]
+    public void Dispatch_WithABatchLimit_EndsEachBatchOnceItsSizeIsReached_HoldingAtLeastOne()
+    {
+        var dispatcher = new DemandDispatcher<char>(new BatchLimit<char>(c => c == 'x' ? 100 : 10, 25));
+        dispatcher.Subscribe(1, Options);
+        dispatcher.Ask(1, 10, _sink);
+
+        dispatcher.Dispatch("abcxdefg".ToCharArray(), _sink, out _);
+
+        Assert.Equal(["abc", "x", "def", "g"], _sink.BatchesOf(1).Select(b => new string(b)));
+        Assert.Equal(2, dispatcher.DemandOf(1));
+    }
 }

@@ -13,6 +13,13 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
 
     public List<StageDiagnostic> Reports { get; } = [];
 
+    public List<(long Id, T[] Events)> Acknowledgements { get; } = [];
+
+    /// <summary>Subscribers this sink says cannot take more now (<see cref="IDispatchSink{T}.CanTake"/>).</summary>
+    public HashSet<long> CannotTake { get; } = [];
+
+    public T[] AcknowledgedBy(long id) => Acknowledgements.Where(a => a.Id == id).SelectMany(a => a.Events).ToArray();
+
     public T[] EventsOf(long id) => Deliveries.Where(d => d.Id == id).SelectMany(d => d.Events.ToArray()).ToArray();
 
     public T[][] BatchesOf(long id) => Deliveries.Where(d => d.Id == id).Select(d => d.Events.ToArray()).ToArray();
@@ -23,6 +30,7 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
         Gaps.Clear();
         Disconnects.Clear();
         Reports.Clear();
+        Acknowledgements.Clear();
     }
 
     public void Deliver(long subscriberId, ReadOnlyMemory<T> events) => Deliveries.Add((subscriberId, events));
@@ -32,4 +40,8 @@ internal sealed class RecordingSink<T> : IDispatchSink<T>
     public void Disconnect(long subscriberId, long fromSequence, long toSequence) => Disconnects.Add((subscriberId, fromSequence, toSequence));
 
     public void Report(StageDiagnostic diagnostic) => Reports.Add(diagnostic);
+
+    public bool CanTake(long subscriberId) => !CannotTake.Contains(subscriberId);
+
+    public void Acknowledged(long subscriberId, ReadOnlySpan<T> events) => Acknowledgements.Add((subscriberId, events.ToArray()));
 }
