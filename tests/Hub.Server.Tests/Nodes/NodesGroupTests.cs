@@ -44,13 +44,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
-            var members = new List<SubscriptionLog>();
-            foreach (var node in new[] { A, B })
-            {
-                var client = await nodes.ConnectAsync(node);
-                members.Add(await client.SubscribeAsync(
-                    new SubscribeArgs(["work.>"], MaxDemand: 200, Group: "shared", Dispatch: "demand"), (log, n) => _ = client.AskAsync(log, n)));
-            }
+            var members = await MemberOnEachNodeAsync(nodes, new SubscribeArgs(["work.>"], MaxDemand: 200, Group: "shared", Dispatch: "demand"));
 
             await WarmUpAsync(nodes, members, "work.warm");
             var onA = new NodePublisher([nodes.Http(A)], "work.a", "a");
@@ -88,13 +82,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
         await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
-            var members = new List<SubscriptionLog>();
-            foreach (var node in new[] { A, B })
-            {
-                var client = await nodes.ConnectAsync(node);
-                members.Add(await client.SubscribeAsync(
-                    new SubscribeArgs(["keyed.>"], MaxDemand: 200, Group: "keyed", Dispatch: "partition"), (log, n) => _ = client.AskAsync(log, n)));
-            }
+            var members = await MemberOnEachNodeAsync(nodes, new SubscribeArgs(["keyed.>"], MaxDemand: 200, Group: "keyed", Dispatch: "partition"));
 
             await WarmUpAsync(nodes, members, "keyed.warm");
             var published = new List<(long Sequence, string Key)>();
@@ -228,6 +216,20 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
 
     /// <summary>A member on A that acknowledges until told to stop (and records what it acknowledged), and one on B that
     /// always acknowledges; warmed up until both have events.</summary>
+    /// <summary>A member of the group <paramref name="request"/> names on A and one on B, each acknowledging every batch
+    /// as it arrives.</summary>
+    private static async Task<List<SubscriptionLog>> MemberOnEachNodeAsync(HubNodes nodes, SubscribeArgs request)
+    {
+        var members = new List<SubscriptionLog>();
+        foreach (var node in new[] { A, B })
+        {
+            var client = await nodes.ConnectAsync(node);
+            members.Add(await client.SubscribeAsync(request, (log, n) => _ = client.AskAsync(log, n)));
+        }
+
+        return members;
+    }
+
     private async Task<(Holder Holder, SubscriptionLog Taker)> HolderAndTakerAsync(HubNodes nodes, string group)
     {
         var onA = await nodes.ConnectAsync(A);
