@@ -18,7 +18,9 @@ namespace Hub.Log;
 /// foreign rows before it) is read from the store by one catch-up task, from the head on. So two nodes on one store hold
 /// the same entries at the same sequences, and a reader of either sees one order.</para>
 /// <para><b>Read your writes.</b> <see cref="AppendAsync"/> answers once this node's head has reached the batch, so a
-/// publisher that reads next finds its events here.</para>
+/// publisher that reads next finds its events here; except while the store cannot be read to fill a hole below the
+/// batch (another node's events, told but not yet read, when PostgreSQL goes away): the batch is committed, so it is
+/// answered at once rather than held until the store returns, and it reaches this node's head when the hole is filled.</para>
 /// <para><b>Reads</b> go to the ring when it holds the range, else to the store up to where the ring begins (the next read
 /// goes on in memory): sequences decide, so there is no gap and no duplicate.</para>
 /// <para><b>Starting</b>: the ring starts empty at the store's head (reads before it go to the store), and the topic
@@ -46,6 +48,7 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
     private readonly CancellationTokenSource _stopping = new();
     private long _knownHead;   // the highest head the store told of (under _ingest)
     private int _catchingUp;   // 1 while the catch-up task runs
+    private int _catchUpFailing; // 1 from a failed catch-up read to the next one that succeeds
     private Task _catchUp = Task.CompletedTask;
 
     /// <summary>Attaches to <paramref name="store"/> (which it owns from now on, and disposes) and starts at its head.</summary>
@@ -117,11 +120,11 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
     private async ValueTask<IReadOnlyList<AppendedEvent>> WaitForAsync(IReadOnlyList<AppendedEvent> answers, CancellationToken cancellationToken)
     {
         var last = LastOf(answers);
-        while (Head < last)
+        while (Head < last && Volatile.Read(ref _catchUpFailing) == 0)
         {
             var waiter = new HeadWaiter();
             _notifier.ListenOnce(waiter);
-            if (Head >= last)
+            if (Head >= last || Volatile.Read(ref _catchUpFailing) == 1)
             {
                 break;
             }
@@ -385,6 +388,9 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
             catch (Exception ex)
             {
                 Log.CatchUpFailed(_logger, ex, from, target);
+                // Appenders waiting for the head to pass the hole are answered now: their events are committed.
+                Volatile.Write(ref _catchUpFailing, 1);
+                _notifier.Notify();
                 if (!await DelayAsync(CatchUpRetry).ConfigureAwait(false))
                 {
                     Volatile.Write(ref _catchingUp, 0);
@@ -394,6 +400,7 @@ public sealed partial class LogTail : IEventLog, IStoreFeed, IAsyncDisposable
                 continue;
             }
 
+            Volatile.Write(ref _catchUpFailing, 0);
             bool added;
             lock (_ingest)
             {

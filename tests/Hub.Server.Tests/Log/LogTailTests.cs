@@ -138,6 +138,26 @@ public sealed class LogTailTests : IAsyncLifetime
         Assert.Equal(3, read.ScannedTo);
     }
 
+    /// <summary>
+    /// An append committed above a hole this node cannot fill now (another node's events, told by the feed, when the store
+    /// stops answering reads): it is answered, not held until the store returns; the head passes it once the hole is read.
+    /// </summary>
+    [Fact]
+    public async Task AnAppendCommittedAboveAHoleTheStoreCannotReadNow_IsAnswered_AndReachesTheHeadOnceItCan()
+    {
+        var foreign = _store.Add(Entry(1), Entry(2)); // another node's commit, not yet told here
+        _store.Unreadable = true;
+        _store.NextCommit = [Entry(3)];
+
+        var answers = await _tail.AppendAsync([new EventDraft("a", "t", null, null, DateTimeOffset.UnixEpoch, "{}"u8.ToArray())]).AsTask().WaitAsync(Deadline);
+        Assert.Equal([new AppendedEvent(3, "a", null, false)], answers);
+        Assert.Equal(0, _tail.Head); // answered before this node has it: the hole could not be read
+
+        _store.Unreadable = false;
+        await Eventually.TrueAsync(() => _tail.Head == 3, $"the head reaches 3 once the store reads again (it is {_tail.Head})", Deadline);
+        Assert.Equal(foreign.Append(_store.NextCommit[0]), await ReadAllAsync(_tail));
+    }
+
     private sealed class Listener(TaskCompletionSource woken) : IAppendListener
     {
         public void OnAppended() => woken.TrySetResult();
@@ -171,14 +191,36 @@ public sealed class LogTailTests : IAsyncLifetime
 
         public long StartHead { get; init; }
 
-        public StoreSnapshot Attach(IStoreFeed feed) => new(StartHead, []);
+        private IStoreFeed? _feed;
 
-        public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey, CancellationToken cancellationToken) =>
-            throw new NotSupportedException("the test tells the feed itself");
+        /// <summary>While true, every read fails as a store that cannot be reached does.</summary>
+        public bool Unreadable { get; set; }
+
+        /// <summary>What the next append commits: added, told to the feed as the store's writer does, and answered.</summary>
+        public LogEntry[]? NextCommit { get; set; }
+
+        public StoreSnapshot Attach(IStoreFeed feed)
+        {
+            _feed = feed;
+            return new(StartHead, []);
+        }
+
+        public ValueTask<IReadOnlyList<AppendedEvent>> AppendAsync(IReadOnlyList<EventDraft> events, IdempotencyKey? idempotencyKey, CancellationToken cancellationToken)
+        {
+            var committed = NextCommit ?? throw new NotSupportedException("the test tells the feed itself, or sets NextCommit");
+            Add(committed);
+            _feed!.Committed(committed);
+            return new(committed.Select(e => new AppendedEvent(e.Sequence, e.Topic, null, false)).ToArray());
+        }
 
         public ValueTask<LogRead> ReadAsync(long after, long upTo, IEventFilter? filter, int maxEvents, int maxBytes, List<LogEntry> into, CancellationToken cancellationToken)
         {
             Interlocked.Increment(ref _reads);
+            if (Unreadable)
+            {
+                throw new LogUnavailableException("the log cannot be read now: scripted", TimeSpan.FromSeconds(1));
+            }
+
             var end = Math.Min(upTo, Horizon);
             var position = after;
             lock (_gate)
