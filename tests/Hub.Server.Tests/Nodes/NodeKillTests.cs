@@ -10,21 +10,9 @@ namespace Hub.Server.Tests.Nodes;
 /// reconnects to another node and resumes with <c>after</c> (and the epoch) exactly once, in order.
 /// </summary>
 [Collection(NodesCollection.Name)]
-public sealed class NodeKillTests : IAsyncLifetime
+public sealed class NodeKillTests : FreshPostgresDatabase
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private PostgresDatabase? _database;
-
-    /// <summary>A fresh database for the test, on the cluster test.sh started.</summary>
-    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
 
     /// <summary>
     /// A publishes 1,000 events and B 1,000 (batches of 20); the subscriber on B and a witness on C read everything.
@@ -38,7 +26,7 @@ public sealed class NodeKillTests : IAsyncLifetime
     public async Task NodeKilledMidStream_LosesNoAcknowledgedEvent_AndItsSubscriberResumesOnAnotherNodeExactlyOnce()
     {
         const int Batches = 50, Size = 20, A = 0, B = 1, C = 2;
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 3);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 3);
         await nodes.CheckAsync(async () =>
         {
             var onB = await nodes.ConnectAsync(B);

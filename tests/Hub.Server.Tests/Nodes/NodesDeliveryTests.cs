@@ -10,21 +10,9 @@ namespace Hub.Server.Tests.Nodes;
 /// and the REST reads (<c>GET /api/events</c>, <c>GET /api/topics</c>) answer the same on every node.
 /// </summary>
 [Collection(NodesCollection.Name)]
-public sealed class NodesDeliveryTests : IAsyncLifetime
+public sealed class NodesDeliveryTests : FreshPostgresDatabase
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private PostgresDatabase? _database;
-
-    /// <summary>A fresh database for the test, on the cluster test.sh started.</summary>
-    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
 
     /// <summary>
     /// Two publishers at once, one on A and one on B (1,000 events each, in batches of 25); one subscriber on each of A, B
@@ -36,7 +24,7 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
     public async Task PublishOnTwoNodesAtOnce_SubscribersOnThreeNodesSeeTheSameSequences_AndReadsAgree()
     {
         const int Batches = 40, Size = 25;
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 3);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 3);
         await nodes.CheckAsync(async () =>
         {
             var subscriptions = new List<SubscriptionLog>();
@@ -117,7 +105,7 @@ public sealed class NodesDeliveryTests : IAsyncLifetime
     [Fact]
     public async Task ASequenceAnsweredOnAnotherNode_IsAPositionInThisLog_NotAReset()
     {
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
             var a = nodes.Http(0);

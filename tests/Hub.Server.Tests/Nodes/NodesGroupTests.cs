@@ -12,22 +12,10 @@ namespace Hub.Server.Tests.Nodes;
 /// partitions to the other node, which redelivers what was unacknowledged, marked.
 /// </summary>
 [Collection(NodesCollection.Name)]
-public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
+public sealed class NodesGroupTests(ITestOutputHelper output) : FreshPostgresDatabase
 {
     private const int A = 0, B = 1, Window = 50;
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
-    private PostgresDatabase? _database;
-
-    /// <summary>A fresh database for the test, on the cluster test.sh started.</summary>
-    public async Task InitializeAsync() => _database = await PostgresDatabase.CreateAsync();
-
-    public async Task DisposeAsync()
-    {
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
 
     private static bool IsRedelivered(JsonElement e) => e.TryGetProperty("redelivered", out var r) && r.GetBoolean();
 
@@ -41,7 +29,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task DemandGroup_MembersOnTwoNodes_ShareEveryEventExactlyOnce()
     {
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
             var members = await MemberOnEachNodeAsync(nodes, new SubscribeArgs(["work.>"], MaxDemand: 200, Group: "shared", Dispatch: "demand"));
@@ -79,7 +67,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task PartitionGroup_AcrossTwoNodes_EachKeyArrivesAtOneMemberAtATime_InOrder()
     {
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
             var members = await MemberOnEachNodeAsync(nodes, new SubscribeArgs(["keyed.>"], MaxDemand: 200, Group: "keyed", Dispatch: "partition"));
@@ -139,7 +127,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task NodeKilled_WhileItsMemberHoldsUnacknowledgedEvents_TheOtherNodesMemberGetsThemRedelivered()
     {
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
             var (holder, taker) = await HolderAndTakerAsync(nodes, "failover");
@@ -174,7 +162,7 @@ public sealed class NodesGroupTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task MemberLeaves_ItsNodeStays_ItsPartitionsGoToTheOtherNodeWithoutLoss()
     {
-        await using var nodes = await HubNodes.StartAsync(_database!.ConnectionString, 2);
+        await using var nodes = await HubNodes.StartAsync(Database.ConnectionString, 2);
         await nodes.CheckAsync(async () =>
         {
             var (holder, taker) = await HolderAndTakerAsync(nodes, "handover");
