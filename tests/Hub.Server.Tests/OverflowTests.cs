@@ -1,3 +1,6 @@
+extern alias client;
+
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests;
@@ -14,18 +17,18 @@ public sealed class OverflowTests
     public async Task LaggingSubscriber_WithDropOldest_GetsAGap_ThenTheRetainedEvents()
     {
         await using var hub = await StartAsync(100);
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual"));
-        await hub.PublishManyAsync("t", 300);
-        await client.AskAsync(log, 1000);
-        await log.WaitForCountAsync(100);
-        var gap = Assert.Single(log.Gaps);
-        Assert.Equal(1, gap.GetProperty("from").GetInt64());
-        Assert.Equal(200, gap.GetProperty("to").GetInt64());
-        Assert.Equal("overflow", gap.GetProperty("reason").GetString());
-        Assert.Equal(Enumerable.Range(201, 100).Select(i => (long)i), log.Sequences);
-        Assert.Empty(log.Violations);
-        var info = await hub.GetSubscriptionAsync(log.Id);
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">") { Demand = DemandMode.Manual });
+        var published = await hub.PublishManyAsync("t", 300);
+        subscription.Subscription.Ask(1000);
+        await subscription.WaitForCountAsync(100);
+
+        // The gap, typed, before the retained events; nothing else.
+        object[] expected = [new HubGap(published[0], published[199], "overflow"), .. published[200..].Select(s => (object)s)];
+        Assert.Equal(expected, subscription.Messages.Select(m => m is HubEvent e ? e.Sequence : (object)m));
+        Assert.Equal(published[^1], subscription.Subscription.LastSequence);
+        subscription.AssertTheHubKeptToTheProtocol();
+        var info = await subscription.FindOnHubAsync(hub);
         Assert.Equal(200, info.GetProperty("dropped").GetInt64());
     }
 
