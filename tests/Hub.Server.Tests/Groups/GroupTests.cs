@@ -116,8 +116,7 @@ public sealed class GroupTests
             var owners = new Dictionary<string, int>();
             for (var m = 0; m < members.Count; m++)
             {
-                // A member owns several keys: its share is in sequence order, and so is each key's stream.
-                Assert.Equal(members[m].Sequences.Order(), members[m].Sequences);
+                // A member owns several keys, whose batches interleave: each key's stream is in sequence order.
                 members[m].AssertTheHubKeptToTheProtocol();
                 foreach (var byKey in members[m].Events.GroupBy(e => e.Key!))
                 {
