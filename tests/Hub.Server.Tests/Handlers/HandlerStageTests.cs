@@ -215,6 +215,33 @@ public sealed class HandlerStageTests
     }
 
     [Fact]
+    public async Task MaxConcurrency_WithoutOrderByKey_RunsThatManyCallsAtOnce_AndNoMore()
+    {
+        var probes = new HandlerProbes();
+        var gate = new HandlerGate();
+        await using var hub = await StartAsync(probes, h => h.AddHandler<GatedHandler>(GatedHandler.Name, o =>
+        {
+            o.Topics.Add("orders.>");
+            o.MaxConcurrency = 3;
+            o.MaxDemand = 30;
+            o.MinDemand = 28;
+        }), services: s => s.AddSingleton(gate));
+        var probe = probes[GatedHandler.Name];
+
+        // 20 events in batches of 2: all handed (10 batches), 3 called, the other 7 waiting for a free call.
+        var published = await hub.PublishManyAsync("orders.eu", 20);
+        await Eventually.TrueAsync(async () => probe.Calls.Count == 3 && (await hub.GetSubscriptionAsync("handler:gated")).GetProperty("inFlight").GetInt32() == 20, "3 calls hold batches, every event handed");
+        Assert.Equal(3, probe.Calls.Count);
+        Assert.All(probe.Calls, c => Assert.Equal(2, c.Length));
+
+        gate.Open();
+        await Eventually.TrueAsync(() => probe.HandledSequences.Length == 20, "every event handled");
+        Assert.Equal(published, probe.HandledSequences.Order());
+        Assert.Equal(published, probe.Calls.SelectMany(static c => c).Order());
+        await Eventually.TrueAsync(() => Stage(hub, GatedHandler.Name).Position == published[^1], "the position passed every event");
+    }
+
+    [Fact]
     public async Task MaxConcurrency_WithOrderByKey_RunsKeysInParallel_AndEachKeyInOrder()
     {
         var state = new KeyedState();
