@@ -304,6 +304,46 @@ public sealed class TenantIsolationTests
         Assert.Equal(2, (await GroupsAsync(hub, Credentials.AdminKey)).Length);
     }
 
+    /// <summary>A group member can be advanced (<c>Ask</c>) or made to leave (<c>Unsubscribe</c>) only from its own
+    /// connection, and ended by REST only with the operator's grant: another tenant who knows its ids (the hub's and the
+    /// one its client chose) changes nothing, and the member goes on getting its events.</summary>
+    [Fact]
+    public async Task AnotherTenant_KnowingAGroupMembersIds_CannotAdvanceEndOrDeleteIt()
+    {
+        await using var hub = await StartAsync();
+        await using var a = await ConnectAsync(hub, TokenA);
+        var member = await a.SubscribeAsync(new SubscribeArgs(["a.>"], Demand: "manual", Group: "billing", Id: "billing-1"));
+        var hubId = Assert.Single((await GroupsAsync(hub, TokenA)).Single().GetProperty("members").EnumerateArray()).GetString()!;
+        var published = await PublishManyAsync(hub, TokenA, "a.x", 5);
+
+        await using var b = await ConnectAsync(hub, TokenB);
+        foreach (var id in new[] { member.Id, hubId })
+        {
+            var ask = await Assert.ThrowsAsync<HubInvocationException>(() => b.InvokeAsync("Ask", id, 5));
+            Assert.Contains($"subscriptionId: no live subscription '{id}' on this connection", ask.Message, StringComparison.Ordinal);
+            var leave = await Assert.ThrowsAsync<HubInvocationException>(() => b.InvokeAsync("Unsubscribe", id));
+            Assert.Contains($"subscriptionId: no live subscription '{id}' on this connection", leave.Message, StringComparison.Ordinal);
+            using var delete = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Delete, $"api/subscriptions/{id}", TokenB));
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        }
+
+        // Nothing was granted to it (a grant would show as credits, or as events in flight, unacknowledged, until A asks
+        // again) and it is still a member.
+        var described = Assert.Single(await GroupsAsync(hub, TokenA));
+        Assert.Equal([hubId], described.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
+        using (var listed = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Get, "api/subscriptions", Credentials.AdminKey)))
+        {
+            var info = Assert.Single(await listed.Content.ReadFromJsonAsync<JsonElement[]>() ?? []);
+            Assert.Equal((hubId, 0L, 0L), (info.GetProperty("id").GetString(), info.GetProperty("credits").GetInt64(), info.GetProperty("inFlight").GetInt64()));
+        }
+
+        Assert.Equal(0, member.Count);
+        await a.AskAsync(member, 5);
+        await member.WaitForCountAsync(5);
+        Assert.Equal(published, member.Sequences);
+        Assert.Null(member.EndedReason);
+    }
+
     private static (string Name, string Topics, string Members) Describe(JsonElement group) => (
         group.GetProperty("name").GetString()!,
         string.Join(",", group.GetProperty("topics").EnumerateArray().Select(t => t.GetString())),
