@@ -130,7 +130,7 @@ public sealed class SqliteLogFailureTests : IDisposable
     }
 
     private static LogTail Open(string path, TimeProvider clock, ILogger<SqliteEventLog> logger) =>
-        TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path } }, clock, logger);
+        TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path, ReserveBytes = 0 } }, clock, logger); // no reserve: a full disk stays full
 
     private static EventDraft Draft(string topic, string? id, string? data = null) =>
         new(topic, "t", id, null, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\",\"data\":\"{data}\"}}"));
