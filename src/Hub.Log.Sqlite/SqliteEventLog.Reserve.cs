@@ -10,11 +10,12 @@ namespace Hub.Log.Sqlite;
 /// <c>-reserve</c>), made when the disk has twice its size free. When a write fails because the disk is full, the writer
 /// <b>makes room</b> (<see cref="MakeRoom"/>): it deletes the reserve, runs a retention pass and checkpoints the WAL, then
 /// tries the write once more before anyone is answered. From then on, until the disk has room again, the writer runs
-/// retention and a checkpoint after every group commit, so the log stays within its retention, new events reuse the pages retention
-/// freed inside the file, and the WAL starts again from its beginning in the room it has: the hub goes on taking events on
-/// the full disk as long as retention deletes as much as arrives. The reserve is made again (and this ends) once writes
-/// succeed and the disk has twice its size free. A write that still fails is refused (503) as any failed write, and the
-/// writer makes room again each second until the probe write succeeds. Only the writer touches the reserve (and the constructor, before it starts).
+/// retention and a checkpoint after every group commit (<see cref="KeepWithinRoom"/>), so the log stays within its
+/// retention, new events reuse the pages retention freed inside the file, and the WAL starts again from its beginning in
+/// the room it has: the hub goes on taking events on the full disk as long as retention deletes as much as arrives. The
+/// reserve is made again (and this ends) once writes succeed and the disk has twice its size free. A write that still
+/// fails is refused (503) as any failed write, and the writer makes room again each second until the probe write
+/// succeeds. Only the writer touches the reserve (and the constructor, before the writer starts).
 /// </summary>
 public sealed partial class SqliteEventLog
 {
@@ -118,15 +119,17 @@ public sealed partial class SqliteEventLog
         stream.Flush(flushToDisk: true);
     }
 
-    private void TryDeleteReserve()
+    private bool TryDeleteReserve()
     {
         try
         {
             File.Delete(ReservePath);
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             Log.ReserveNotMade(_logger, ReserveBytes, ReservePath, $"it could not be deleted: {ex.Message}", ex);
+            return false;
         }
     }
 
@@ -137,9 +140,8 @@ public sealed partial class SqliteEventLog
     private int MakeRoom()
     {
         _diskFull = true;
-        if (ReserveBytes > 0 && File.Exists(ReservePath))
+        if (ReserveBytes > 0 && File.Exists(ReservePath) && TryDeleteReserve())
         {
-            TryDeleteReserve();
             _reserveInPlace = false;
             Log.ReserveReleased(_logger, Path, ReserveBytes, ReservePath);
         }
