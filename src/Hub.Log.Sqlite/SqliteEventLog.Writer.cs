@@ -32,8 +32,9 @@ public sealed partial class SqliteEventLog
         },
         Fail);
 
-    /// <summary>Retention (with the room a full disk needs, see the Reserve part), and while writes fail, a probe of whether they succeed again (so the hub recovers with no publisher
-    /// retrying, and readiness says so).</summary>
+    /// <summary>Retention (on a full disk, with the room it needs: see the Reserve part), and while writes fail, a probe of
+    /// whether they succeed again (so the hub recovers with no publisher retrying, and readiness says so); while they
+    /// succeed, the reserve kept in place.</summary>
     private void Maintain()
     {
         if (_health.Trouble is not null && _diskFull)
@@ -105,7 +106,11 @@ public sealed partial class SqliteEventLog
     {
         if (TryCommit(group, eventCount) is not { } failure)
         {
-            KeepWithinRoom();
+            if (_health.Failure is null)
+            {
+                KeepWithinRoom();
+            }
+
             return;
         }
 
