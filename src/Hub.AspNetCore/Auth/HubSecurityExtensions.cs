@@ -46,10 +46,20 @@ public static class HubSecurityExtensions
         return services;
     }
 
-    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints).</summary>
+    /// <summary>
+    /// Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
+    /// <c>None</c> no request is authenticated (everyone is one anonymous subject, whatever credentials it sends), so the
+    /// authentication middleware is left out: it would resolve and run the schemes' handlers for every request and, around
+    /// a hub connection, hold them for as long as its WebSocket lives. Authorization stays: the hub's policies let
+    /// everyone through, and an app's own endpoints that require an authenticated user are still refused (401).
+    /// </summary>
     public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
     {
-        app.UseAuthentication();
+        if (app.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value.EffectiveMode != AuthMode.None)
+        {
+            app.UseAuthentication();
+        }
+
         app.UseAuthorization();
         return app;
     }

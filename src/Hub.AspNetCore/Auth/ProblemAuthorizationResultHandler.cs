@@ -14,7 +14,14 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
-    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult) =>
+        authorizeResult.Challenged || authorizeResult.Forbidden ? RefuseAsync(context, authorizeResult)
+            // Not awaited here: a request let through (a hub connection, for as long as its WebSocket lives) holds no
+            // state machine of this handler's (nor of the default handler's, which awaits next).
+            : authorizeResult.Succeeded ? next(context)
+            : _default.HandleAsync(next, context, policy, authorizeResult);
+
+    private static async Task RefuseAsync(HttpContext context, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Challenged)
         {
@@ -31,12 +38,6 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
             return;
         }
 
-        if (authorizeResult.Forbidden)
-        {
-            await AuthProblems.Forbidden(AuthProblems.CredentialsField, $"the credentials do not hold the admin grant ({HubClaims.Admin})").ExecuteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        await _default.HandleAsync(next, context, policy, authorizeResult).ConfigureAwait(false);
+        await AuthProblems.Forbidden(AuthProblems.CredentialsField, $"the credentials do not hold the admin grant ({HubClaims.Admin})").ExecuteAsync(context).ConfigureAwait(false);
     }
 }
