@@ -38,6 +38,19 @@ public static class HubSecurityExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(HubAuthSchemes.ApiKey, displayName: "API key", configureOptions: null)
             .AddJwtBearer(HubAuthSchemes.Token);
         services.AddOptions<JwtBearerOptions>(HubAuthSchemes.Token).Configure<IOptions<AuthOptions>>((o, auth) => ConfigureTokens(o, auth.Value));
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<AuthOptions>>((o, auth) =>
+        {
+            if (auth.Value.EffectiveMode == AuthMode.None)
+            {
+                // Nobody is authenticated (everyone is one anonymous subject, whatever credentials it sends), so no
+                // request runs the schemes' handlers: with a default scheme, each would, and a hub connection's request
+                // would hold them for as long as its WebSocket lives. An app's own endpoint that requires an
+                // authenticated user is still challenged by the hub's scheme (401).
+                o.DefaultScheme = null;
+                o.DefaultChallengeScheme = HubAuthSchemes.Default;
+                o.DefaultForbidScheme = HubAuthSchemes.Default;
+            }
+        });
 
         services.AddAuthorization();
         services.AddOptions<AuthorizationOptions>().Configure<IOptions<AuthOptions>>((o, auth) => HubPolicies.Add(o, auth.Value.EffectiveMode));
@@ -46,20 +59,10 @@ public static class HubSecurityExtensions
         return services;
     }
 
-    /// <summary>
-    /// Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
-    /// <c>None</c> no request is authenticated (everyone is one anonymous subject, whatever credentials it sends), so the
-    /// authentication middleware is left out: it would resolve and run the schemes' handlers for every request and, around
-    /// a hub connection, hold them for as long as its WebSocket lives. Authorization stays: the hub's policies let
-    /// everyone through, and an app's own endpoints that require an authenticated user are still refused (401).
-    /// </summary>
+    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints).</summary>
     public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
     {
-        if (app.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value.EffectiveMode != AuthMode.None)
-        {
-            app.UseAuthentication();
-        }
-
+        app.UseAuthentication();
         app.UseAuthorization();
         return app;
     }

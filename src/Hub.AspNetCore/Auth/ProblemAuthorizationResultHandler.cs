@@ -27,7 +27,7 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             // The authentication middleware keeps only a success; the handlers cache their result, so this costs nothing.
-            var failure = (await context.AuthenticateAsync().ConfigureAwait(false)).Failure;
+            var failure = (await context.AuthenticateAsync(HubAuthSchemes.Default).ConfigureAwait(false)).Failure;
             var detail = failure switch
             {
                 null => "required: an API key (Authorization: Bearer KEY, or X-Api-Key: KEY) or a signed token (Authorization: Bearer TOKEN, or access_token on /hubs/…)",
