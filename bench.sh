@@ -60,14 +60,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== build (Release)"
-for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
-  dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" || true
-done
-hub_dir=$PWD/src/Hub.Server/bin/Release/net10.0
-dirs[now]=$hub_dir
-baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
-loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
+build_servers
+hub_dir=${dirs[now]}
 
 
 results=$work/results

@@ -32,14 +32,7 @@ declare -A pids urls dirs
 source tests/bench-servers.sh
 trap 'stop_servers; rm -rf "$work"' EXIT
 
-echo "== build (Release)" >&2
-for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
-  dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" >&2 || true
-done
-loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
-dirs[now]=$PWD/src/Hub.Server/bin/Release/net10.0
-[ -n "$before" ] && dirs[before]=$before/src/Hub.Server/bin/Release/net10.0
-baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
+build_servers "$before"
 
 servers=(hub-memory hub-sqlite)
 [ -n "$before" ] && servers+=(hub-memory-before hub-sqlite-before)

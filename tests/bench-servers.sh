@@ -1,6 +1,21 @@
-# Sourced by bench.sh and tests/bench-gc.sh: the servers a benchmark runs, each a child process on a free port of
-# 127.0.0.1, stopped by PID. The sourcing script sets `work` (a temporary folder), `dirs[now]` (the hub's build output;
-# `dirs[before]` too for servers named *-before) and `baseline_dir`, and declares `declare -A pids urls dirs`.
+# Sourced by bench.sh, tests/bench-gc.sh and tests/bench-memory.sh: the servers a benchmark runs, each a child process on
+# a free port of 127.0.0.1, stopped by PID. The sourcing script sets `work` (a temporary folder), declares
+# `declare -A pids urls dirs`, and calls build_servers (or sets `dirs[now]` and `baseline_dir` itself).
+
+# build_servers [BEFORE]: builds the hub, the baseline and the load generator (Release), and sets `dirs[now]` (the hub's
+# build output), `dirs[before]` (BEFORE's, a checkout built alike, for servers named *-before), `baseline_dir` and
+# `loadgen`. Its progress goes to stderr.
+build_servers() {
+  local project before=${1:-}
+  echo "== build (Release)" >&2
+  for project in src/Hub.Server tests/Hub.Baseline tests/Hub.LoadGen; do
+    dotnet build "$project" -c Release -v quiet -nologo | grep -E "error|Warn|Elapsed" >&2 || true
+  done
+  dirs[now]=$PWD/src/Hub.Server/bin/Release/net10.0
+  if [ -n "$before" ]; then dirs[before]=$before/src/Hub.Server/bin/Release/net10.0; fi
+  baseline_dir=$PWD/tests/Hub.Baseline/bin/Release/net10.0
+  loadgen=$PWD/tests/Hub.LoadGen/bin/Release/net10.0/Hub.LoadGen.dll
+}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 
