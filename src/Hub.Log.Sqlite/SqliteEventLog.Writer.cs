@@ -10,10 +10,9 @@ public sealed partial class SqliteEventLog
     /// the timer asks, between groups, on the same connection: nothing else in this process takes the file's write lock,
     /// so a commit waits in SQLite's busy handler only for another process writing the same file (see the Shared part).
     /// An error it does not expect stops it, loudly (see <see cref="Fail"/>):
-    /// what it held and everything queued after is refused, never left waiting. It runs on a thread of its own: a commit
-    /// blocks in SQLite (and its fsync), which should neither hold a pool thread nor wait for one to wake the writer.
+    /// what it held and everything queued after is refused, never left waiting.
     /// </summary>
-    private Task RunWriter() => _queue.RunOnOwnThread(
+    private Task WriteLoopAsync() => _queue.RunAsync(
         _options.Sqlite.MaxGroupEvents,
         _health,
         (group, events) =>

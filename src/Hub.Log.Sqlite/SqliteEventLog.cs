@@ -39,7 +39,7 @@ public sealed partial class SqliteEventLog : IEventStore
     private readonly Deduplicator _dedup;
     private List<TopicStats>? _storedTopics; // as loaded, until the node attaches
     private IStoreFeed? _feed;
-    private readonly GroupCommitQueue _queue = new(ownThread: true); // the writer's, with the events pending and the positions unsaved
+    private readonly GroupCommitQueue _queue = new(); // the writer's, with the events pending and the positions unsaved
     private readonly WriteHealth _health = new(FailureRetryAfter);
     private readonly CancellationTokenSource _stopping = new();
     private readonly Task _writerLoop;
@@ -99,7 +99,7 @@ public sealed partial class SqliteEventLog : IEventStore
         _writtenHead = _head;
         _dataVersion = _statements.DataVersion();
         Log.Opened(_logger, Path, _head, _trimmedTo);
-        _writerLoop = RunWriter();
+        _writerLoop = Task.Run(WriteLoopAsync);
         _trimLoop = Task.Run(TrimLoopAsync);
     }
 

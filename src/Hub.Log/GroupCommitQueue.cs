@@ -11,13 +11,6 @@ namespace Hub.Log;
 /// written; an error the engine does not catch stops the loop, and what it held and everything queued after is refused,
 /// never left waiting.
 /// </summary>
-/// <remarks>
-/// An engine whose commit blocks (SQLite: the fsync of <c>synchronous = FULL</c>) runs the loop on a thread of its own
-/// (<see cref="GroupCommitQueue(bool)"/> with <c>ownThread</c>, then <see cref="RunOnOwnThread"/>): it then waits for appends on a
-/// signal that each enqueue sets, so it wakes as soon as an append comes, not when the thread pool reaches its
-/// continuation behind the deliveries the last commit woke, and its commit and fsync overlap those deliveries instead of
-/// holding a pool thread. An engine whose commit awaits I/O (PostgreSQL) runs it as a task, waiting on the channel.
-/// </remarks>
 internal sealed class GroupCommitQueue
 {
     private static readonly PendingAppend Maintenance = new([], null);
@@ -28,15 +21,6 @@ internal sealed class GroupCommitQueue
     private long _pendingEvents;    // events queued and not answered yet
     private int _maintenanceQueued; // 1 while a maintenance pass waits in the queue
     private int _positionsQueued;   // 1 while a write of group positions waits in the queue
-    private readonly ManualResetEventSlim? _wake; // with its own thread: set by each write to the channel
-
-    /// <summary>Creates the queue; with <paramref name="ownThread"/>, for a loop run by <see cref="RunOnOwnThread"/>.</summary>
-    public GroupCommitQueue(bool ownThread = false)
-    {
-        // No spinning before it sleeps: the writer waits for publishers (or an fsync's worth of them), far longer than a spin.
-        // Never disposed: it holds no kernel handle, and a late enqueue may still set it after the loop ended.
-        _wake = ownThread ? new ManualResetEventSlim(false, spinCount: 0) : null;
-    }
 
     /// <summary>Events queued and not answered yet.</summary>
     public long PendingEvents => Volatile.Read(ref _pendingEvents);
@@ -45,17 +29,13 @@ internal sealed class GroupCommitQueue
     public long AddPending(int events) => Interlocked.Add(ref _pendingEvents, events);
 
     /// <summary>Queues an append; false once the queue is closed (the log stopping or failed).</summary>
-    public bool TryEnqueue(PendingAppend append) => Write(append);
+    public bool TryEnqueue(PendingAppend append) => _channel.Writer.TryWrite(append);
 
     /// <summary>Closes the queue: the loop writes (or, failed, refuses) what waits, and stops.</summary>
-    public void Complete()
-    {
-        _channel.Writer.TryComplete();
-        _wake?.Set();
-    }
+    public void Complete() => _channel.Writer.TryComplete();
 
     /// <summary>Asks the writer for a maintenance pass, unless one waits already; false once the queue is closed.</summary>
-    public bool RequestMaintenance() => Interlocked.Exchange(ref _maintenanceQueued, 1) != 0 || Write(Maintenance);
+    public bool RequestMaintenance() => Interlocked.Exchange(ref _maintenanceQueued, 1) != 0 || _channel.Writer.TryWrite(Maintenance);
 
     /// <summary>
     /// Keeps a group's position in <paramref name="groups"/> at once, and for the writer to save soon, asking it to unless
@@ -69,7 +49,7 @@ internal sealed class GroupCommitQueue
         }
 
         _unsavedGroups[group] = (position, gone);
-        if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !Write(SavePositions))
+        if (Interlocked.Exchange(ref _positionsQueued, 1) == 0 && !_channel.Writer.TryWrite(SavePositions))
         {
             Volatile.Write(ref _positionsQueued, 0); // closing: what is unsaved is lost, and only costs re-reading
         }
@@ -89,48 +69,6 @@ internal sealed class GroupCommitQueue
         }
     }
 
-    private bool Write(PendingAppend item)
-    {
-        if (!_channel.Writer.TryWrite(item))
-        {
-            return false;
-        }
-
-        _wake?.Set();
-        return true;
-    }
-
-    /// <summary>
-    /// True once something waits in the queue, false once it is closed and empty. On its own thread, the loop sleeps on
-    /// <see cref="_wake"/> (reset, then looked at again before sleeping, so a write between the two is never missed).
-    /// </summary>
-    private ValueTask<bool> WaitToReadAsync(ChannelReader<PendingAppend> reader)
-    {
-        if (_wake is null)
-        {
-            return reader.WaitToReadAsync();
-        }
-
-        while (true)
-        {
-            if (reader.TryPeek(out _))
-            {
-                return new ValueTask<bool>(true);
-            }
-
-            if (reader.Completion.IsCompleted)
-            {
-                return new ValueTask<bool>(false);
-            }
-
-            _wake.Reset();
-            if (!reader.TryPeek(out _) && !reader.Completion.IsCompleted)
-            {
-                _wake.Wait();
-            }
-        }
-    }
-
     /// <summary>Refuses the appends not answered yet, with <paramref name="refusal"/>.</summary>
     public void Refuse(List<PendingAppend> appends, LogUnavailableException refusal)
     {
@@ -141,30 +79,6 @@ internal sealed class GroupCommitQueue
                 Interlocked.Add(ref _pendingEvents, -append.Events.Count);
             }
         }
-    }
-
-    /// <summary>
-    /// Runs <see cref="RunAsync"/> on a thread of its own (the queue made with <c>ownThread</c>, and an engine whose
-    /// callbacks complete synchronously, so the whole loop stays on that thread); the task completes when it ends.
-    /// </summary>
-    public Task RunOnOwnThread(
-        int maxGroupEvents,
-        WriteHealth health,
-        Func<List<PendingAppend>, int, ValueTask> commit,
-        Func<ValueTask> savePositions,
-        Func<ValueTask> maintain,
-        Action<string, Exception> fail)
-    {
-        if (_wake is null)
-        {
-            throw new InvalidOperationException("The queue was not made for a thread of its own.");
-        }
-
-        return Task.Factory.StartNew(
-            () => RunAsync(maxGroupEvents, health, commit, savePositions, maintain, fail),
-            CancellationToken.None,
-            TaskCreationOptions.LongRunning | TaskCreationOptions.DenyChildAttach,
-            TaskScheduler.Default).Unwrap();
     }
 
     /// <summary>
@@ -185,7 +99,7 @@ internal sealed class GroupCommitQueue
         var reader = _channel.Reader;
         try
         {
-            while (await WaitToReadAsync(reader).ConfigureAwait(false))
+            while (await reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 group.Clear();
                 var events = 0;
