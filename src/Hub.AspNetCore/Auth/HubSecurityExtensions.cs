@@ -46,13 +46,25 @@ public static class HubSecurityExtensions
         return services;
     }
 
-    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints).</summary>
+    /// <summary>
+    /// Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
+    /// <c>None</c> nothing is authenticated: credentials mean nothing there (everyone is one anonymous subject with every
+    /// grant), so a request does not pay for looking at them; authorization still runs (its policies allow everyone).
+    /// </summary>
     public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
     {
-        app.UseAuthentication();
+        if (IsEnforced(app))
+        {
+            app.UseAuthentication();
+        }
+
         app.UseAuthorization();
         return app;
     }
+
+    /// <summary>Whether <c>Hub:Auth:Mode</c> is <c>Required</c> (the options validated, as at start).</summary>
+    internal static bool IsEnforced(IApplicationBuilder app) =>
+        app.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value.EffectiveMode == AuthMode.Required;
 
     /// <summary>Maps <c>GET /api/info</c> (anyone may read it: the dashboard shows the auth mode from it).</summary>
     public static RouteGroupBuilder MapHubInfo(this RouteGroupBuilder api)
