@@ -57,10 +57,21 @@ public static class HubSecurityExtensions
         {
             app.UseAuthentication();
         }
+        else
+        {
+            // WebApplication adds the authentication middleware by itself when its services are registered and nobody
+            // added it; this key (what UseAuthentication sets) says it was decided here. Should the key ever change,
+            // the middleware comes back: each request would authenticate again, and nothing else would differ.
+            app.Properties[AuthenticationMiddlewareSetKey] = true;
+        }
 
         app.UseAuthorization();
         return app;
     }
+
+    /// <summary>The <see cref="IApplicationBuilder.Properties"/> key by which ASP.NET Core's <c>UseAuthentication</c> marks the
+    /// pipeline as having it (WebApplication then adds none of its own).</summary>
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     /// <summary>Whether <c>Hub:Auth:Mode</c> is <c>Required</c> (the options validated, as at start).</summary>
     internal static bool IsEnforced(IApplicationBuilder app) =>
