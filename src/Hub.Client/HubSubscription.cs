@@ -41,6 +41,7 @@ public sealed class HubSubscription : IAsyncDisposable
     private Item? _inHand; // the event the reader holds: handled once it comes back
     private int _reading;
     private long _overdrafts;
+    private long _duplicates;
 
     internal HubSubscription(HubClient client, SubscribeRequest request)
     {
@@ -89,6 +90,10 @@ public sealed class HubSubscription : IAsyncDisposable
 
     /// <summary>Events received beyond the credits (the hub never sends them; for tests).</summary>
     internal long Overdrafts { get { lock (_gate) { return _overdrafts; } } }
+
+    /// <summary>Events received at or below a sequence already received or the position answered, which the duplicate
+    /// guard dropped (the hub never sends them within one subscription; for tests, which would not see them otherwise).</summary>
+    internal long Duplicates { get { lock (_gate) { return _duplicates; } } }
 
     /// <summary>Completes once the hub has answered the first <c>Subscribe</c>; fails if it refused it.</summary>
     internal Task Subscribed => _first.Task;
@@ -429,6 +434,7 @@ public sealed class HubSubscription : IAsyncDisposable
             // A duplicate used a credit without reaching the reader: give it back, so the window keeps its size.
             if (skipped > 0)
             {
+                _duplicates += skipped;
                 if (Request.Demand == DemandMode.Manual)
                 {
                     _credits += skipped;

@@ -20,7 +20,7 @@ public sealed record SubscribeRequest
     {
     }
 
-    /// <summary>Topic patterns: 1 to 64.</summary>
+    /// <summary>Topic patterns: 1 to the hub's <c>Hub:Limits:MaxSubscribeTopics</c> (64 by default).</summary>
     public required IReadOnlyList<string> Topics { get; init; }
 
     /// <summary>Event types to keep; null for all.</summary>

@@ -52,8 +52,13 @@ internal sealed class StoredRow(SqliteDataReader reader, string table, string pa
         var key = string.Join(", ", keyOrdinals.Select(i => $"{reader.GetName(i)} {Show(reader.GetValue(i))}"));
         return new HubStartupException(
             $"Hub:Log:Sqlite:Path: the event log '{path}' has a damaged row in table {table} ({key}): {reader.GetName(ordinal)} {problem}. " +
-            "Restore the file from a backup, or delete that row (the hub then forgets that publish was made) and start again.", inner);
+            $"Restore the file from a backup, or delete that row ({WhatDeletingForgets}) and start again.", inner);
     }
+
+    /// <summary>What the hub no longer knows once the damaged row is deleted, for the message.</summary>
+    private string WhatDeletingForgets => table == "group_positions"
+        ? "the group then starts at the head of the log, as a new one"
+        : "the hub then forgets that publish was made";
 
     private static string Show(object value) => value switch
     {

@@ -51,6 +51,7 @@ public sealed class ReadAsyncTests(SharedHub shared)
             if (seen.Count == Count)
             {
                 Assert.Equal(0, Assert.Single(client.Subscriptions).Overdrafts);
+                Assert.Equal(0, Assert.Single(client.Subscriptions).Duplicates);
                 break;
             }
         }

@@ -81,6 +81,8 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Log:MaxTopics", "9")]
     [InlineData("Hub:Log:MaxGroupPositions", "0")]
     [InlineData("Hub:Limits:MaxReadEvents", "0")]
+    [InlineData("Hub:Limits:MaxSubscribeTopics", "0")]
+    [InlineData("Hub:Limits:MaxSubscribeTypes", "0")]
     [InlineData("Hub:Log:MaxScanEvents", "99")]
     [InlineData("Hub:Log:MaxPageBytes", "1023")]
     [InlineData("Hub:Log:Postgres:TailEvents", "15")]

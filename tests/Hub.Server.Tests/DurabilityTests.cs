@@ -1,8 +1,12 @@
+extern alias client;
+
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
+using HubClient = Hub.Server.Tests.Infrastructure.HubClient;
 
 namespace Hub.Server.Tests;
 
@@ -29,16 +33,29 @@ public sealed class DurabilityTests : IAsyncLifetime
         var first = await StartSqliteAsync();
         long[] before;
         long lastSeen;
+        string epoch;
         using (var http = Http(first))
         {
             before = Sequences(await HubRest.PublishAsync(http, Events("r", from: 0, count: 10)));
-            await using var client = await HubClient.ConnectAsync(first.Address);
-            var subscription = await client.SubscribeAsync(new SubscribeArgs(["r"], After: 0, MaxDemand: 6, Demand: "manual"));
-            await client.AskAsync(subscription, 6);
-            await subscription.WaitForCountAsync(6, Deadline);
-            Assert.Empty(subscription.Violations);
-            Assert.Equal(before.Take(6), subscription.Sequences);
-            lastSeen = subscription.LastSequence;
+            // A .NET client that takes six events and stops: where it stopped is what it keeps (sequence and epoch).
+            await using var client = new client::Hub.Client.HubClient(first.Address);
+            await using var subscription = await client.OpenAsync(new SubscribeRequest("r") { After = 0, MaxDemand = 6, Demand = DemandMode.Manual });
+            subscription.Ask(6);
+            var taken = new List<long>();
+            using var timeout = new CancellationTokenSource(Deadline);
+            await foreach (var e in subscription.ReadAsync(timeout.Token))
+            {
+                taken.Add(e.Sequence);
+                if (taken.Count == 6)
+                {
+                    break;
+                }
+            }
+
+            Assert.Equal(before.Take(6), taken);
+            Assert.Equal(0, subscription.Overdrafts);
+            lastSeen = subscription.LastSequence!.Value;
+            epoch = subscription.Epoch!;
         }
 
         Assert.True(await first.StopAsync(Deadline), $"the hub did not stop on SIGTERM within {Deadline}:\n{first.Output}");
@@ -49,20 +66,20 @@ public sealed class DurabilityTests : IAsyncLifetime
         var after = Sequences(await HubRest.PublishAsync(http2, Events("r", from: 10, count: 5)));
         Assert.True(after.Min() > before.Max(), $"sequences were reused after the restart: {string.Join(',', before)} then {string.Join(',', after)}");
 
-        await using var resumed = await HubClient.ConnectAsync(second.Address);
-        var rest = await resumed.SubscribeAsync(new SubscribeArgs(["r"], After: lastSeen));
-        Assert.Equal(lastSeen, rest.Position);
+        // Another client, in what could be another process, resumes after what was taken, in the same log (its epoch).
+        await using var resumedClient = new client::Hub.Client.HubClient(second.Address);
+        await using var rest = await ClientSubscription.OpenAsync(resumedClient, new SubscribeRequest("r") { After = lastSeen, Epoch = epoch });
         var expected = before.Skip(6).Concat(after).ToList();
         await rest.WaitForCountAsync(expected.Count, Deadline);
 
         // A last event proves nothing else was on its way before it.
         var marker = Sequences(await HubRest.PublishAsync(http2, new[] { new { topic = "r", id = "r-marker", data = new { i = -1 } } }));
         await rest.WaitForCountAsync(expected.Count + 1, Deadline);
-        Assert.Empty(rest.Violations);
-        Assert.Empty(rest.Gaps);
         Assert.Equal(expected.Append(marker[0]), rest.Sequences);
-        Assert.Equal(Enumerable.Range(6, 9).Append(-1), rest.Events.Select(e => e.GetProperty("data").GetProperty("i").GetInt32()));
-        Assert.Empty(resumed.Unexpected);
+        Assert.Equal(Enumerable.Range(6, 9).Append(-1), rest.Events.Select(e => e.Data.GetProperty("i").GetInt32()));
+        Assert.Equal(rest.Events.Count, rest.Messages.Count); // no gap, no reset
+        Assert.Equal(epoch, rest.Subscription.Epoch);
+        rest.AssertTheHubKeptToTheProtocol();
     }
 
     /// <summary>
@@ -395,8 +412,8 @@ public sealed class DurabilityTests : IAsyncLifetime
             published.AddRange(await hub.PublishManyAsync("far", 500, payloadBytes: 64));
         }
 
-        await using var client = await hub.ConnectAsync();
-        var subscription = await client.SubscribeAsync(new SubscribeArgs(["far"], After: 0, MaxDemand: 1000), (s, count) => _ = client.AskAsync(s, count));
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest("far") { After = 0, MaxDemand = 1000 });
 
         // While it catches up, more arrive: it must pass from the old part of the log to the new without a seam.
         for (var b = 0; b < 20; b++)
@@ -405,9 +422,9 @@ public sealed class DurabilityTests : IAsyncLifetime
         }
 
         await subscription.WaitForCountAsync(published.Count, Deadline);
-        Assert.Empty(subscription.Violations);
-        Assert.Empty(subscription.Gaps);
+        subscription.AssertTheHubKeptToTheProtocol();
         Assert.Equal(published, subscription.Sequences);
+        Assert.Equal(published.Count, subscription.Messages.Count); // no gap
     }
 
     private static Dictionary<string, string> SqliteSettings(string path, string durability = "Flush") => new()

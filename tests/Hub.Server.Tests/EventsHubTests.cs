@@ -1,20 +1,29 @@
+extern alias client;
+
 using System.Text.Json;
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests;
 
-/// <summary>The SignalR hub over real WebSockets: delivery, demand windows, replay, ending.</summary>
+/// <summary>The SignalR hub over real WebSockets: delivery, demand windows, replay, ending. Subscribed as a user does,
+/// with the .NET client (<see cref="ClientSubscription"/>), except where the test speaks the protocol itself (exact asks,
+/// the order of the answer and the first batch, an <c>after</c> the client would take for a reset log).</summary>
 public sealed class EventsHubTests
 {
-    [Fact]
-    public async Task Subscribers_ReceiveExactlyTheMatchingEvents_InOrder_WithoutDuplicates()
+    [Theory]
+    [InlineData(HubProtocol.Json)]
+    [InlineData(HubProtocol.MessagePack)]
+    public async Task Subscribers_ReceiveExactlyTheMatchingEvents_InOrder_WithoutDuplicates(HubProtocol protocol)
     {
         await using var hub = await TestHub.StartAsync();
-        await using var client = await hub.ConnectAsync();
-        var all = await client.SubscribeAsync(new SubscribeArgs(["orders.>"]));
-        var eu = await client.SubscribeAsync(new SubscribeArgs(["orders.eu.*"]));
-        var created = await client.SubscribeAsync(new SubscribeArgs(["orders.*.*", "payments.*"], Types: ["created"]));
-        var exact = await client.SubscribeAsync(new SubscribeArgs(["payments.card"]));
+        // Four subscriptions on one connection of the .NET client, each under the id the client chose.
+        await using var client = hub.NewClient(protocol);
+        await using var all = await ClientSubscription.OpenAsync(client, new SubscribeRequest("orders.>"));
+        await using var eu = await ClientSubscription.OpenAsync(client, new SubscribeRequest("orders.eu.*"));
+        await using var created = await ClientSubscription.OpenAsync(client, new SubscribeRequest("orders.*.*", "payments.*") { Types = ["created"] });
+        await using var exact = await ClientSubscription.OpenAsync(client, new SubscribeRequest("payments.card"));
+        Assert.Equal(4, new[] { all, eu, created, exact }.Select(s => s.Subscription.Id).Distinct().Count());
 
         var topics = new[] { "orders.eu.1", "orders.us.2", "orders.eu", "payments.card", "payments.card.x", "other" };
         var types = new[] { "created", "shipped", null };
@@ -26,12 +35,18 @@ public sealed class EventsHubTests
             published.AddRange(sequences.Select((s, i) => (s, batch[i].topic, batch[i].type)));
         }
 
-        async Task Expect(SubscriptionLog log, Func<string, string?, bool> matches)
+        // A last batch that each subscription matches: what it receives up to its last event there is all it will receive.
+        var markers = new[] { new { topic = "orders.eu.9", type = (string?)"created" }, new { topic = "payments.card", type = (string?)"created" } };
+        var markerSequences = await hub.PublishAsync(markers);
+        published.AddRange(markerSequences.Select((s, i) => (s, markers[i].topic, markers[i].type)));
+
+        async Task Expect(ClientSubscription subscription, Func<string, string?, bool> matches)
         {
             var expected = published.Where(p => matches(p.Topic, p.Type)).Select(p => p.Sequence).ToArray();
-            await log.WaitForCountAsync(expected.Length);
-            Assert.Equal(expected, log.Sequences);
-            Assert.Empty(log.Violations);
+            Assert.Contains(expected[^1], markerSequences);
+            await subscription.WaitForCountAsync(expected.Length);
+            Assert.Equal(expected, subscription.Sequences);
+            subscription.AssertTheHubKeptToTheProtocol();
         }
 
         await Expect(all, (t, _) => t.StartsWith("orders.", StringComparison.Ordinal));
@@ -39,13 +54,19 @@ public sealed class EventsHubTests
         await Expect(created, (t, ty) => ty == "created" && (t.StartsWith("orders.", StringComparison.Ordinal) && t.Count(c => c == '.') == 2 || t == "payments.card"));
         await Expect(exact, (t, _) => t == "payments.card");
 
-        // Delivered events carry the whole envelope.
+        // Delivered events carry the whole envelope, the same over both protocols.
         var first = all.Events[0];
-        Assert.Equal("orders.eu.1", first.GetProperty("topic").GetString());
-        Assert.Equal("created", first.GetProperty("type").GetString());
-        Assert.Equal(0, first.GetProperty("data").GetProperty("round").GetInt32());
-        Assert.True(first.GetProperty("time").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
-        Assert.Empty(client.Unexpected);
+        Assert.Equal(published[0].Sequence, first.Sequence);
+        Assert.Equal("orders.eu.1", first.Topic);
+        Assert.Equal("created", first.Type);
+        Assert.Equal(0, first.Data.GetProperty("round").GetInt32());
+        Assert.Equal(0, first.Data.GetProperty("i").GetInt32());
+        Assert.Null(first.Id);
+        Assert.Null(first.Key);
+        Assert.False(first.Redelivered);
+        Assert.True(first.Time > DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Empty(all.Gaps);
+        Assert.Null(all.Ended);
     }
 
     [Fact]
@@ -112,26 +133,31 @@ public sealed class EventsHubTests
     public async Task Subscribe_WithAfter_ReplaysWhatWasMissed_ThenGoesLive()
     {
         await using var hub = await TestHub.StartAsync();
+        long[] firstTen;
         long lastSeen;
-        await using (var first = await hub.ConnectAsync())
+        string? epoch;
+        await using (var first = hub.NewClient())
+        await using (var live = await ClientSubscription.OpenAsync(first, new SubscribeRequest("s.*")))
         {
-            var log = await first.SubscribeAsync(new SubscribeArgs(["s.*"]));
-            Assert.Equal(0, log.Position);
-            await hub.PublishManyAsync("s.x", 10);
-            await log.WaitForCountAsync(10);
-            lastSeen = log.Sequences[^1];
+            firstTen = await hub.PublishManyAsync("s.x", 10);
+            await live.WaitForCountAsync(10);
+            Assert.Equal(firstTen, live.Sequences);
+            lastSeen = live.Subscription.LastSequence!.Value;
+            epoch = live.Subscription.Epoch;
         }
 
-        await hub.PublishManyAsync("s.x", 10);
+        Assert.NotNull(epoch);
+        var missed = await hub.PublishManyAsync("s.x", 10);
         await hub.PublishManyAsync("other", 5);
-        await using var second = await hub.ConnectAsync();
-        var resumed = await second.SubscribeAsync(new SubscribeArgs(["s.*"], After: lastSeen));
-        Assert.Equal(lastSeen, resumed.Position);
+        await using var second = hub.NewClient();
+        await using var resumed = await ClientSubscription.OpenAsync(second, new SubscribeRequest("s.*") { After = lastSeen, Epoch = epoch });
         await resumed.WaitForCountAsync(10);
-        await hub.PublishManyAsync("s.y", 3);
+        var liveAgain = await hub.PublishManyAsync("s.y", 3);
         await resumed.WaitForCountAsync(13);
-        Assert.Equal(Enumerable.Range(11, 10).Concat(Enumerable.Range(26, 3)).Select(i => (long)i), resumed.Sequences);
-        Assert.Empty(resumed.Violations);
+        Assert.Equal([.. missed, .. liveAgain], resumed.Sequences);
+        Assert.Equal(epoch, resumed.Subscription.Epoch);
+        Assert.Empty(resumed.Messages.OfType<HubReset>());
+        resumed.AssertTheHubKeptToTheProtocol();
     }
 
     [Fact]
@@ -173,31 +199,42 @@ public sealed class EventsHubTests
     public async Task Unsubscribe_StopsDelivery_AndRemovesTheSubscription()
     {
         await using var hub = await TestHub.StartAsync();
-        await using var client = await hub.ConnectAsync();
-        var gone = await client.SubscribeAsync(new SubscribeArgs([">"]));
-        var witness = await client.SubscribeAsync(new SubscribeArgs([">"]));
-        await hub.PublishManyAsync("x", 2);
+        await using var client = hub.NewClient();
+        var gone = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">"));
+        await using var witness = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">"));
+        var goneId = gone.Subscription.Id;
+        var before = await hub.PublishManyAsync("x", 2);
         await gone.WaitForCountAsync(2);
-        await client.UnsubscribeAsync(gone);
-        await hub.PublishManyAsync("x", 2);
+        await gone.DisposeAsync(); // Unsubscribe, answered once the hub sends no more for it
+        Assert.Equal(witness.Subscription.Id, Assert.Single(await hub.GetSubscriptionsAsync()).GetProperty("subscriptionId").GetString());
+        var after = await hub.PublishManyAsync("x", 2);
         await witness.WaitForCountAsync(4);
-        Assert.Equal(2, gone.Count);
-        Assert.Null(gone.EndedReason);
-        Assert.DoesNotContain(await hub.GetSubscriptionsAsync(), s => s.GetProperty("id").GetString() == gone.Id);
+        Assert.Equal([.. before, .. after], witness.Sequences);
+        Assert.Equal(before, gone.Sequences);
+        Assert.Null(gone.Ended);
+        Assert.DoesNotContain(await hub.GetSubscriptionsAsync(), s => s.GetProperty("subscriptionId").GetString() == goneId);
     }
 
     [Fact]
     public async Task DeleteSubscription_EndsIt_AndTellsTheClient()
     {
         await using var hub = await TestHub.StartAsync();
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"]));
-        using var deleted = await hub.Http.DeleteAsync($"api/subscriptions/{log.Id}");
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">"));
+        var published = await hub.PublishManyAsync("x", 3);
+        await subscription.WaitForCountAsync(3);
+        var hubId = (await subscription.FindOnHubAsync(hub)).GetProperty("id").GetString();
+        using var deleted = await hub.Http.DeleteAsync($"api/subscriptions/{hubId}");
         Assert.Equal(System.Net.HttpStatusCode.NoContent, deleted.StatusCode);
-        await log.WaitForEndedAsync();
-        Assert.Equal("deleted", log.EndedReason);
+        await subscription.WaitForEndedAsync();
+
+        // The events, then the end, typed, last; the client forgets it and does not resume it.
+        Assert.Equal([.. published.Select(s => $"event {s}"), "ended deleted"],
+            subscription.Messages.Select(m => m switch { HubEvent e => $"event {e.Sequence}", HubEnded x => $"ended {x.Reason}", _ => m.ToString() }));
+        Assert.True(subscription.Subscription.IsClosed);
+        Assert.Empty(client.Subscriptions);
         Assert.Empty(await hub.GetSubscriptionsAsync());
-        using var again = await hub.Http.DeleteAsync($"api/subscriptions/{log.Id}");
+        using var again = await hub.Http.DeleteAsync($"api/subscriptions/{hubId}");
         Assert.Equal(System.Net.HttpStatusCode.NotFound, again.StatusCode);
         Assert.Equal("application/problem+json", again.Content.Headers.ContentType?.MediaType);
     }
@@ -206,11 +243,11 @@ public sealed class EventsHubTests
     public async Task Disconnect_RemovesTheConnectionsSubscriptions()
     {
         await using var hub = await TestHub.StartAsync();
-        var client = await hub.ConnectAsync();
-        await client.SubscribeAsync(new SubscribeArgs(["a"]));
-        await client.SubscribeAsync(new SubscribeArgs(["b"]));
-        Assert.Equal(2, (await hub.GetSubscriptionsAsync()).Length);
-        await client.DisposeAsync();
+        var client = hub.NewClient();
+        var a = await client.OpenAsync(new SubscribeRequest("a"));
+        var b = await client.OpenAsync(new SubscribeRequest("b"));
+        Assert.Equal([a.Id, b.Id], (await hub.GetSubscriptionsAsync()).Select(s => s.GetProperty("subscriptionId").GetString()).Order(StringComparer.Ordinal));
+        await client.DisposeAsync(); // closes the connection without unsubscribing
         await Eventually.TrueAsync(async () => (await hub.GetSubscriptionsAsync()).Length == 0, "subscriptions removed after disconnect");
     }
 
@@ -236,13 +273,17 @@ public sealed class EventsHubTests
     public async Task Subscriptions_ShowTheirDemandWindows()
     {
         await using var hub = await TestHub.StartAsync();
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs(["a.*", "b"], Types: ["t"], MaxDemand: 40, MinDemand: 10, Overflow: "disconnect"));
-        var info = await hub.GetSubscriptionAsync(log.Id);
+        await using var client = hub.NewClient();
+        await using var subscription = await client.OpenAsync(new SubscribeRequest("a.*", "b") { Types = ["t"], MaxDemand = 40, MinDemand = 10, Overflow = OverflowPolicy.Disconnect });
+        var info = Assert.Single(await hub.GetSubscriptionsAsync());
+        Assert.Equal(subscription.Id, info.GetProperty("subscriptionId").GetString());
+        Assert.Matches("^sub_[0-9a-f]{20}$", info.GetProperty("id").GetString());
         Assert.Equal(["a.*", "b"], info.GetProperty("topics").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(["t"], info.GetProperty("types").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(40, info.GetProperty("maxDemand").GetInt32());
         Assert.Equal(10, info.GetProperty("minDemand").GetInt32());
         Assert.Equal(40, info.GetProperty("credits").GetInt64());
+        Assert.Equal(40, subscription.Credits);
         Assert.Equal(JsonValueKind.Null, info.GetProperty("group").ValueKind);
         Assert.False(string.IsNullOrEmpty(info.GetProperty("connectionId").GetString()));
         foreach (var field in new[] { "buffered", "lag", "delivered", "dropped" })

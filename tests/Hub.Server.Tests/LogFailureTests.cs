@@ -151,7 +151,10 @@ public sealed class LogFailureTests : IAsyncLifetime
         Assert.Equal(change == "deleted", !File.Exists(DatabasePath)); // nothing created a new file at the path behind the hub's back
     }
 
-    /// <summary>A stored dedup row or idempotency answer damaged on disk stops the start: exit code 2, and the message
+    private const string PublishConsequence = "the hub then forgets that publish was made";
+    private const string GroupConsequence = "the group then starts at the head of the log, as a new one";
+
+    /// <summary>A stored dedup row, idempotency answer or group position damaged on disk stops the start: exit code 2, and the message
     /// names the file, the table, the row's key and the column, and what to do.</summary>
     [Theory]
     [InlineData("UPDATE idempotency SET answer = 'not json' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): answer is not JSON of the stored answer ('not json' is an invalid JSON literal. Expected the literal 'null'. Path: $ | LineNumber: 0 | BytePositionInLine: 1.)")]
@@ -162,7 +165,13 @@ public sealed class LogFailureTests : IAsyncLifetime
     [InlineData("UPDATE dedup SET sequence = 7 WHERE id = 'x'", "dedup (topic 'a', id 'x'): sequence is 7, outside 1..2")]
     [InlineData("UPDATE dedup SET id = '' WHERE id = 'x'", "dedup (topic 'a', id ''): id is empty")]
     [InlineData("UPDATE idempotency SET time = 'yesterday' WHERE key = 'k1'", "idempotency (subject '', key 'k1'): time is 'yesterday', not an integer")]
-    public async Task DamagedStoredRow_StopsTheStartWithExitCode2_NamingTheTableTheKeyAndTheColumn(string damage, string what)
+    [InlineData("INSERT INTO group_positions (name, identity, acknowledged, handed, gone) VALUES ('billing', 'f00d', 'many', 1, NULL)",
+        "group_positions (name 'billing', identity 'f00d'): acknowledged is 'many', not an integer", GroupConsequence)]
+    [InlineData("INSERT INTO group_positions (name, identity, acknowledged, handed, gone) VALUES ('billing', 'f00d', 1, -5, NULL)",
+        "group_positions (name 'billing', identity 'f00d'): handed is -5, outside 0..9223372036854775807", GroupConsequence)]
+    [InlineData("INSERT INTO group_positions (name, identity, acknowledged, handed, gone) VALUES ('billing', '', 1, 1, NULL)",
+        "group_positions (name 'billing', identity ''): identity is empty", GroupConsequence)]
+    public async Task DamagedStoredRow_StopsTheStartWithExitCode2_NamingTheTableTheKeyAndTheColumn(string damage, string what, string consequence = PublishConsequence)
     {
         var hub = await StartAsync(DatabasePath);
         using (var http = Http(hub))
@@ -185,7 +194,7 @@ public sealed class LogFailureTests : IAsyncLifetime
         var (exitCode, output) = await HubProcess.RunExpectingExitAsync(_workspace.Directory, Settings(DatabasePath), Deadline);
         Assert.True(exitCode == 2, $"the hub exited with {exitCode}:\n{output}");
         var expected = $"Hub cannot start: Hub:Log:Sqlite:Path: the event log '{DatabasePath}' has a damaged row in table {what}. " +
-            "Restore the file from a backup, or delete that row (the hub then forgets that publish was made) and start again.";
+            $"Restore the file from a backup, or delete that row ({consequence}) and start again.";
         Assert.Equal(expected, StartupError(output));
     }
 

@@ -1,8 +1,12 @@
+extern alias client;
+
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
 
 namespace Hub.Server.Tests;
 
-/// <summary>Past the retention, each subscriber's overflow policy applies; a reconnect with <c>after</c> resumes.</summary>
+/// <summary>Past the retention, each subscriber's overflow policy applies; a reconnect with <c>after</c> resumes. Subscribed
+/// with the .NET client, except where a socket must stop reading or a client must stop asking on purpose.</summary>
 public sealed class OverflowTests
 {
     private static Task<TestHub> StartAsync(int retention) => TestHub.StartAsync(new Dictionary<string, string?>
@@ -14,18 +18,18 @@ public sealed class OverflowTests
     public async Task LaggingSubscriber_WithDropOldest_GetsAGap_ThenTheRetainedEvents()
     {
         await using var hub = await StartAsync(100);
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual"));
-        await hub.PublishManyAsync("t", 300);
-        await client.AskAsync(log, 1000);
-        await log.WaitForCountAsync(100);
-        var gap = Assert.Single(log.Gaps);
-        Assert.Equal(1, gap.GetProperty("from").GetInt64());
-        Assert.Equal(200, gap.GetProperty("to").GetInt64());
-        Assert.Equal("overflow", gap.GetProperty("reason").GetString());
-        Assert.Equal(Enumerable.Range(201, 100).Select(i => (long)i), log.Sequences);
-        Assert.Empty(log.Violations);
-        var info = await hub.GetSubscriptionAsync(log.Id);
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">") { Demand = DemandMode.Manual });
+        var published = await hub.PublishManyAsync("t", 300);
+        subscription.Subscription.Ask(1000);
+        await subscription.WaitForCountAsync(100);
+
+        // The gap, typed, before the retained events; nothing else.
+        object[] expected = [new HubGap(published[0], published[199], "overflow"), .. published[200..].Select(s => (object)s)];
+        Assert.Equal(expected, subscription.Messages.Select(m => m is HubEvent e ? e.Sequence : (object)m));
+        Assert.Equal(published[^1], subscription.Subscription.LastSequence);
+        subscription.AssertTheHubKeptToTheProtocol();
+        var info = await subscription.FindOnHubAsync(hub);
         Assert.Equal(200, info.GetProperty("dropped").GetInt64());
     }
 
@@ -33,13 +37,13 @@ public sealed class OverflowTests
     public async Task LaggingSubscriber_WithDisconnect_IsEnded()
     {
         await using var hub = await StartAsync(100);
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], Demand: "manual", Overflow: "disconnect"));
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">") { Demand = DemandMode.Manual, Overflow = OverflowPolicy.Disconnect });
         await hub.PublishManyAsync("t", 150);
-        await client.AskAsync(log, 10);
-        await log.WaitForEndedAsync();
-        Assert.Equal("overflow", log.EndedReason);
-        Assert.Equal(0, log.Count);
+        subscription.Subscription.Ask(10);
+        await subscription.WaitForEndedAsync();
+        Assert.Equal([new HubEnded("overflow")], subscription.Messages);
+        Assert.Empty(client.Subscriptions); // over: the client does not resume it
         await Eventually.TrueAsync(async () => (await hub.GetSubscriptionsAsync()).Length == 0, "the ended subscription is gone");
     }
 
@@ -81,13 +85,13 @@ public sealed class OverflowTests
     public async Task ReplayFromBeforeTheRetention_GetsARetentionGap()
     {
         await using var hub = await StartAsync(50);
-        await hub.PublishManyAsync("t", 80);
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 0));
-        await log.WaitForCountAsync(50);
-        var gap = Assert.Single(log.Gaps);
-        Assert.Equal((1L, 30L, "retention"), (gap.GetProperty("from").GetInt64(), gap.GetProperty("to").GetInt64(), gap.GetProperty("reason").GetString()));
-        Assert.Equal(Enumerable.Range(31, 50).Select(i => (long)i), log.Sequences);
+        var published = await hub.PublishManyAsync("t", 80);
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">") { After = 0 });
+        await subscription.WaitForCountAsync(50);
+        object[] expected = [new HubGap(published[0], published[29], "retention"), .. published[30..].Select(s => (object)s)];
+        Assert.Equal(expected, subscription.Messages.Select(m => m is HubEvent e ? e.Sequence : (object)m));
+        subscription.AssertTheHubKeptToTheProtocol();
     }
 
     [Fact]
@@ -95,10 +99,10 @@ public sealed class OverflowTests
     {
         await using var hub = await StartAsync(50);
         await hub.PublishManyAsync("t", 80);
-        await using var client = await hub.ConnectAsync();
-        var log = await client.SubscribeAsync(new SubscribeArgs([">"], After: 10, Overflow: "disconnect"));
-        await log.WaitForEndedAsync();
-        Assert.Equal("retention", log.EndedReason);
+        await using var client = hub.NewClient();
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest(">") { After = 10, Overflow = OverflowPolicy.Disconnect });
+        await subscription.WaitForEndedAsync();
+        Assert.Equal([new HubEnded("retention")], subscription.Messages);
     }
 
     [Fact]

@@ -106,6 +106,44 @@ public sealed class PostgresHubTests : IAsyncLifetime
         Assert.Equal(new[] { 1L, 21L }, await hub.PublishAsync(new[] { new { topic = "a", id = "first" }, new { topic = "a", id = "second" } }));
     }
 
+    /// <summary>
+    /// The writer stops on an error it does not expect (here: a table of the log dropped under the running hub by another
+    /// program): the publish that met it and every later one answer 503 at once, saying a restart is needed; liveness and
+    /// readiness answer 503, so an orchestrator restarts the hub; nothing was appended.
+    /// </summary>
+    [Fact]
+    public async Task WriterStopped_ATableDroppedUnderTheHub_PublishesAnswer503AtOnce_AndLiveAndReadyAnswer503()
+    {
+        await using var hub = await TestHub.StartAsync(On(_database.ConnectionString));
+        Assert.Equal(new[] { 1L }, await hub.PublishAsync(new { topic = "a", id = "before" }));
+        Assert.Equal(HttpStatusCode.OK, await HealthAsync(hub, "live"));
+
+        await _database.ScalarAsync("DROP TABLE hub_dedup");
+
+        foreach (var id in new[] { "met", "after" })
+        {
+            var (status, problem, response) = await PublishAsync(hub, new { topic = "a", id }).WaitAsync(Deadline);
+            using (response)
+            {
+                Assert.True(status == HttpStatusCode.ServiceUnavailable, $"{(int)status}: {problem}");
+                Assert.Equal(TimeSpan.FromSeconds(2), response.Headers.RetryAfter?.Delta);
+                Assert.StartsWith("log: the log cannot be written until the hub restarts: ", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await HealthAsync(hub, "live"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, await HealthAsync(hub, "ready"));
+        Assert.Equal(1L, hub.Services.GetRequiredService<IEventLog>().Head);
+        using var page = JsonDocument.Parse(await hub.Http.GetStringAsync("api/events?after=0"));
+        Assert.Equal(["before"], page.RootElement.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("id").GetString()));
+    }
+
+    private static async Task<HttpStatusCode> HealthAsync(TestHub hub, string which)
+    {
+        using var response = await hub.Http.GetAsync($"health/{which}");
+        return response.StatusCode;
+    }
+
     [Fact]
     public async Task KindPostgres_WithoutAConnectionString_OrWithAnUnreachableOne_StopsTheStartNamingTheKey()
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Hub.Server.Tests.Infrastructure;
 
@@ -137,6 +138,57 @@ public sealed class SubscriptionIdTests
         await third.WaitForCountAsync(1);
         Assert.Equal([last[1]], third.Sequences);
         Assert.Equal("again", Assert.Single(await hub.GetSubscriptionsAsync()).GetProperty("subscriptionId").GetString());
+    }
+
+    [Fact]
+    public async Task GroupMember_TakesAChosenId_ItsEventsAndAcknowledgementsGoByIt_UniqueAmongTheConnectionsSubscriptions_AndFreeOnceItLeft()
+    {
+        await using var hub = await TestHub.StartAsync();
+        await using var client = await hub.ConnectAsync();
+        var plain = await client.SubscribeAsync(new SubscribeArgs(["jobs.other"], Id: "worker:1"));
+
+        // A group member may not take the id of a live subscription on its connection, nor one of another member.
+        var taken = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["jobs.>"], Demand: "manual", Group: "printers", Id: "worker:1")));
+        Assert.Contains("HubException: id: 'worker:1' is the id of a live subscription on this connection", taken.Message, StringComparison.Ordinal);
+        Assert.Empty(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []);
+        var member = await client.SubscribeAsync(new SubscribeArgs(["jobs.>"], Demand: "manual", Group: "printers", Id: "printer-1"));
+        Assert.Equal("printer-1", member.Id);
+        var again = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["jobs.>"], Demand: "manual", Group: "printers", Id: "printer-1")));
+        Assert.Contains("HubException: id: 'printer-1' is the id of a live subscription on this connection", again.Message, StringComparison.Ordinal);
+
+        // Its events come under the chosen id; an Ask by that id grants credits and acknowledges.
+        var published = await hub.PublishManyAsync("jobs.print", 5);
+        await client.AskAsync(member, 5);
+        await member.WaitForCountAsync(5);
+        Assert.Equal(published, member.Sequences);
+        await client.AskAsync(member, 5);
+        await Eventually.TrueAsync(async () => Assert.Single(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []).GetProperty("position").GetInt64() == published[^1],
+            "the group's position at the acknowledged events");
+        var listedMember = Assert.Single(await hub.GetSubscriptionsAsync(), s => s.GetProperty("subscriptionId").GetString() == "printer-1");
+        var group = Assert.Single(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []);
+        Assert.Equal([listedMember.GetProperty("id").GetString()], group.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
+
+        // Once it left, its id is free again, for another member of the group.
+        await client.UnsubscribeAsync(member);
+        var rejoined = await client.SubscribeAsync(new SubscribeArgs(["jobs.>"], Demand: "manual", Group: "printers", Id: "printer-1"));
+        var next = await hub.PublishManyAsync("jobs.print", 1);
+        await client.AskAsync(rejoined, 1);
+        await rejoined.WaitForCountAsync(1);
+        Assert.Equal(next, rejoined.Sequences);
+        Assert.Equal(published, member.Sequences);
+        Assert.Equal(0, plain.Count);
+        Assert.Empty(client.Unexpected);
+    }
+
+    [Fact]
+    public async Task ChosenId_EqualToTheHubsIdOfALiveSubscriptionOnTheConnection_IsRefused()
+    {
+        await using var hub = await TestHub.StartAsync();
+        await using var client = await hub.ConnectAsync();
+        var serverChosen = await client.SubscribeAsync(new SubscribeArgs(["same.a"]));
+        var error = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["same.b"], Id: serverChosen.Id)));
+        Assert.Contains($"HubException: id: '{serverChosen.Id}' is the id of a live subscription on this connection", error.Message, StringComparison.Ordinal);
+        Assert.Equal(serverChosen.Id, Assert.Single(await hub.GetSubscriptionsAsync()).GetProperty("subscriptionId").GetString());
     }
 
     [Theory]

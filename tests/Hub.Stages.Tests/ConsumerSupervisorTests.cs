@@ -342,6 +342,43 @@ public class ConsumerSupervisorTests
         supervisor.Stop();
     }
 
+    /// <summary>A handler's per-key lanes (Hub.Server's HandlerStage with OrderByKey): a partition dispatcher, and the
+    /// supervisor subscribed once per partition with maxDemand 1.</summary>
+    [Fact]
+    public async Task ConsumerSupervisor_OncePerPartitionWithMaxDemandOne_RunsOneChildPerPartitionAtATime_InOrder_AndPartitionsAtOnce()
+    {
+        var children = new GatedChildren();
+        var producer = StageFactory.CreateProducer<int>(static _ => ReadOnlyMemory<int>.Empty, new Hub.Stages.Dispatchers.PartitionDispatcher<int>(2, static i => i % 2),
+            new ProducerOptions { BufferSize = ProducerOptions.Unbounded });
+        var supervisor = Watch(new ConsumerSupervisor<int>(children.Start));
+        await Wait.For(supervisor.SubscribeAsync(producer, new() { Partition = 0, MaxDemand = 1, MinDemand = 0 }));
+        await Wait.For(supervisor.SubscribeAsync(producer, new() { Partition = 1, MaxDemand = 1, MinDemand = 0 }));
+
+        await Wait.For(producer.EmitAsync(Seq.Range(0, 7)));
+        await Wait.Until(() => supervisor.ChildCount == 2, "one child per partition runs");
+        await Wait.Flush(producer, supervisor, producer, supervisor);
+        Assert.Equal([0, 1], children.Started.Order());
+
+        // Partition 0 goes on, one child at a time, in order, while partition 1's first child still runs.
+        foreach (var item in new[] { 0, 2, 4 })
+        {
+            children.Complete(item);
+            await Wait.Until(() => children.Started.Contains(item + 2), $"{item + 2} starts after {item}");
+            await Wait.Flush(producer, supervisor, producer, supervisor);
+            Assert.Equal(2, supervisor.ChildCount);
+        }
+
+        Assert.Equal([0, 2, 4, 6], children.Started.Where(static i => i % 2 == 0));
+        Assert.Equal([1], children.Started.Where(static i => i % 2 == 1));
+
+        children.Complete(1);
+        await Wait.Until(() => children.Started.Contains(3), "3 starts after 1");
+        Assert.Equal([1, 3], children.Started.Where(static i => i % 2 == 1));
+        Assert.Empty(_diagnostics);
+        supervisor.Stop();
+        producer.Stop();
+    }
+
     private ConsumerSupervisor<int> Watch(ConsumerSupervisor<int> supervisor)
     {
         supervisor.Diagnostic += _diagnostics.Enqueue;

@@ -20,6 +20,11 @@ public static class HubSecurityExtensions
     /// <summary>What an API key's subject starts with (<c>key:NAME</c>); no token's <c>sub</c> may.</summary>
     internal const string ApiKeySubjectPrefix = "key:";
 
+    /// <summary>The subjects no token may claim, because the hub gives them to others: an API key's (<c>key:NAME</c>) and
+    /// the in-process publisher's (<see cref="Handlers.HubPublisher.Subject"/>); a token claiming one would share its
+    /// idempotency keys, limits and logs.</summary>
+    internal static readonly string[] ReservedSubjectPrefixes = [ApiKeySubjectPrefix, Handlers.HubPublisher.Subject];
+
     /// <summary>Adds the hub's authentication and authorization services.</summary>
     public static IServiceCollection AddHubSecurity(this IServiceCollection services, IConfiguration configuration)
     {
@@ -126,7 +131,8 @@ public static class HubSecurityExtensions
                 return Task.CompletedTask;
             },
             // Limits, logs and idempotency keys are per subject: a token that names none is not valid, and neither is one
-            // that names an API key's subject (key:NAME), which would share that key's idempotency keys and limits.
+            // that names an API key's subject (key:NAME) or the in-process publisher's, whose idempotency keys and limits
+            // it would share.
             OnTokenValidated = context =>
             {
                 var subject = context.Principal?.FindFirst(HubClaims.Subject)?.Value;
@@ -134,9 +140,9 @@ public static class HubSecurityExtensions
                 {
                     context.Fail("the token has no sub");
                 }
-                else if (subject.StartsWith(ApiKeySubjectPrefix, StringComparison.Ordinal))
+                else if (Array.Find(ReservedSubjectPrefixes, prefix => subject.StartsWith(prefix, StringComparison.Ordinal)) is { } reserved)
                 {
-                    context.Fail($"the token's sub may not start with '{ApiKeySubjectPrefix}' (API keys' subjects)");
+                    context.Fail($"the token's sub may not start with '{reserved}' (the hub's own subjects: API keys' and the in-process publisher's)");
                 }
 
                 return Task.CompletedTask;

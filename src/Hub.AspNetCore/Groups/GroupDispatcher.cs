@@ -98,7 +98,7 @@ internal sealed class GroupDispatcher : IDispatchSink<GroupItem>
         }
 
         // Keyed events by a hash that every node computes alike, so a key is in the same leased partition everywhere.
-        return entry.Key is { } key ? KeyHash.Partition(key, PartitionCount) : (int)(entry.Sequence % PartitionCount);
+        return KeyHash.Partition(entry.Key, entry.Sequence, PartitionCount);
     }
 
     /// <summary>Adds a member with <paramref name="credits"/> credits.</summary>

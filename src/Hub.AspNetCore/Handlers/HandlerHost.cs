@@ -52,22 +52,20 @@ internal sealed partial class HandlerHost : IHostedService
     /// <summary>The running handlers' stages.</summary>
     public IReadOnlyList<HandlerStage> Stages => _stages;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         var started = new List<HandlerStage>();
         foreach (var registration in _registrations)
         {
-            started.Add(Start(registration));
+            started.Add(await StartAsync(registration).ConfigureAwait(false));
             _stages = [.. started];
         }
-
-        return Task.CompletedTask;
     }
 
     public Task StopAsync(CancellationToken cancellationToken) =>
         Task.WhenAll(_stages.Select(s => s.StopAsync(cancellationToken)));
 
-    private HandlerStage Start(HandlerRegistration registration)
+    private async Task<HandlerStage> StartAsync(HandlerRegistration registration)
     {
         var name = registration.Name;
         var options = _options.Get(name); // validated (OptionsValidationException naming the key otherwise)
@@ -106,7 +104,7 @@ internal sealed partial class HandlerHost : IHostedService
             throw new HubStartupException($"Handler '{name}' is added twice: each handler needs its own name.", ex);
         }
 
-        stage.Start(subscription);
+        await stage.StartAsync(subscription).ConfigureAwait(false);
         Log.Started(_logger, name, position, string.Join(", ", request.Topics));
         return stage;
     }

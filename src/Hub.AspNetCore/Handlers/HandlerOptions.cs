@@ -40,7 +40,8 @@ public sealed class HandlerOptions
 
     /// <summary>
     /// With <see cref="MaxConcurrency"/> above 1: events of one <c>key</c> are never handled concurrently nor out of order
-    /// (each key goes to one lane, as a partition). Events without a key may run in any lane. Default false.
+    /// (events go to <c>MaxConcurrency</c> partitions by <c>KeyHash</c>, as groups' do, each partition one call at a time).
+    /// Events without a key go by their sequence, so they may run in any partition. Default false.
     /// </summary>
     public bool OrderByKey { get; set; }
 

@@ -32,5 +32,8 @@ internal sealed partial class HandlerStage
 
         [LoggerMessage(EventId = 7009, Level = LogLevel.Error, Message = "Handler {Handler} stopped on a fault of its stage; it starts again with the application, after its saved position")]
         public static partial void WorkerFailed(ILogger logger, Exception exception, string handler);
+
+        [LoggerMessage(EventId = 7012, Level = LogLevel.Error, Message = "Handler {Handler}'s pipeline reported {Kind}: {Message}")]
+        public static partial void PipelineDiagnostic(ILogger logger, string handler, Hub.Stages.StageDiagnosticKind kind, string message);
     }
 }

@@ -1,7 +1,8 @@
 using System.Diagnostics;
-using System.Threading.Channels;
 using Hub.Log;
 using Hub.Server.Subscriptions;
+using Hub.Stages;
+using Hub.Stages.Dispatchers;
 using Microsoft.Extensions.Logging;
 
 namespace Hub.Server.Handlers;
@@ -9,16 +10,21 @@ namespace Hub.Server.Handlers;
 /// <summary>
 /// An in-process handler's end of its stage. The stage is a <see cref="Subscription"/> like any subscriber's (the same
 /// cursor, demand window and pump over the shared log); this is the channel it writes to. Each <c>events</c> batch is
-/// cut into batches of at most <c>MaxDemand - MinDemand</c> events (GenStage's consumer batches) and queued to up to
-/// <c>MaxConcurrency</c> workers, which call <see cref="IEventHandler.HandleAsync"/>; credits go back to the stage as
-/// batches complete (GenStage's automatic demand: <c>MaxDemand</c> at first, <c>MaxDemand - MinDemand</c> more each time
-/// that many have been handled), so what is handed and not handled never exceeds <c>MaxDemand</c>.
+/// cut into batches of at most <c>MaxDemand - MinDemand</c> events (GenStage's consumer batches) and emitted into a small
+/// Hub.Stages pipeline: a producer of batches, and a <see cref="ConsumerSupervisor{T}"/> that starts one child per batch,
+/// which calls <see cref="IEventHandler.HandleAsync"/>, with at most <c>MaxConcurrency</c> children at once (its
+/// <c>maxDemand</c>). Credits go back to the stage as batches complete (GenStage's automatic demand: <c>MaxDemand</c> at
+/// first, <c>MaxDemand - MinDemand</c> more each time that many have been handled), so what is handed and not handled
+/// never exceeds <c>MaxDemand</c>.
 /// </summary>
 /// <remarks>
 /// <para>Handing a batch over never waits on the handler: a slow handler holds only its own credits, so its stage stops
 /// reading, and nothing else (the log is its backlog).</para>
-/// <para>Order: with one worker, batches run one after another in sequence order. With <c>OrderByKey</c>, each key has one
-/// lane (one worker), so events of one key run in order and never at once; without it, batches run in any order.</para>
+/// <para>Order: with <c>MaxConcurrency</c> 1, batches run one after another in sequence order (the producer's
+/// <see cref="DemandDispatcher{T}"/> serves its one subscriber in order). With <c>OrderByKey</c>, a batch is cut further by
+/// partition (<see cref="KeyHash"/>, the rule groups partition by), the producer's <see cref="PartitionDispatcher{T}"/>
+/// routes each part to its partition, and the supervisor subscribes once per partition with <c>maxDemand</c> 1: one child
+/// per partition at a time, so events of one key run in order and never at once; without it, batches run in any order.</para>
 /// <para>Position: the highest sequence below which every event handed has completed (handled or dead-lettered), saved in
 /// the log's store under the handler's own key after each completion that moves it; on restart the handler resumes
 /// after it, so events not yet saved are handled again (at least once).</para>
@@ -37,9 +43,9 @@ internal sealed partial class HandlerStage : ISubscriberChannel
     private readonly GroupKey _key;
     private readonly string _deadLetterTopic;
     private readonly int _batchSize;
-    private readonly bool _keyed;
-    private readonly Channel<Work>[] _lanes;
-    private readonly Task[] _workers;
+    private readonly int _partitions; // MaxConcurrency with OrderByKey, else 1 (no partitioning)
+    private readonly Producer<Work> _work;
+    private readonly ConsumerSupervisor<Work> _workers;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lock _gate = new();
     private readonly SortedSet<long> _pending = []; // the first sequence of each batch handed and not completed, under _gate
@@ -68,14 +74,17 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         _key = HandlerName.PositionKey(name);
         _deadLetterTopic = HandlerOptions.DeadLetterTopic(name);
         _batchSize = Math.Max(1, request.MaxDemand - request.MinDemand);
-        _keyed = options.OrderByKey && options.MaxConcurrency > 1;
-        _lanes = new Channel<Work>[_keyed ? options.MaxConcurrency : 1];
-        for (var i = 0; i < _lanes.Length; i++)
-        {
-            _lanes[i] = Channel.CreateUnbounded<Work>(new UnboundedChannelOptions { SingleReader = _keyed, SingleWriter = true });
-        }
+        _partitions = options.OrderByKey && options.MaxConcurrency > 1 ? options.MaxConcurrency : 1;
 
-        _workers = new Task[options.MaxConcurrency];
+        // The batches waiting for a child: unbounded, as the stage's credits bound them (at most MaxDemand events).
+        IDispatcher<Work> dispatcher = _partitions > 1 ? new PartitionDispatcher<Work>(_partitions, static w => w.Partition) : new DemandDispatcher<Work>();
+        _work = StageFactory.CreateProducer<Work>(static _ => ReadOnlyMemory<Work>.Empty, dispatcher, new ProducerOptions { BufferSize = ProducerOptions.Unbounded }, $"handler {name}'s batches");
+
+        // The children's end is this stage's to decide (StopAsync lets running calls finish until the host's deadline),
+        // so the supervisor waits for them as long as it takes.
+        _workers = new ConsumerSupervisor<Work>(StartChild, new ConsumerSupervisorOptions { ShutdownTimeout = Timeout.InfiniteTimeSpan, TimeProvider = time }, $"handler {name}'s calls");
+        _work.Diagnostic += OnDiagnostic;
+        _workers.Diagnostic += OnDiagnostic;
         _position = position;
         _handed = position;
         _saved = position;
@@ -96,6 +105,18 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         }
     }
 
+    /// <summary>Events handed to the handler's calls and not yet completed (handled or dead-lettered).</summary>
+    public int InFlight
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _inFlight;
+            }
+        }
+    }
+
     /// <summary>Events handled (the handler completed a call holding them).</summary>
     public long Handled => Volatile.Read(ref _handled);
 
@@ -105,14 +126,20 @@ internal sealed partial class HandlerStage : ISubscriberChannel
     /// <summary>Events given up on after their attempts (dead-lettered, or only logged without <c>DeadLetter</c>).</summary>
     public long DeadLettered => Volatile.Read(ref _deadLettered);
 
-    /// <summary>Starts the workers, then the stage's pump.</summary>
-    public void Start(Subscription stage)
+    /// <summary>Subscribes the supervisor to the batches (once per partition with <c>OrderByKey</c>), then starts the stage's pump.</summary>
+    public async Task StartAsync(Subscription stage)
     {
         _stage = stage;
-        for (var i = 0; i < _workers.Length; i++)
+        if (_partitions > 1)
         {
-            var lane = _lanes[_keyed ? i : 0];
-            _workers[i] = Task.Run(() => WorkAsync(lane.Reader));
+            for (var partition = 0; partition < _partitions; partition++)
+            {
+                await _workers.SubscribeAsync(_work, new() { Partition = partition, MaxDemand = 1, MinDemand = 0 }).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await _workers.SubscribeAsync(_work, new() { MaxDemand = _options.MaxConcurrency, MinDemand = 0 }).ConfigureAwait(false);
         }
 
         stage.Start();
@@ -128,7 +155,8 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         Close();
         using (cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _stopping))
         {
-            await Task.WhenAll(_workers.Where(static w => w is not null)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Completes once every running call has ended (the supervisor waits for its children).
+            await ((Task)_workers.Completion).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (_stage is { } stage)
             {
                 await stage.Completion.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
@@ -153,7 +181,7 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         for (var start = 0; start < batch.Count; start += _batchSize)
         {
             var count = Math.Min(_batchSize, batch.Count - start);
-            if (!_keyed)
+            if (_partitions == 1)
             {
                 var events = new HubEvent[count];
                 for (var i = 0; i < count; i++)
@@ -165,18 +193,18 @@ internal sealed partial class HandlerStage : ISubscriberChannel
                 continue;
             }
 
-            var byLane = new List<HubEvent>?[_lanes.Length];
+            var byPartition = new List<HubEvent>?[_partitions];
             for (var i = start; i < start + count; i++)
             {
                 var entry = batch[i];
-                (byLane[LaneOf(entry)] ??= []).Add(new HubEvent(entry));
+                (byPartition[KeyHash.Partition(entry.Key, entry.Sequence, _partitions)] ??= []).Add(new HubEvent(entry));
             }
 
-            for (var lane = 0; lane < byLane.Length; lane++)
+            for (var partition = 0; partition < byPartition.Length; partition++)
             {
-                if (byLane[lane] is { } events)
+                if (byPartition[partition] is { } events)
                 {
-                    work.Add(new Work(lane, events));
+                    work.Add(new Work(partition, events));
                 }
             }
         }
@@ -193,11 +221,12 @@ internal sealed partial class HandlerStage : ISubscriberChannel
             AssertInvariants();
         }
 
-        foreach (var item in work)
+        // Queued on the producer's turn, in order. Refused only once closing, when what is not handled stays after the
+        // saved position (the failure is observed, not thrown).
+        var emitted = _work.EmitAsync(work.ToArray());
+        if (!emitted.IsCompletedSuccessfully)
         {
-            // Unbounded, and bounded by the credits: at most MaxDemand events wait. Refused only once closing, when what
-            // is not handled stays after the saved position.
-            _lanes[item.Lane].Writer.TryWrite(item);
+            _ = emitted.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
 
         return Task.CompletedTask;
@@ -222,36 +251,30 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         return Task.CompletedTask;
     }
 
+    /// <summary>No batch starts any more: the pipeline stops (the running calls go on to their end).</summary>
     private void Close()
     {
         if (Interlocked.Exchange(ref _closing, 1) == 0)
         {
-            foreach (var lane in _lanes)
-            {
-                lane.Writer.TryComplete();
-            }
+            _work.Stop();
+            _workers.Stop();
         }
     }
 
-    /// <summary>A keyed event's lane is its key's partition (the one key hash of the hub, as groups partition by);
-    /// an event without a key goes by its sequence.</summary>
-    private int LaneOf(LogEntry entry) => entry.Key is { } key
-        ? Hub.Stages.Dispatchers.KeyHash.Partition(key, _lanes.Length)
-        : (int)(entry.Sequence % _lanes.Length);
+    /// <summary>The supervisor's child template, on its turn: runs the handler's calls for one batch on the thread pool (the
+    /// handler may block), or declines once closing.</summary>
+    private Task? StartChild(Work work, CancellationToken supervisorStopping) =>
+        Volatile.Read(ref _closing) != 0 ? null : Task.Run(() => RunAsync(work));
 
-    private async Task WorkAsync(ChannelReader<Work> reader)
+    /// <summary>One child: the batch's calls, then its completion. Never faults: a fault of this stage (not of the handler,
+    /// whose failures are retried and dead-lettered) is logged and ends the stage.</summary>
+    private async Task RunAsync(Work work)
     {
         var token = _stopping.Token;
         try
         {
-            while (Volatile.Read(ref _closing) == 0 && await reader.WaitToReadAsync(token).ConfigureAwait(false))
-            {
-                while (Volatile.Read(ref _closing) == 0 && reader.TryRead(out var work))
-                {
-                    await HandleAsync(work.Events, token).ConfigureAwait(false);
-                    Complete(work);
-                }
-            }
+            await HandleAsync(work.Events, token).ConfigureAwait(false);
+            Complete(work);
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
@@ -259,132 +282,14 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         }
         catch (Exception ex)
         {
-            // Not the handler's failure (those are retried and dead-lettered): a fault of this stage. Its position stays
-            // where it is; the events after it are handled again after a restart.
+            // Its position stays where it is; the events after it are handled again after a restart.
             Log.WorkerFailed(_logger, ex, Name);
             _stage?.End("error", notify: true);
+            Close();
         }
     }
 
-    /// <summary>Handles a batch with its retries; then, if it still fails, its events one by one, dead-lettering each that
-    /// still fails. Throws only when stopping.</summary>
-    private async Task HandleAsync(IReadOnlyList<HubEvent> events, CancellationToken token)
-    {
-        var (error, attempts) = await TryAsync(events, token).ConfigureAwait(false);
-        if (error is null)
-        {
-            Interlocked.Add(ref _handled, events.Count);
-            return;
-        }
-
-        if (events.Count == 1)
-        {
-            await DeadLetterAsync(events[0], error, attempts, token).ConfigureAwait(false);
-            return;
-        }
-
-        Log.Isolating(_logger, Name, events.Count, events[0].Sequence, events[^1].Sequence);
-        foreach (var e in events)
-        {
-            var (alone, more) = await TryAsync([e], token).ConfigureAwait(false);
-            if (alone is null)
-            {
-                Interlocked.Increment(ref _handled);
-            }
-            else
-            {
-                await DeadLetterAsync(e, alone, attempts + more, token).ConfigureAwait(false);
-            }
-        }
-    }
-
-    /// <summary>Calls the handler up to <c>MaxAttempts</c> times; answers the last failure (null once it succeeds) and the
-    /// attempts made.</summary>
-    private async Task<(Exception? Error, int Attempts)> TryAsync(IReadOnlyList<HubEvent> events, CancellationToken token)
-    {
-        Exception? last = null;
-        for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
-        {
-            try
-            {
-                var scope = _scopes.CreateAsyncScope();
-                await using (scope.ConfigureAwait(false))
-                {
-                    var handler = (IEventHandler)scope.ServiceProvider.GetRequiredService(_handlerType);
-                    await handler.HandleAsync(events, token).ConfigureAwait(false);
-                }
-
-                return (null, attempt);
-            }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
-            {
-                throw;
-            }
-            catch (Exception ex)
-            {
-                last = ex;
-                Interlocked.Increment(ref _failures);
-                Log.AttemptFailed(_logger, ex, Name, events.Count, events[0].Sequence, events[^1].Sequence, attempt, _options.MaxAttempts);
-                if (attempt < _options.MaxAttempts)
-                {
-                    await Task.Delay(Backoff(attempt), _time, token).ConfigureAwait(false);
-                }
-            }
-        }
-
-        return (last, _options.MaxAttempts);
-    }
-
-    /// <summary>The wait after failed attempt <paramref name="attempt"/>: <c>RetryDelay</c>, doubling, at most <c>MaxRetryDelay</c>.</summary>
-    private TimeSpan Backoff(int attempt) =>
-        TimeSpan.FromTicks((long)Math.Min(_options.RetryDelay.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)), _options.MaxRetryDelay.Ticks));
-
-    /// <summary>
-    /// Gives up on <paramref name="e"/>: publishes the failure to the dead-letter topic (retrying while the log cannot take
-    /// it, as the event is only passed once it is there), or only logs it without <c>DeadLetter</c> or for an event of the
-    /// handler's own dead-letter topic (which would otherwise feed itself).
-    /// </summary>
-    private async Task DeadLetterAsync(HubEvent e, Exception error, int attempts, CancellationToken token)
-    {
-        var errorType = error.GetType().FullName ?? error.GetType().Name;
-        if (!_options.DeadLetter || e.Topic == _deadLetterTopic)
-        {
-            Log.GaveUp(_logger, error, Name, e.Sequence, e.Topic, attempts);
-            Interlocked.Increment(ref _deadLettered);
-            return;
-        }
-
-        var message = error.Message.Length > DeadLetterEvent.MaxMessageLength ? error.Message[..DeadLetterEvent.MaxMessageLength] : error.Message;
-        var letter = new NewEvent(_deadLetterTopic, new DeadLetterEvent(Name, e.Sequence, e.Topic, e.Type, e.Id, e.Key, attempts, errorType, message))
-        {
-            Type = DeadLetterEvent.EventType,
-            Id = e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            Key = e.Key,
-        };
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var published = await _publisher.PublishAsync(letter, token).ConfigureAwait(false);
-                Interlocked.Increment(ref _deadLettered);
-                Log.DeadLettered(_logger, error, Name, e.Sequence, e.Topic, attempts, _deadLetterTopic, published.Sequence);
-                return;
-            }
-            catch (HubPublishException ex)
-            {
-                // Cannot happen for an event the log holds (its fields were valid); said, never silent.
-                Log.GaveUp(_logger, ex, Name, e.Sequence, e.Topic, attempts);
-                Interlocked.Increment(ref _deadLettered);
-                return;
-            }
-            catch (Exception ex) when (!token.IsCancellationRequested)
-            {
-                // The log cannot take it now (unavailable, overloaded): wait and try again.
-                Log.DeadLetterWaits(_logger, ex, Name, e.Sequence, attempt);
-                await Task.Delay(Backoff(attempt), _time, token).ConfigureAwait(false);
-            }
-        }
-    }
+    private void OnDiagnostic(StageDiagnostic diagnostic) => Log.PipelineDiagnostic(_logger, Name, diagnostic.Kind, diagnostic.Message);
 
     /// <summary>A batch has completed: moves the position over what is contiguous, saves it, and asks for more.</summary>
     private void Complete(Work work)
@@ -452,8 +357,8 @@ internal sealed partial class HandlerStage : ISubscriberChannel
         Debug.Assert(_pending.Count == 0 || _pending.Min > _position, "the position is below every pending batch");
     }
 
-    /// <summary>A batch for one lane: events in sequence order.</summary>
-    private sealed record Work(int Lane, IReadOnlyList<HubEvent> Events)
+    /// <summary>A batch for one child: events in sequence order, all of one partition (0 without <c>OrderByKey</c>).</summary>
+    private sealed record Work(int Partition, IReadOnlyList<HubEvent> Events)
     {
         public long First => Events[0].Sequence;
     }

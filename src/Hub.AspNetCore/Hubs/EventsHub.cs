@@ -29,7 +29,7 @@ internal sealed class EventsHub(SubscriptionRegistry registry, DeferredStarts st
         ISubscription subscription;
         try
         {
-            parsed = SubscribeRequest.Parse(request, limits.Value.MaxAsk);
+            parsed = SubscribeRequest.Parse(request, limits.Value.MaxAsk, limits.Value.MaxSubscribeTopics, limits.Value.MaxSubscribeTypes);
             var grants = access.For(Context.User);
             for (var i = 0; i < parsed.Patterns.Count; i++)
             {

@@ -17,6 +17,8 @@ public sealed class LimitsOptions
     internal const int DefaultPublishPermits = 1000;
     internal const int DefaultPublishBurst = 2000;
     internal const int DefaultMaxReadEvents = 1000;
+    internal const int DefaultMaxSubscribeTopics = 64;
+    internal const int DefaultMaxSubscribeTypes = 64;
 
     /// <summary>The most credits a subscription may hold: <c>Subscribe</c>'s <c>maxDemand</c> (an automatic subscription's
     /// first grant), <c>Ask</c>'s <c>n</c>, and the credits held after an <c>Ask</c>; more fails the invocation naming the
@@ -51,4 +53,14 @@ public sealed class LimitsOptions
     /// <c>limit</c>. Default 1000.</summary>
     [Range(1, 100_000, ErrorMessage = "Hub:Limits:MaxReadEvents must be between 1 and 100000.")]
     public int MaxReadEvents { get; set; } = DefaultMaxReadEvents;
+
+    /// <summary>The most topic patterns one <c>Subscribe</c> may ask for (its <c>topics</c>; each event delivered is matched
+    /// against them); more fails the invocation naming <c>topics</c> and this setting. Default 64.</summary>
+    [Range(1, 10_000, ErrorMessage = "Hub:Limits:MaxSubscribeTopics must be between 1 and 10000.")]
+    public int MaxSubscribeTopics { get; set; } = DefaultMaxSubscribeTopics;
+
+    /// <summary>The most event types one <c>Subscribe</c> may filter on (its <c>types</c>); more fails the invocation naming
+    /// <c>types</c> and this setting. Default 64.</summary>
+    [Range(1, 10_000, ErrorMessage = "Hub:Limits:MaxSubscribeTypes must be between 1 and 10000.")]
+    public int MaxSubscribeTypes { get; set; } = DefaultMaxSubscribeTypes;
 }

@@ -102,8 +102,9 @@ public abstract partial class DeliveryStage : ISubscription, IThreadPoolWorkItem
     /// <summary>Its group's name, or <see langword="null"/> for a stage that is not a group's member.</summary>
     public virtual string? GroupName => null;
 
-    /// <summary>Events handed to it and not yet acknowledged (a group member's; 0 for a stage that needs no acks).</summary>
-    public virtual int InFlight => 0;
+    /// <summary>Events handed to it and not yet acknowledged (a group member's) or completed (an in-process handler's, as its
+    /// channel counts them); 0 for a subscriber's stage.</summary>
+    public virtual int InFlight => _channel.InFlight;
 
     /// <summary>How it receives events, as <c>GET /api/subscriptions</c> says it (<c>broadcast</c>, <c>demand</c>, <c>partition</c>).</summary>
     private protected virtual string DispatchName => "broadcast";

@@ -16,6 +16,12 @@ public interface ISubscriberChannel
 
     /// <summary>Sends <c>ended(subscriptionId, {reason})</c>.</summary>
     Task SendEndedAsync(string connectionId, string subscriptionId, EndedNotice ended, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Events the channel has taken and its consumer has not yet completed: an in-process handler's events handed to its
+    /// calls and not yet handled. 0 for a connection, which completes a write when it has taken the message.
+    /// </summary>
+    int InFlight => 0;
 }
 
 /// <summary>The body of a <c>gap</c> message: matching events in <c>from..to</c> were skipped.</summary>

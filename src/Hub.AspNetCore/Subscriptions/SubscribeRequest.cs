@@ -15,12 +15,6 @@ namespace Hub.Server.Subscriptions;
 /// </summary>
 public sealed class SubscribeRequest
 {
-    /// <summary>The most patterns one subscription may hold.</summary>
-    public const int MaxTopics = 64;
-
-    /// <summary>The most types one subscription may filter on.</summary>
-    public const int MaxTypes = 64;
-
     private SubscribeRequest()
     {
     }
@@ -83,7 +77,13 @@ public sealed class SubscribeRequest
     /// <param name="request">The request as the client sent it.</param>
     /// <param name="maxAsk">The most credits one grant may give (<c>Hub:Limits:MaxAsk</c>): <c>maxDemand</c> is the first
     /// grant of an automatic subscription, so it is bounded like <c>Ask</c>'s <c>n</c>, and <c>minDemand</c> below it.</param>
-    public static SubscribeRequest Parse(JsonElement request, int maxAsk = Limits.LimitsOptions.DefaultMaxAsk)
+    /// <param name="maxTopics">The most patterns in <c>topics</c> (<c>Hub:Limits:MaxSubscribeTopics</c>).</param>
+    /// <param name="maxTypes">The most types in <c>types</c> (<c>Hub:Limits:MaxSubscribeTypes</c>).</param>
+    public static SubscribeRequest Parse(
+        JsonElement request,
+        int maxAsk = Limits.LimitsOptions.DefaultMaxAsk,
+        int maxTopics = Limits.LimitsOptions.DefaultMaxSubscribeTopics,
+        int maxTypes = Limits.LimitsOptions.DefaultMaxSubscribeTypes)
     {
         if (request.ValueKind != JsonValueKind.Object)
         {
@@ -91,8 +91,8 @@ public sealed class SubscribeRequest
         }
 
         var id = ParseId(request);
-        var (topics, patterns) = ParseTopics(request);
-        var types = ParseTypes(request);
+        var (topics, patterns) = ParseTopics(request, maxTopics);
+        var types = ParseTypes(request, maxTypes);
 
         long? after = null;
         if (request.TryGetProperty("after", out var afterElement) && afterElement.ValueKind != JsonValueKind.Null)
@@ -248,7 +248,7 @@ public sealed class SubscribeRequest
             : null;
     }
 
-    private static (string[] Topics, TopicPattern[] Patterns) ParseTopics(JsonElement request)
+    private static (string[] Topics, TopicPattern[] Patterns) ParseTopics(JsonElement request, int maxTopics)
     {
         if (!request.TryGetProperty("topics", out var topicsElement) || topicsElement.ValueKind == JsonValueKind.Null)
         {
@@ -261,9 +261,9 @@ public sealed class SubscribeRequest
         }
 
         var count = topicsElement.GetArrayLength();
-        if (count is 0 or > MaxTopics)
+        if (count == 0 || count > maxTopics)
         {
-            throw new SubscribeRequestException("topics", $"must hold 1 to {MaxTopics} patterns (got {count})");
+            throw new SubscribeRequestException("topics", $"must hold 1 to {maxTopics} patterns (Hub:Limits:MaxSubscribeTopics; got {count})");
         }
 
         var topics = new string[count];
@@ -285,7 +285,7 @@ public sealed class SubscribeRequest
         return (topics, patterns);
     }
 
-    private static string[]? ParseTypes(JsonElement request)
+    private static string[]? ParseTypes(JsonElement request, int maxTypes)
     {
         if (!request.TryGetProperty("types", out var typesElement) || typesElement.ValueKind == JsonValueKind.Null)
         {
@@ -298,9 +298,9 @@ public sealed class SubscribeRequest
         }
 
         var count = typesElement.GetArrayLength();
-        if (count > MaxTypes)
+        if (count > maxTypes)
         {
-            throw new SubscribeRequestException("types", $"may hold at most {MaxTypes} types (got {count})");
+            throw new SubscribeRequestException("types", $"may hold at most {maxTypes} types (Hub:Limits:MaxSubscribeTypes; got {count})");
         }
 
         var types = new string[count];

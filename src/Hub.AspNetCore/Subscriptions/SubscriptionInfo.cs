@@ -18,7 +18,7 @@ namespace Hub.Server.Subscriptions;
 /// <param name="Lag">Log positions between its position and the head.</param>
 /// <param name="Delivered">Events sent.</param>
 /// <param name="Dropped">Log positions skipped by its overflow policy.</param>
-/// <param name="InFlight">A group member's events delivered and not yet acknowledged (0 for broadcast).</param>
+/// <param name="InFlight">A group member's events delivered and not yet acknowledged; an in-process handler's events handed to its calls and not yet completed (0 for a broadcast subscriber).</param>
 /// <param name="Kind">What consumes it: <c>subscriber</c> (a SignalR subscription), <c>group</c> (a member of a group) or <c>handler</c> (an in-process handler, whose <c>id</c> is <c>handler:NAME</c> and <c>connectionId</c> <c>in-process</c>).</param>
 public sealed record SubscriptionInfo(
     string Id,

@@ -20,4 +20,16 @@ public static class KeyHash
 
         return (int)(hash % (uint)partitions);
     }
+
+    /// <summary>
+    /// The partition of an event among <paramref name="partitions"/>: its <paramref name="key"/>'s (so one key always
+    /// goes to one partition), or, for an event without a key, its <paramref name="sequence"/>'s (so keyless events
+    /// spread evenly). The one rule by which a hub partitions its events (groups' partitions, a handler's per-key lanes).
+    /// </summary>
+    public static int Partition(string? key, long sequence, int partitions)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(partitions, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        return key is null ? (int)(sequence % partitions) : Partition(key, partitions);
+    }
 }

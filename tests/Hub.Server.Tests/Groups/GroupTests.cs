@@ -1,11 +1,17 @@
+extern alias client;
+
 using System.Net.Http.Json;
 using System.Text.Json;
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
+using HubClient = Hub.Server.Tests.Infrastructure.HubClient;
 
 namespace Hub.Server.Tests.Groups;
 
 /// <summary>Groups over real WebSockets: members share a group's events, at least once, in a shared position that
-/// survives a restart.</summary>
+/// survives a restart. Members that handle and acknowledge as a user's do are .NET clients (<see cref="ClientSubscription"/>:
+/// the client acknowledges what its reader took); members that hold, drop or never acknowledge their events on purpose
+/// speak the protocol themselves.</summary>
 public sealed class GroupTests
 {
     private const int Total = 20_000;
@@ -27,16 +33,19 @@ public sealed class GroupTests
         return [.. sequences];
     }
 
-    private static void AssertBatchesInOrder(SubscriptionLog member)
+    /// <summary>A member on its own .NET client, reading (and so acknowledging) each event as it comes.</summary>
+    private static async Task<(client::Hub.Client.HubClient Client, ClientSubscription Member)> JoinWithClientAsync(TestHub hub, string group, GroupDispatch dispatch, string topic = "work.*")
     {
-        var sequences = member.Sequences;
-        var at = 0;
-        foreach (var size in member.BatchSizes)
+        var client = hub.NewClient();
+        return (client, await ClientSubscription.OpenAsync(client, new SubscribeRequest(topic) { Group = group, Dispatch = dispatch, MaxDemand = 100 }));
+    }
+
+    private static async Task LeaveAsync(IEnumerable<(client::Hub.Client.HubClient Client, ClientSubscription Member)> members)
+    {
+        foreach (var (client, member) in members)
         {
-            var batch = sequences.Skip(at).Take(size).ToArray();
-            Assert.Equal(batch.Order(), batch);
-            Assert.Equal(batch.Length, batch.Distinct().Count());
-            at += size;
+            await member.DisposeAsync();
+            await client.DisposeAsync();
         }
     }
 
@@ -46,40 +55,41 @@ public sealed class GroupTests
     public async Task DemandGroup_FourMembersShareTwentyThousandEvents_EachHandledByExactlyOne()
     {
         await using var hub = await TestHub.StartAsync();
-        var clients = new List<HubClient>();
-        var members = new List<SubscriptionLog>();
-        for (var i = 0; i < 4; i++)
-        {
-            clients.Add(await hub.ConnectAsync());
-            members.Add(await JoinAsync(clients[i], "workers"));
-        }
-
+        var joined = new List<(client::Hub.Client.HubClient Client, ClientSubscription Member)>();
         try
         {
+            for (var i = 0; i < 4; i++)
+            {
+                joined.Add(await JoinWithClientAsync(hub, "workers", GroupDispatch.Demand));
+            }
+
+            var members = joined.Select(j => j.Member).ToList();
             var published = await PublishAllAsync(hub, i => new { topic = "work.item", data = new { i } });
             await Eventually.TrueAsync(() => members.Sum(m => m.Count) >= Total, "the members handle 20,000 events between them", TimeSpan.FromSeconds(60));
 
-            var received = members.SelectMany(m => m.Sequences).ToArray();
-            Assert.Equal(Total, received.Length);
-            Assert.Equal(published.Order(), received.Order()); // every one, none twice
+            var received = members.SelectMany(m => m.Events).ToArray();
+            Assert.Equal(published.Order(), received.Select(e => e.Sequence).Order()); // every one, none twice
+            Assert.Equal(Enumerable.Range(0, Total), received.Select(e => e.Data.GetProperty("i").GetInt32()).Order());
             Assert.All(members, m => Assert.True(m.Count > 0, "every member took a share"));
-            Assert.All(members, m => Assert.Empty(m.Violations));
-            Assert.DoesNotContain(members.SelectMany(m => m.Events), IsRedelivered);
+            Assert.All(members, m => Assert.Equal(m.Sequences.Order(), m.Sequences)); // each member's share in order
+            Assert.All(members, m => m.AssertTheHubKeptToTheProtocol());
+            Assert.DoesNotContain(received, e => e.Redelivered);
 
             var group = Assert.Single(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []);
             Assert.Equal("workers", group.GetProperty("name").GetString());
             Assert.Equal("demand", group.GetProperty("dispatch").GetString());
-            Assert.Equal(members.Select(m => m.Id).Order(StringComparer.Ordinal), group.GetProperty("members").EnumerateArray().Select(e => e.GetString()));
+            var listed = (await hub.GetSubscriptionsAsync()).Where(s => s.GetProperty("group").ValueKind == JsonValueKind.String).Select(s => s.GetProperty("id").GetString());
+            Assert.Equal(listed.Order(StringComparer.Ordinal), group.GetProperty("members").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+            Assert.Equal(4, group.GetProperty("members").GetArrayLength());
+
+            // The clients acknowledged what their readers took: the group's position reaches the last event.
             await Eventually.TrueAsync(async () =>
                 (await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups"))![0].GetProperty("position").GetInt64() == published[^1],
                 "the group's position reaches the last event once all are acknowledged");
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await LeaveAsync(joined);
         }
     }
 
@@ -87,34 +97,31 @@ public sealed class GroupTests
     public async Task PartitionGroup_EveryEventOfAKeyReachesOneMember_InOrder()
     {
         await using var hub = await TestHub.StartAsync();
-        var clients = new List<HubClient>();
-        var members = new List<SubscriptionLog>();
-        for (var i = 0; i < 4; i++)
-        {
-            clients.Add(await hub.ConnectAsync());
-            members.Add(await JoinAsync(clients[i], "by-customer", "partition"));
-        }
-
+        var joined = new List<(client::Hub.Client.HubClient Client, ClientSubscription Member)>();
         try
         {
+            for (var i = 0; i < 4; i++)
+            {
+                joined.Add(await JoinWithClientAsync(hub, "by-customer", GroupDispatch.Partition));
+            }
+
+            var members = joined.Select(j => j.Member).ToList();
             var published = await PublishAllAsync(hub, i => new { topic = "work.order", key = $"customer-{i % 50}", data = new { i } });
             await Eventually.TrueAsync(() => members.Sum(m => m.Count) >= Total, "the members handle 20,000 events between them", TimeSpan.FromSeconds(60));
 
             // Every published event, each at exactly one member, and each carrying the key it was published with.
             Assert.Equal(published.Order(), members.SelectMany(m => m.Sequences).Order());
-            Assert.All(members.SelectMany(m => m.Events), e =>
-                Assert.Equal($"customer-{e.GetProperty("data").GetProperty("i").GetInt32() % 50}", e.GetProperty("key").GetString()));
+            Assert.All(members.SelectMany(m => m.Events), e => Assert.Equal($"customer-{e.Data.GetProperty("i").GetInt32() % 50}", e.Key));
 
-            var owners = new Dictionary<string, string>();
-            foreach (var member in members)
+            var owners = new Dictionary<string, int>();
+            for (var m = 0; m < members.Count; m++)
             {
-                // A member owns several keys: its batches are each in sequence order, and so is each key's stream.
-                Assert.DoesNotContain(member.Violations, v => !v.StartsWith("sequence ", StringComparison.Ordinal));
-                AssertBatchesInOrder(member);
-                foreach (var byKey in member.Events.GroupBy(e => e.GetProperty("key").GetString()!))
+                // A member owns several keys, whose batches interleave: each key's stream is in sequence order.
+                members[m].AssertTheHubKeptToTheProtocol();
+                foreach (var byKey in members[m].Events.GroupBy(e => e.Key!))
                 {
-                    Assert.Equal(member.Id, owners.TryGetValue(byKey.Key, out var owner) ? owner : owners[byKey.Key] = member.Id);
-                    var sequences = byKey.Select(e => e.GetProperty("sequence").GetInt64()).ToArray();
+                    Assert.Equal(m, owners.TryGetValue(byKey.Key, out var owner) ? owner : owners[byKey.Key] = m);
+                    var sequences = byKey.Select(e => e.Sequence).ToArray();
                     Assert.Equal(sequences.Order(), sequences);
                 }
             }
@@ -124,10 +131,7 @@ public sealed class GroupTests
         }
         finally
         {
-            foreach (var client in clients)
-            {
-                await client.DisposeAsync();
-            }
+            await LeaveAsync(joined);
         }
     }
 
@@ -238,18 +242,19 @@ public sealed class GroupTests
     public async Task JoiningWithOtherTopicsOrDispatch_FailsNamingTheField_AndCreatesNothing()
     {
         await using var hub = await TestHub.StartAsync();
-        await using var client = await hub.ConnectAsync();
-        await client.SubscribeAsync(new SubscribeArgs(["work.*"], Group: "strict"));
+        await using var client = hub.NewClient();
+        await using var member = await client.OpenAsync(new SubscribeRequest("work.*") { Group = "strict" });
 
-        var topics = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["other.*"], Group: "strict")));
-        var dispatch = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["work.*"], Group: "strict", Dispatch: "partition")));
-        var types = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new SubscribeArgs(["work.*"], Types: ["x"], Group: "strict")));
+        var topics = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => client.OpenAsync(new SubscribeRequest("other.*") { Group = "strict" }));
+        var dispatch = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => client.OpenAsync(new SubscribeRequest("work.*") { Group = "strict", Dispatch = GroupDispatch.Partition }));
+        var types = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => client.OpenAsync(new SubscribeRequest("work.*") { Types = ["x"], Group = "strict" }));
 
         Assert.Contains("group: 'strict'", topics.Message, StringComparison.Ordinal);
         Assert.Contains("topics", topics.Message, StringComparison.Ordinal);
         Assert.Contains("dispatch", dispatch.Message, StringComparison.Ordinal);
         Assert.Contains("types", types.Message, StringComparison.Ordinal);
-        Assert.Single(await hub.GetSubscriptionsAsync());
+        Assert.Equal([member], client.Subscriptions);
+        Assert.Equal(member.Id, Assert.Single(await hub.GetSubscriptionsAsync()).GetProperty("subscriptionId").GetString());
         var group = Assert.Single(await hub.Http.GetFromJsonAsync<JsonElement[]>("api/groups") ?? []);
         Assert.Equal(1, group.GetProperty("members").GetArrayLength());
     }
@@ -258,16 +263,23 @@ public sealed class GroupTests
     public async Task PartitionGroup_EventsWithoutAKey_AreSpreadAndEachHandledOnce()
     {
         await using var hub = await TestHub.StartAsync();
-        await using var a = await hub.ConnectAsync();
-        await using var b = await hub.ConnectAsync();
-        var first = await JoinAsync(a, "keyless", "partition");
-        var second = await JoinAsync(b, "keyless", "partition");
+        var joined = new List<(client::Hub.Client.HubClient Client, ClientSubscription Member)>();
+        try
+        {
+            joined.Add(await JoinWithClientAsync(hub, "keyless", GroupDispatch.Partition));
+            joined.Add(await JoinWithClientAsync(hub, "keyless", GroupDispatch.Partition));
+            var (first, second) = (joined[0].Member, joined[1].Member);
 
-        var published = await hub.PublishManyAsync("work.item", 200);
-        await Eventually.TrueAsync(() => first.Count + second.Count >= 200, "200 handled between them");
+            var published = await hub.PublishManyAsync("work.item", 200);
+            await Eventually.TrueAsync(() => first.Count + second.Count >= 200, "200 handled between them");
 
-        Assert.Equal(published, first.Sequences.Concat(second.Sequences).Order());
-        Assert.True(first.Count > 0 && second.Count > 0, "keyless events are spread over the members");
+            Assert.Equal(published, first.Sequences.Concat(second.Sequences).Order());
+            Assert.True(first.Count > 0 && second.Count > 0, "keyless events are spread over the members");
+        }
+        finally
+        {
+            await LeaveAsync(joined);
+        }
     }
 
     [Fact]

@@ -178,6 +178,70 @@ public sealed class HandlerStageTests
     }
 
     [Fact]
+    public async Task InFlight_IsWhatWasHandedToTheHandlerAndNotCompleted_InTheListAndOnTheDashboard()
+    {
+        var probes = new HandlerProbes();
+        var gate = new HandlerGate();
+        await using var hub = await StartAsync(probes, h => h.AddHandler<GatedHandler>(GatedHandler.Name, o =>
+        {
+            o.Topics.Add("orders.>");
+            o.MaxDemand = 10;
+            o.MinDemand = 5;
+        }), services: s => s.AddSingleton(gate));
+        var probe = probes[GatedHandler.Name];
+
+        var first = await hub.PublishManyAsync("orders.eu", 3);
+        await Eventually.TrueAsync(() => probe.Calls.Count == 1, "the handler was called");
+        var more = await hub.PublishManyAsync("orders.eu", 12);
+
+        // Its 10 credits: the 3 of the held call and 7 more handed after them; the last 5 wait in the log.
+        await Eventually.TrueAsync(async () => (await hub.GetSubscriptionAsync("handler:gated")).GetProperty("inFlight").GetInt32() == 10, "the row shows 10 in flight");
+        var row = await hub.GetSubscriptionAsync("handler:gated");
+        Assert.Equal(0, row.GetProperty("credits").GetInt64());
+        Assert.Equal(5, row.GetProperty("lag").GetInt64());
+        Assert.Equal([first], probe.Calls); // one call at a time (MaxConcurrency 1): the others wait for it
+        Assert.Equal(10, Stage(hub, GatedHandler.Name).InFlight);
+
+        // The dashboard reads the same snapshot.
+        var feed = hub.Services.GetRequiredService<Hub.Server.Dashboard.DashboardFeed>();
+        feed.Tick();
+        Assert.Equal(10, feed.Latest.Subscriptions.Single(s => s.Id == "handler:gated").InFlight);
+
+        gate.Open();
+        await Eventually.TrueAsync(() => probe.HandledSequences.Length == 15, "the handler handled everything");
+        Assert.Equal(first.Concat(more), probe.HandledSequences);
+        await Eventually.TrueAsync(async () => (await hub.GetSubscriptionAsync("handler:gated")).GetProperty("inFlight").GetInt32() == 0, "nothing in flight any more");
+        Assert.Equal(more[^1], Stage(hub, GatedHandler.Name).Position);
+    }
+
+    [Fact]
+    public async Task MaxConcurrency_WithoutOrderByKey_RunsThatManyCallsAtOnce_AndNoMore()
+    {
+        var probes = new HandlerProbes();
+        var gate = new HandlerGate();
+        await using var hub = await StartAsync(probes, h => h.AddHandler<GatedHandler>(GatedHandler.Name, o =>
+        {
+            o.Topics.Add("orders.>");
+            o.MaxConcurrency = 3;
+            o.MaxDemand = 30;
+            o.MinDemand = 28;
+        }), services: s => s.AddSingleton(gate));
+        var probe = probes[GatedHandler.Name];
+
+        // 20 events in batches of 2: all handed (10 batches), 3 called, the other 7 waiting for a free call.
+        var published = await hub.PublishManyAsync("orders.eu", 20);
+        await Eventually.TrueAsync(async () => probe.Calls.Count == 3 && (await hub.GetSubscriptionAsync("handler:gated")).GetProperty("inFlight").GetInt32() == 20, "3 calls hold batches, every event handed");
+        Assert.Equal(3, probe.Calls.Count);
+        Assert.All(probe.Calls, c => Assert.Equal(2, c.Length));
+
+        gate.Open();
+        await Eventually.TrueAsync(() => probe.HandledSequences.Length == 20, "every event handled");
+        Assert.Equal(published, probe.HandledSequences.Order());
+        Assert.Equal(published, probe.Calls.SelectMany(static c => c).Order());
+        await Eventually.TrueAsync(() => Stage(hub, GatedHandler.Name).Position == published[^1], "the position passed every event");
+    }
+
+    [Fact]
     public async Task MaxConcurrency_WithOrderByKey_RunsKeysInParallel_AndEachKeyInOrder()
     {
         var state = new KeyedState();

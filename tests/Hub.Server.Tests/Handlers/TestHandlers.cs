@@ -47,3 +47,26 @@ public sealed class PoisonHandler(HandlerProbes probes) : IEventHandler
 
     public sealed record Payload(int N, bool Poison);
 }
+
+/// <summary>Holds every call until the test opens it.</summary>
+public sealed class HandlerGate
+{
+    private readonly TaskCompletionSource _open = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Opened => _open.Task;
+
+    public void Open() => _open.TrySetResult();
+}
+
+/// <summary>Records each call, then waits for the gate before completing it.</summary>
+public sealed class GatedHandler(HandlerProbes probes, HandlerGate gate) : IEventHandler
+{
+    public const string Name = "gated";
+
+    public async Task HandleAsync(IReadOnlyList<HubEvent> batch, CancellationToken cancellationToken)
+    {
+        probes[Name].Called(batch);
+        await gate.Opened.WaitAsync(cancellationToken);
+        probes[Name].Completed(batch);
+    }
+}

@@ -21,10 +21,11 @@ public sealed class HubWorkspace : IAsyncDisposable
     /// <summary>The default database file in it.</summary>
     public string DatabasePath => Path.Combine(Directory, "hub.db");
 
-    /// <summary>Starts a hub process in the directory (see <see cref="HubProcess.StartAsync"/>); it is disposed with the workspace.</summary>
-    public async Task<HubProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout)
+    /// <summary>Starts a hub process in the directory (see <see cref="HubProcess.StartAsync"/>); it is disposed with the workspace.
+    /// <paramref name="serverDll"/> is the app to run (default Hub.Server.dll).</summary>
+    public async Task<HubProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan timeout, string? serverDll = null)
     {
-        var hub = await HubProcess.StartAsync(Directory, settings, timeout);
+        var hub = await HubProcess.StartAsync(Directory, settings, timeout, serverDll);
         lock (_processes)
         {
             // Several may start at once (the nodes of a multi-node test).

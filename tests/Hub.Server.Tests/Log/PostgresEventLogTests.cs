@@ -98,6 +98,11 @@ public sealed class PostgresEventLogTests : IAsyncLifetime
         Assert.Equal(ids[0] with { Duplicate = true }, (await second.AppendAsync([Draft("a", "x")]))[0]);
         Assert.Equal(keyed, await second.AppendAsync([Draft("z")], new IdempotencyKey("tenant", "k1")));
         Assert.Equal(4L, (await second.AppendAsync([Draft("c")]))[0].Sequence);
+
+        // Still scoped after the reopen: another subject's k1 is another key, and the same group name with another
+        // identity has no position to inherit.
+        Assert.Equal(new[] { new AppendedEvent(5, "d", null, false) }, await second.AppendAsync([Draft("d")], new IdempotencyKey("other-tenant", "k1")));
+        Assert.Null(second.GetGroupPosition(new GroupKey("billing", "bbbb")));
     }
 
     [Fact]

@@ -1,8 +1,13 @@
+extern alias client;
+
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text.Json;
+using client::Hub.Client;
 using Hub.Server.Tests.Infrastructure;
+using DotNetClient = client::Hub.Client.HubClient;
+using HubClient = Hub.Server.Tests.Infrastructure.HubClient;
 
 namespace Hub.Server.Tests.Security;
 
@@ -163,6 +168,50 @@ public sealed class AuthTests : IAsyncLifetime
         await using var publisher = await HubClient.ConnectAsync(_hub.Address, headers: new Dictionary<string, string> { ["X-Api-Key"] = Credentials.OrdersKey });
         var error = await Assert.ThrowsAsync<HubInvocationException>(() => publisher.SubscribeAsync(new { topics = new[] { "orders.eu" } }));
         Assert.Contains("topics[0]:", error.Message); // the orders key may publish, not subscribe
+    }
+
+    [Fact]
+    public async Task DotNetClient_WithATokenProvider_SubscribesAndPublishesWithinItsGrants_AndWithAnApiKeyHeader()
+    {
+        var asked = 0;
+        var token = Credentials.Token("dotnet", subscribe: ["orders.>"], publish: ["orders.>"]);
+        await using var client = new DotNetClient(_hub.Address, new HubClientOptions
+        {
+            AccessTokenProvider = () =>
+            {
+                Interlocked.Increment(ref asked);
+                return Task.FromResult<string?>(token);
+            },
+        });
+        await using var subscription = await ClientSubscription.OpenAsync(client, new SubscribeRequest("orders.>"));
+        var askedToConnect = Volatile.Read(ref asked);
+        Assert.True(askedToConnect >= 1, "the connection asked the provider");
+        var published = await client.PublishAsync(new NewEvent("orders.eu") { Data = new { n = 1 } });
+        Assert.True(Volatile.Read(ref asked) > askedToConnect, "the publish asked the provider");
+        await subscription.WaitForCountAsync(1);
+        Assert.Equal([published.Sequence], subscription.Sequences);
+        Assert.Equal(1, subscription.Events[0].Data.GetProperty("n").GetInt32());
+
+        // Beyond its grants: the subscribe and the publish are refused naming the field, and change nothing.
+        var subscribe = await Assert.ThrowsAsync<Microsoft.AspNetCore.SignalR.HubException>(() => client.OpenAsync(new SubscribeRequest("payments.*")));
+        Assert.Contains("topics[0]:", subscribe.Message, StringComparison.Ordinal);
+        var publish = await Assert.ThrowsAsync<HubPublishException>(() => client.PublishAsync(new NewEvent("payments.card")));
+        Assert.Equal(HttpStatusCode.Forbidden, publish.Status);
+        Assert.Contains("payments.card", publish.Detail, StringComparison.Ordinal);
+        Assert.Equal([subscription.Subscription], client.Subscriptions);
+
+        // Without credentials the first connection fails, and says so.
+        await using var anonymous = new DotNetClient(_hub.Address);
+        var refused = await Assert.ThrowsAsync<HttpRequestException>(() => anonymous.StartAsync());
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+
+        // An API key as a header goes on the connection and on every REST call.
+        await using var admin = new DotNetClient(_hub.Address, new HubClientOptions { Headers = { ["X-Api-Key"] = Credentials.AdminKey } });
+        await using var payments = await ClientSubscription.OpenAsync(admin, new SubscribeRequest("payments.*"));
+        var card = await admin.PublishAsync(new NewEvent("payments.card"));
+        await payments.WaitForCountAsync(1);
+        Assert.Equal([card.Sequence], payments.Sequences);
+        Assert.Equal([published.Sequence], subscription.Sequences);
     }
 
     [Fact]

@@ -211,6 +211,8 @@ public static class HostileCases
             ["a token without exp"] = NoExpiry("{\"sub\":\"mallory\",\"hub:pub\":[\">\"]}"),
             ["a token without sub"] = NoExpiry("{\"hub:pub\":[\">\"],\"hub:sub\":[\">\"],\"exp\":4102444800}"),
             ["a token with an empty sub"] = NoExpiry("{\"sub\":\" \",\"hub:pub\":[\">\"],\"hub:sub\":[\">\"],\"exp\":4102444800}"),
+            ["a token claiming an API key's subject"] = Credentials.Token("key:orders", subscribe: [">"], publish: [">"]),
+            ["a token claiming the in-process publisher's subject"] = Credentials.Token("in-process:", subscribe: [">"], publish: [">"]),
             ["a token not yet valid"] = NotYetValid(),
             ["a JWT-shaped garbage value"] = "a.b.c",
             ["two dots alone"] = "..",
@@ -349,6 +351,8 @@ public static class HostileCases
             ["a tampered token"] = parts[0] + "." + Credentials.Base64Url("{\"sub\":\"hostile\",\"hub:sub\":[\">\"],\"exp\":4102444800}") + "." + parts[2],
             ["an unsigned token"] = Credentials.UnsignedToken("{\"sub\":\"hostile\",\"hub:sub\":[\">\"],\"exp\":4102444800}"),
             ["a token signed with another key"] = Credentials.Token("hostile", subscribe: [">"], signingKey: "a-different-signing-key-0123456789-abcdefghijklm"),
+            ["a token claiming an API key's subject"] = Credentials.Token("key:admin", subscribe: [">"]),
+            ["a token claiming the in-process publisher's subject"] = Credentials.Token("in-process:", subscribe: [">"]),
             ["an API key as access_token"] = Credentials.AdminKey,
             ["garbage as access_token"] = "%%%",
         })

@@ -95,6 +95,26 @@ public sealed class LimitsTests
     }
 
     [Fact]
+    public async Task TopicsAndTypesPastTheirSettings_FailNamingTheFieldAndTheSetting_CreateNothing_AndTheBoundIsAccepted()
+    {
+        await using var hub = await TestHub.StartAsync(new Dictionary<string, string?>
+        {
+            ["Hub:Limits:MaxSubscribeTopics"] = "3",
+            ["Hub:Limits:MaxSubscribeTypes"] = "2",
+        });
+        await using var client = await hub.ConnectAsync();
+        var topics = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new { topics = new[] { "a", "b", "c", "d" } }));
+        Assert.Contains("topics: must hold 1 to 3 patterns (Hub:Limits:MaxSubscribeTopics; got 4)", topics.Message, StringComparison.Ordinal);
+        var types = await Assert.ThrowsAsync<HubInvocationException>(() => client.SubscribeAsync(new { topics = new[] { "a" }, types = new[] { "x", "y", "z" } }));
+        Assert.Contains("types: may hold at most 2 types (Hub:Limits:MaxSubscribeTypes; got 3)", types.Message, StringComparison.Ordinal);
+        Assert.Empty(await hub.GetSubscriptionsAsync());
+
+        var accepted = await client.SubscribeAsync(new SubscribeArgs(["a", "b", "c"], Types: ["x", "y"]));
+        var listed = await hub.GetSubscriptionAsync(accepted.Id);
+        Assert.Equal(["a", "b", "c"], listed.GetProperty("topics").EnumerateArray().Select(t => t.GetString()));
+    }
+
+    [Fact]
     public async Task ReadLimitOverMaxReadEvents_Answers400NamingLimitAndTheSetting_AndTheDefaultIsCappedByIt()
     {
         await using var hub = await TestHub.StartAsync(new Dictionary<string, string?> { ["Hub:Limits:MaxReadEvents"] = "5" });

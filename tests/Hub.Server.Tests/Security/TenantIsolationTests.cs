@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Hub.Server.Api;
+using Hub.Server.Handlers;
 using Hub.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Hub.Server.Tests.Security;
 
@@ -18,12 +21,59 @@ public sealed class TenantIsolationTests
 
     private static Task<TestHub> StartAsync(IDictionary<string, string?>? more = null) => TestHub.StartAsync(Credentials.RequiredSettings(more));
 
+    /// <summary>A hub on the log <paramref name="kind"/>; for Postgres, on a database of the test's own, dropped with it.</summary>
+    private static async Task<(TestHub Hub, PostgresDatabase? Database)> StartOnAsync(string kind)
+    {
+        var settings = new Dictionary<string, string?> { ["Hub:Log:Kind"] = kind };
+        var database = kind == "Postgres" ? await PostgresDatabase.CreateAsync() : null;
+        if (database is not null)
+        {
+            settings["Hub:Log:Postgres:ConnectionString"] = database.ConnectionString;
+        }
+
+        try
+        {
+            return (await StartAsync(settings), database);
+        }
+        catch
+        {
+            if (database is not null)
+            {
+                await database.DisposeAsync();
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task StopAsync(TestHub hub, PostgresDatabase? database)
+    {
+        await hub.DisposeAsync();
+        if (database is not null)
+        {
+            await database.DisposeAsync();
+        }
+    }
+
     [Theory]
     [InlineData("Memory")]
     [InlineData("Sqlite")]
+    [InlineData("Postgres")]
     public async Task IdempotencyKey_UsedByAnotherTenant_IsAnotherKey_ItsEventIsAppendedAndItGetsItsOwnAnswer(string kind)
     {
-        await using var hub = await StartAsync(new Dictionary<string, string?> { ["Hub:Log:Kind"] = kind });
+        var (hub, database) = await StartOnAsync(kind);
+        try
+        {
+            await AssertIdempotencyKeysPerTenantAsync(hub);
+        }
+        finally
+        {
+            await StopAsync(hub, database);
+        }
+    }
+
+    private static async Task AssertIdempotencyKeysPerTenantAsync(TestHub hub)
+    {
         var (statusA, answerA) = await PublishAsync(hub, TokenA, new { topic = "a.orders", data = "A" }, "k1");
         var (statusB, answerB) = await PublishAsync(hub, TokenB, new { topic = "b.orders", data = "B" }, "k1");
         Assert.Equal((HttpStatusCode.Accepted, HttpStatusCode.Accepted), (statusA, statusB));
@@ -55,11 +105,16 @@ public sealed class TenantIsolationTests
         Assert.Equal([("b.noise", "order-1"), ("b.noise", "order-2"), ("a.orders", "order-1")], await ReadAllAsync(hub));
     }
 
-    [Fact]
-    public async Task IdempotencyKeys_SurviveARestart_EachStillItsOwnTenants()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task IdempotencyKeys_SurviveARestart_EachStillItsOwnTenants(string kind)
     {
         var directory = Directory.CreateTempSubdirectory("hub-isolation-restart-").FullName;
-        var settings = new Dictionary<string, string?> { ["Hub:Log:Sqlite:Path"] = Path.Combine(directory, "hub.db") };
+        var database = kind == "Postgres" ? await PostgresDatabase.CreateAsync() : null;
+        var settings = database is null
+            ? new Dictionary<string, string?> { ["Hub:Log:Sqlite:Path"] = Path.Combine(directory, "hub.db") }
+            : new Dictionary<string, string?> { ["Hub:Log:Kind"] = "Postgres", ["Hub:Log:Postgres:ConnectionString"] = database.ConnectionString };
         try
         {
             JsonNode? answerA, answerB;
@@ -84,28 +139,83 @@ public sealed class TenantIsolationTests
         finally
         {
             Directory.Delete(directory, recursive: true);
+            if (database is not null)
+            {
+                await database.DisposeAsync();
+            }
         }
     }
 
-    [Fact]
-    public async Task Token_ClaimingAnApiKeysSubject_IsRefused_SoItCannotShareThatKeysIdempotencyKeys()
+    /// <summary>A token may not claim a subject the hub gives to others: an API key's (<c>key:NAME</c>) or the in-process
+    /// publisher's; with it, it would share their idempotency keys (answer their keys, pre-empt them), limits and logs.</summary>
+    [Theory]
+    [InlineData("key:orders")]
+    [InlineData(HubPublisher.Subject)]
+    [InlineData(HubPublisher.Subject + "handlers")]
+    public async Task Token_ClaimingASubjectTheHubGivesToOthers_IsRefused_SoItCannotShareTheirIdempotencyKeys(string subject)
     {
         await using var hub = await StartAsync();
         var (status, _) = await PublishAsync(hub, Credentials.OrdersKey, new { topic = "orders.x", data = 1 }, "k1");
         Assert.Equal(HttpStatusCode.Accepted, status);
+        await hub.Services.GetRequiredService<IHubPublisher>().PublishAsync([new NewEvent("orders.x", 2)], idempotencyKey: "k2");
 
-        var impostor = Credentials.Token("key:orders", publish: ["orders.>"]);
-        using var response = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", impostor, TestHub.Json(new { topic = "orders.x", data = 2 })));
-        await AuthTests.AssertProblem(response, HttpStatusCode.Unauthorized, "credentials");
-        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => HubClient.ConnectAsync(hub.Address, accessToken: Credentials.Token("key:admin", subscribe: [">"])));
+        var impostor = Credentials.Token(subject, subscribe: [">"], publish: ["orders.>"]);
+        foreach (var key in new[] { "k1", "k2" })
+        {
+            using var request = Credentials.Request(HttpMethod.Post, "api/events", impostor, TestHub.Json(new { topic = "orders.x", data = 3 }));
+            request.Headers.Add("Idempotency-Key", key);
+            using var response = await hub.Http.SendAsync(request);
+            await AuthTests.AssertProblem(response, HttpStatusCode.Unauthorized, "credentials");
+        }
+
+        await Assert.ThrowsAsync<System.Net.WebSockets.WebSocketException>(() => HubClient.ConnectAsync(hub.Address, accessToken: impostor));
+        Assert.Equal([("orders.x", "1"), ("orders.x", "2")], await ReadAllAsync(hub));
+    }
+
+    /// <summary><see cref="IHubPublisher"/>'s idempotency keys are its own subject's: a credential sending the same key is
+    /// answered its own, and neither reads nor pre-empts the in-process one (nor the other way round).</summary>
+    [Fact]
+    public async Task IdempotencyKey_OfTheInProcessPublisher_IsNotACredentialsKey_NorTheOtherWayRound()
+    {
+        await using var hub = await StartAsync();
+        var publisher = hub.Services.GetRequiredService<IHubPublisher>();
+
+        // A publishes k1 first; the in-process publisher's k1 is another key. Then the in-process publisher uses k2 first.
+        var (statusA, answerA) = await PublishAsync(hub, TokenA, new { topic = "a.x", data = "A k1" }, "k1");
+        Assert.Equal(HttpStatusCode.Accepted, statusA);
+        var inProcess1 = await publisher.PublishAsync([new NewEvent("a.x", "in-process k1")], idempotencyKey: "k1");
+        var inProcess2 = await publisher.PublishAsync([new NewEvent("a.x", "in-process k2")], idempotencyKey: "k2");
+        var (_, answerA2) = await PublishAsync(hub, TokenA, new { topic = "a.x", data = "A k2" }, "k2");
+        Assert.Equal(new[] { new PublishedEvent(2, "a.x", null, false) }, inProcess1);
+        Assert.Equal(new[] { new PublishedEvent(3, "a.x", null, false) }, inProcess2);
+        Assert.Equal(4, SequenceOf(answerA2));
+
+        // Each again: its own first answer, nothing appended.
+        Assert.Equal(inProcess1, await publisher.PublishAsync([new NewEvent("a.x", "again")], idempotencyKey: "k1"));
+        Assert.True(JsonNode.DeepEquals(answerA, (await PublishAsync(hub, TokenA, new { topic = "a.x", data = "again" }, "k1")).Body));
+        Assert.Equal([("a.x", "A k1"), ("a.x", "in-process k1"), ("a.x", "in-process k2"), ("a.x", "A k2")], await ReadAllAsync(hub));
     }
 
     /// <summary>The finding of issue 13: B's group of A's name started from A's stored position and moved it; A then
     /// never got the events published while it was away.</summary>
-    [Fact]
-    public async Task GroupName_TakenByAnotherTenantWhileTheFirstIsAway_IsAnotherGroup_TheFirstGetsEveryEventPublishedMeanwhile()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task GroupName_TakenByAnotherTenantWhileTheFirstIsAway_IsAnotherGroup_TheFirstGetsEveryEventPublishedMeanwhile(string kind)
     {
-        await using var hub = await StartAsync();
+        var (hub, database) = await StartOnAsync(kind);
+        try
+        {
+            await AssertGroupNameTakenWhileAwayAsync(hub);
+        }
+        finally
+        {
+            await StopAsync(hub, database);
+        }
+    }
+
+    private static async Task AssertGroupNameTakenWhileAwayAsync(TestHub hub)
+    {
         long[] acknowledged;
         await using (var a = await ConnectAsync(hub, TokenA))
         {
@@ -192,6 +302,46 @@ public sealed class TenantIsolationTests
         var own = await d.SubscribeAsync(new SubscribeArgs(["a.x"], Group: "billing"));
         Assert.Equal([("billing", "a.x", own.Id)], (await GroupsAsync(hub, Credentials.Token("tenant-d", subscribe: ["a.x"]))).Select(Describe));
         Assert.Equal(2, (await GroupsAsync(hub, Credentials.AdminKey)).Length);
+    }
+
+    /// <summary>A group member can be advanced (<c>Ask</c>) or made to leave (<c>Unsubscribe</c>) only from its own
+    /// connection, and ended by REST only with the operator's grant: another tenant who knows its ids (the hub's and the
+    /// one its client chose) changes nothing, and the member goes on getting its events.</summary>
+    [Fact]
+    public async Task AnotherTenant_KnowingAGroupMembersIds_CannotAdvanceEndOrDeleteIt()
+    {
+        await using var hub = await StartAsync();
+        await using var a = await ConnectAsync(hub, TokenA);
+        var member = await a.SubscribeAsync(new SubscribeArgs(["a.>"], Demand: "manual", Group: "billing", Id: "billing-1"));
+        var hubId = Assert.Single((await GroupsAsync(hub, TokenA)).Single().GetProperty("members").EnumerateArray()).GetString()!;
+        var published = await PublishManyAsync(hub, TokenA, "a.x", 5);
+
+        await using var b = await ConnectAsync(hub, TokenB);
+        foreach (var id in new[] { member.Id, hubId })
+        {
+            var ask = await Assert.ThrowsAsync<HubInvocationException>(() => b.InvokeAsync("Ask", id, 5));
+            Assert.Contains($"subscriptionId: no live subscription '{id}' on this connection", ask.Message, StringComparison.Ordinal);
+            var leave = await Assert.ThrowsAsync<HubInvocationException>(() => b.InvokeAsync("Unsubscribe", id));
+            Assert.Contains($"subscriptionId: no live subscription '{id}' on this connection", leave.Message, StringComparison.Ordinal);
+            using var delete = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Delete, $"api/subscriptions/{id}", TokenB));
+            Assert.Equal(HttpStatusCode.Forbidden, delete.StatusCode);
+        }
+
+        // Nothing was granted to it (a grant would show as credits, or as events in flight, unacknowledged, until A asks
+        // again) and it is still a member.
+        var described = Assert.Single(await GroupsAsync(hub, TokenA));
+        Assert.Equal([hubId], described.GetProperty("members").EnumerateArray().Select(m => m.GetString()));
+        using (var listed = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Get, "api/subscriptions", Credentials.AdminKey)))
+        {
+            var info = Assert.Single(await listed.Content.ReadFromJsonAsync<JsonElement[]>() ?? []);
+            Assert.Equal((hubId, 0L, 0L), (info.GetProperty("id").GetString(), info.GetProperty("credits").GetInt64(), info.GetProperty("inFlight").GetInt64()));
+        }
+
+        Assert.Equal(0, member.Count);
+        await a.AskAsync(member, 5);
+        await member.WaitForCountAsync(5);
+        Assert.Equal(published, member.Sequences);
+        Assert.Null(member.EndedReason);
     }
 
     private static (string Name, string Topics, string Members) Describe(JsonElement group) => (

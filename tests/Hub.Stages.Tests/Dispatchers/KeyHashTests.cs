@@ -16,6 +16,25 @@ public class KeyHashTests
         Assert.Equal((int)expected, KeyHash.Partition(key, partitions));
     }
 
+    [Theory]
+    [InlineData("a", 7L, 64)]
+    [InlineData("a", 8L, 10)]
+    [InlineData("", 9L, 64)]
+    public void Partition_OfAnEventWithAKey_IsItsKeys_WhateverItsSequence(string key, long sequence, int partitions)
+    {
+        Assert.Equal(KeyHash.Partition(key, partitions), KeyHash.Partition(key, sequence, partitions));
+    }
+
+    [Theory]
+    [InlineData(0L, 4, 0)]
+    [InlineData(7L, 4, 3)]
+    [InlineData(64L, 64, 0)]
+    [InlineData(130L, 64, 2)]
+    public void Partition_OfAnEventWithoutAKey_IsItsSequenceModuloThePartitions(long sequence, int partitions, int expected)
+    {
+        Assert.Equal(expected, KeyHash.Partition(null, sequence, partitions));
+    }
+
     [Fact]
     public void PartitionDispatcher_ByKeyHash_SendsOneKeyToOnePartition()
     {
