@@ -6,6 +6,7 @@ using Hub.Server.Limits;
 using Hub.Server.OpenApi;
 using Hub.Server.Subscriptions;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
 
@@ -90,9 +91,17 @@ public static partial class HubEndpointRouteBuilderExtensions
 
         api.MapHubInfo();
 
-        // A connection ends when its token expires (CloseOnAuthenticationExpiration); API keys do not expire.
-        endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Client);
-        endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true).RequireAuthorization(HubPolicies.Admin);
+        // A connection ends when its token expires (CloseOnAuthenticationExpiration); API keys do not expire. With
+        // Hub:Auth:Mode None the hubs' policies let everyone in, so they are not evaluated at all: a hub connection's
+        // request then holds no request services scope nor authorization state for as long as its WebSocket lives.
+        var open = endpoints.ServiceProvider.GetRequiredService<IOptions<AuthOptions>>().Value.EffectiveMode == AuthMode.None;
+        var events = endpoints.MapHub<EventsHub>(EventsHub.Path, o => o.CloseOnAuthenticationExpiration = true);
+        var dashboard = endpoints.MapHub<DashboardHub>(DashboardHub.Path, o => o.CloseOnAuthenticationExpiration = true);
+        if (!open)
+        {
+            events.RequireAuthorization(HubPolicies.Client);
+            dashboard.RequireAuthorization(HubPolicies.Admin);
+        }
 
         endpoints.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = c => c.Tags.Contains("live") }).WithName("Live");
         endpoints.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") }).WithName("Ready");

@@ -48,6 +48,13 @@ public sealed class LibraryHostingTests
         Assert.Equal("application/problem+json", bad.Content.Headers.ContentType?.MediaType);
         Assert.Contains("topic", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("errors").EnumerateObject().Select(p => p.Name));
         Assert.DoesNotContain(logs.Entries, e => e.Id.Name == "HubMiddlewareMissing");
+
+        // Hub:Auth:Mode is None (Development): nobody is authenticated, yet an own endpoint that requires a user is still
+        // refused, by the hub's scheme (401 problem+json with its Bearer challenge), not let through nor failed with a 500.
+        using var refused = await http.GetAsync("own/private");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal("Bearer", refused.Headers.WwwAuthenticate.Single().Scheme);
     }
 
     [Fact]
@@ -79,6 +86,7 @@ public sealed class LibraryHostingTests
         }
 
         app.MapGet("/own", () => "app's own");
+        app.MapGet("/own/private", () => "for users only").RequireAuthorization();
         app.MapHub();
         await app.StartAsync();
         return app;

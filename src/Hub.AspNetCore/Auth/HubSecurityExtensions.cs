@@ -43,6 +43,19 @@ public static class HubSecurityExtensions
             .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(HubAuthSchemes.ApiKey, displayName: "API key", configureOptions: null)
             .AddJwtBearer(HubAuthSchemes.Token);
         services.AddOptions<JwtBearerOptions>(HubAuthSchemes.Token).Configure<IOptions<AuthOptions>>((o, auth) => ConfigureTokens(o, auth.Value));
+        services.AddOptions<AuthenticationOptions>().Configure<IOptions<AuthOptions>>((o, auth) =>
+        {
+            if (auth.Value.EffectiveMode == AuthMode.None)
+            {
+                // Nobody is authenticated (everyone is one anonymous subject, whatever credentials it sends), so no
+                // request runs the schemes' handlers: with a default scheme, each would, and a hub connection's request
+                // would hold them for as long as its WebSocket lives. An app's own endpoint that requires an
+                // authenticated user is still challenged by the hub's scheme (401).
+                o.DefaultScheme = null;
+                o.DefaultChallengeScheme = HubAuthSchemes.Default;
+                o.DefaultForbidScheme = HubAuthSchemes.Default;
+            }
+        });
 
         services.AddAuthorization();
         services.AddOptions<AuthorizationOptions>().Configure<IOptions<AuthOptions>>((o, auth) => HubPolicies.Add(o, auth.Value.EffectiveMode));

@@ -14,13 +14,20 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 {
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
-    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
+    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult) =>
+        authorizeResult.Challenged || authorizeResult.Forbidden ? RefuseAsync(context, authorizeResult)
+            // Not awaited here: a request let through (a hub connection, for as long as its WebSocket lives) holds no
+            // state machine of this handler's (nor of the default handler's, which awaits next).
+            : authorizeResult.Succeeded ? next(context)
+            : _default.HandleAsync(next, context, policy, authorizeResult);
+
+    private static async Task RefuseAsync(HttpContext context, PolicyAuthorizationResult authorizeResult)
     {
         if (authorizeResult.Challenged)
         {
             context.Response.Headers.WWWAuthenticate = "Bearer";
             // The authentication middleware keeps only a success; the handlers cache their result, so this costs nothing.
-            var failure = (await context.AuthenticateAsync().ConfigureAwait(false)).Failure;
+            var failure = (await context.AuthenticateAsync(HubAuthSchemes.Default).ConfigureAwait(false)).Failure;
             var detail = failure switch
             {
                 null => "required: an API key (Authorization: Bearer KEY, or X-Api-Key: KEY) or a signed token (Authorization: Bearer TOKEN, or access_token on /hubs/…)",
@@ -31,12 +38,6 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
             return;
         }
 
-        if (authorizeResult.Forbidden)
-        {
-            await AuthProblems.Forbidden(AuthProblems.CredentialsField, $"the credentials do not hold the admin grant ({HubClaims.Admin})").ExecuteAsync(context).ConfigureAwait(false);
-            return;
-        }
-
-        await _default.HandleAsync(next, context, policy, authorizeResult).ConfigureAwait(false);
+        await AuthProblems.Forbidden(AuthProblems.CredentialsField, $"the credentials do not hold the admin grant ({HubClaims.Admin})").ExecuteAsync(context).ConfigureAwait(false);
     }
 }

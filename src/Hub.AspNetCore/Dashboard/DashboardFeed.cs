@@ -105,8 +105,7 @@ internal sealed class DashboardFeed : BackgroundService
         var delivered = _metrics.Delivered;
         double Rate(long now, long before) => elapsedSeconds > 0 ? Math.Max(0, now - before) / elapsedSeconds : 0;
 
-        var stages = _registry.Snapshot();
-        var subscriptions = stages.Subscriptions;
+        var stages = _registry.Snapshot(MaxRows, out var subscriptionCount);
         var topics = _log.GetTopics();
         return new DashboardSnapshot(
             _time.GetUtcNow(),
@@ -118,8 +117,8 @@ internal sealed class DashboardFeed : BackgroundService
             previous is null ? 0 : Rate(published, previous.Published),
             previous is null ? 0 : Rate(delivered, previous.Delivered),
             stages.Connections,
-            subscriptions.Count,
-            [.. subscriptions.Take(MaxRows)],
+            subscriptionCount,
+            stages.Subscriptions,
             [.. stages.Groups.Take(MaxRows)],
             topics.Count,
             [.. topics.OrderByDescending(t => t.LastSequence).Take(MaxRows)]);

@@ -1,7 +1,7 @@
 namespace Hub.Server.Subscriptions;
 
 /// <summary>
-/// The live stages at one moment, taken by the delivery layer (<see cref="SubscriptionRegistry.Snapshot"/>) from the
+/// The live stages at one moment, taken by the delivery layer (<see cref="SubscriptionRegistry.Snapshot()"/>) from the
 /// stages' own figures: the one source of <c>GET /api/subscriptions</c>, the dashboard's feed and the <c>Hub</c> meter's
 /// gauges, so the three always agree.
 /// </summary>

@@ -254,12 +254,51 @@ public sealed partial class SubscriptionRegistry
     /// </summary>
     public DeliverySnapshot Snapshot() => new(ConnectionCount, DescribeStages(), DescribeGroups());
 
+    /// <summary>
+    /// The same as <see cref="Snapshot()"/> with only the <paramref name="maxSubscriptions"/> most lagging stages described
+    /// (in the same order), and how many are live: what the dashboard shows once a second. The other stages are looked at
+    /// (their lag and id) but not described, so a snapshot of many idle subscriptions makes no garbage per subscription.
+    /// </summary>
+    internal DeliverySnapshot Snapshot(int maxSubscriptions, out int subscriptionCount)
+    {
+        // A heap of the most lagging seen so far, its root the one that would be listed last (and leaves first).
+        var kept = new PriorityQueue<DeliveryStage, (long Lag, string Id)>(maxSubscriptions + 1, ListedLast.Instance);
+        var count = 0;
+        foreach (var (_, stage) in _byId)
+        {
+            count++;
+            var key = (stage.Lag, stage.Id);
+            if (kept.Count < maxSubscriptions)
+            {
+                kept.Enqueue(stage, key);
+            }
+            else if (kept.TryPeek(out _, out var last) && ListedLast.Instance.Compare(last, key) < 0)
+            {
+                kept.DequeueEnqueue(stage, key);
+            }
+        }
+
+        subscriptionCount = count;
+        return new(ConnectionCount, Ordered(kept.UnorderedItems.Select(static item => item.Element.Describe())), DescribeGroups());
+    }
+
     /// <summary>Every live stage, the laggards first.</summary>
-    private SubscriptionInfo[] DescribeStages() => _byId.Values
-        .Select(static s => s.Describe())
+    private SubscriptionInfo[] DescribeStages() => Ordered(_byId.Values.Select(static s => s.Describe()));
+
+    /// <summary>The listing order: the laggards first, then by id.</summary>
+    private static SubscriptionInfo[] Ordered(IEnumerable<SubscriptionInfo> stages) => stages
         .OrderByDescending(static s => s.Lag)
         .ThenBy(static s => s.Id, StringComparer.Ordinal)
         .ToArray();
+
+    /// <summary>Orders (lag, id) keys so that the one listed last comes first: the least lag, then the greatest id.</summary>
+    private sealed class ListedLast : IComparer<(long Lag, string Id)>
+    {
+        public static readonly ListedLast Instance = new();
+
+        public int Compare((long Lag, string Id) x, (long Lag, string Id) y) =>
+            x.Lag != y.Lag ? x.Lag.CompareTo(y.Lag) : string.CompareOrdinal(y.Id, x.Id);
+    }
 
     /// <summary>Every live group (or those <paramref name="visible"/> selects), the laggards first.</summary>
     internal GroupInfo[] DescribeGroups(Func<Group, bool>? visible = null) => Groups

@@ -41,6 +41,38 @@ public sealed class DashboardFeedTests
     }
 
     [Fact]
+    public async Task Snapshot_OfMoreSubscriptionsThanItLists_ListsTheMostLaggingInTheApisOrder_AndCountsThemAll()
+    {
+        await using var hub = await TestHub.StartAsync();
+        var feed = hub.Services.GetRequiredService<DashboardFeed>();
+        var registry = hub.Services.GetRequiredService<Hub.Server.Subscriptions.SubscriptionRegistry>();
+        await using var first = await hub.ConnectAsync();
+        await using var second = await hub.ConnectAsync();
+
+        // Five rounds of 30 manual subscriptions (no credits, so none moves), an event published after each round: the
+        // rounds lag by 5, 4, 3, 2 and 1. The 100 listed are the first three rounds and 10 of the fourth, chosen by id.
+        for (var round = 0; round < 5; round++)
+        {
+            for (var i = 0; i < 30; i++)
+            {
+                await (i % 2 == 0 ? first : second).SubscribeAsync(new SubscribeArgs(["lag.*"], Demand: "manual", MaxDemand: 10));
+            }
+
+            await hub.PublishManyAsync("lag.a", 1);
+        }
+
+        feed.Tick();
+        var snapshot = feed.Latest;
+
+        Assert.Equal(150, snapshot.SubscriptionCount);
+        Assert.Equal(DashboardFeed.MaxRows, snapshot.Subscriptions.Count);
+        var api = registry.Snapshot().Subscriptions;
+        Assert.Equal(api.Take(DashboardFeed.MaxRows).Select(s => (s.Id, s.Lag)), snapshot.Subscriptions.Select(s => (s.Id, s.Lag)));
+        Assert.Equal([5, 4, 3, 2], snapshot.Subscriptions.Select(s => s.Lag).Distinct());
+        Assert.Equal(10, snapshot.Subscriptions.Count(s => s.Lag == 2));
+    }
+
+    [Fact]
     public async Task Watch_StreamsTheLatestSnapshotAtOnce_ThenEachNewOne()
     {
         await using var hub = await TestHub.StartAsync();
