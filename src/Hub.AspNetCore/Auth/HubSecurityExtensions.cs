@@ -64,32 +64,14 @@ public static class HubSecurityExtensions
         return services;
     }
 
-    /// <summary>
-    /// Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
-    /// <c>None</c> nothing is authenticated: credentials mean nothing there (everyone is one anonymous subject with every
-    /// grant), so a request does not pay for looking at them; authorization still runs (its policies allow everyone).
-    /// </summary>
+    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
+    /// <c>None</c> there is no default scheme (see <see cref="AddHubSecurity"/>), so authenticating runs no handler.</summary>
     public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
     {
-        if (IsEnforced(app))
-        {
-            app.UseAuthentication();
-        }
-        else
-        {
-            // WebApplication adds the authentication middleware by itself when its services are registered and nobody
-            // added it; this key (what UseAuthentication sets) says it was decided here. Should the key ever change,
-            // the middleware comes back: each request would authenticate again, and nothing else would differ.
-            app.Properties[AuthenticationMiddlewareSetKey] = true;
-        }
-
+        app.UseAuthentication();
         app.UseAuthorization();
         return app;
     }
-
-    /// <summary>The <see cref="IApplicationBuilder.Properties"/> key by which ASP.NET Core's <c>UseAuthentication</c> marks the
-    /// pipeline as having it (WebApplication then adds none of its own).</summary>
-    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
 
     /// <summary>Whether <c>Hub:Auth:Mode</c> is <c>Required</c> (the options validated, as at start).</summary>
     internal static bool IsEnforced(IApplicationBuilder app) =>
