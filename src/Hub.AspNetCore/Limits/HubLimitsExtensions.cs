@@ -19,11 +19,6 @@ public static class HubLimitsExtensions
         return services;
     }
 
-    /// <summary>
-    /// Applies the rate limits (after authentication, so requests are counted per credential). With
-    /// <c>Hub:Auth:Mode</c> <c>None</c> no request has a credential, and requests without one are not limited: the
-    /// limiter is left out of the pipeline.
-    /// </summary>
-    public static IApplicationBuilder UseHubLimits(this IApplicationBuilder app) =>
-        Auth.HubSecurityExtensions.IsEnforced(app) ? app.UseRateLimiter() : app;
+    /// <summary>Applies the rate limits (after authentication, so requests are counted per credential).</summary>
+    public static IApplicationBuilder UseHubLimits(this IApplicationBuilder app) => app.UseRateLimiter();
 }
