@@ -21,7 +21,8 @@ RUN dotnet publish src/Hub.Server/Hub.Server.csproj -c Release --no-restore -o /
 FROM mcr.microsoft.com/dotnet/aspnet:10.0
 WORKDIR /app
 COPY --from=build /app ./
-# The event log (SQLite, data/hub.db under the content root) lives on a volume the app's user can write.
+# The event log (SQLite, data/hub.db under the content root) lives on a volume the app's user can write, with its
+# reserve for a full disk beside it (data/hub.db-reserve, Hub:Log:Sqlite:ReserveBytes, 16 MiB: size the volume for it).
 RUN mkdir -p /app/data && chown "$APP_UID" /app/data
 VOLUME /app/data
 # Listen on every interface inside the container; the hub's own default is http://localhost:5080.

@@ -4,7 +4,7 @@
 # For each round, each count and each server in turn (the hub with its memory log, the hub in its default configuration
 # on SQLite, the plain-SignalR baseline, and with --before DIR the same hubs built from another checkout, labelled
 # *-before), a fresh server process: tests/Hub.LoadGen --idle connects that many WebSockets (subscribed on the hub, connect
-# only on the baseline), lets them sit 3 s and reads the server's RSS (/proc/PID/status): (connected − before) ÷ count.
+# only on the baseline) after a warm-up round of 200 that come and go, lets them sit 3 s and reads the server's RSS (/proc/PID/status): (connected − before) ÷ count.
 # Medians over the rounds, as a markdown table on stdout; also the cost of each connection beyond the first count
 # (the slope between the two counts), which leaves out what does not grow with connections (code compiled at its
 # final tier while the first ones connect, the garbage collector's first growth).

@@ -159,6 +159,7 @@ public sealed partial class SqliteEventLog
         }
         catch (Exception ex) when (IsTransient(ex))
         {
+            _diskFull |= LacksSpace(ex);
             Log.ProbeFailed(_logger, ex.Message);
             return;
         }

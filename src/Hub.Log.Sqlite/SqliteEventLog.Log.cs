@@ -32,6 +32,24 @@ public sealed partial class SqliteEventLog
 
         [LoggerMessage(EventId = 3009, Level = LogLevel.Information, Message = "The event log at {Path} can be written again after {Seconds:0.#} s; {Refused} appends were refused meanwhile")]
         public static partial void Recovered(ILogger logger, string path, double seconds, int refused);
+        [LoggerMessage(EventId = 3011, Level = LogLevel.Warning, Message = "The disk holding the event log at {Path} is full: its reserve of {Bytes} bytes ({ReservePath}) was deleted so that retention can delete events and the write-ahead log can be checkpointed. Until the disk has room again, retention and a checkpoint run after every write; the reserve is made again once the disk has twice its size free")]
+        public static partial void ReserveReleased(ILogger logger, string path, int bytes, string reservePath);
+
+        [LoggerMessage(EventId = 3012, Level = LogLevel.Information, Message = "The reserve of {Bytes} bytes that retention uses on a full disk is in place at {ReservePath}")]
+        public static partial void ReserveInPlace(ILogger logger, int bytes, string reservePath);
+
+        [LoggerMessage(EventId = 3013, Level = LogLevel.Warning, Message = "The reserve of {Bytes} bytes beside the event log (Hub:Log:Sqlite:ReserveBytes) could not be made at {ReservePath}: {Reason}. Without it a disk filled to the last byte may leave retention no room to delete events; it is tried again every second")]
+        public static partial void ReserveNotMade(ILogger logger, int bytes, string reservePath, string reason, Exception? exception);
+
+        [LoggerMessage(EventId = 3014, Level = LogLevel.Warning, Message = "Writing {Appends} appends ({Events} events) to the event log at {Path} found the disk full; the writer made room (retention deleted {Deleted} events, the write-ahead log was checkpointed) and wrote them")]
+        public static partial void WroteAfterMakingRoom(ILogger logger, string path, int appends, int events, int deleted);
+
+        [LoggerMessage(EventId = 3015, Level = LogLevel.Debug, Message = "Write-ahead log checkpointed: {Frames} frames, {Copied} copied into the database")]
+        public static partial void Checkpointed(ILogger logger, long frames, long copied);
+
+        [LoggerMessage(EventId = 3016, Level = LogLevel.Debug, Message = "Checkpointing the write-ahead log failed ({Error})")]
+        public static partial void CheckpointFailed(ILogger logger, string error);
+
         [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "The stored counters of the {Count} topics published to least recently were dropped (Hub:Log:MaxTopics is {Max})")]
         public static partial void TopicsDropped(ILogger logger, int count, int max);
 

@@ -32,22 +32,34 @@ public sealed partial class SqliteEventLog
         },
         Fail);
 
-    /// <summary>Retention, and while writes fail, a probe of whether they succeed again (so the hub recovers with no publisher
-    /// retrying, and readiness says so).</summary>
+    /// <summary>Retention (on a full disk, with the room it needs: see the Reserve part), and while writes fail, a probe of
+    /// whether they succeed again (so the hub recovers with no publisher retrying, and readiness says so); while they
+    /// succeed, the reserve kept in place.</summary>
     private void Maintain()
     {
-        try
+        if (_health.Trouble is not null && _diskFull)
         {
-            Trim();
+            MakeRoom();
         }
-        catch (Exception ex) when (IsTransient(ex))
+        else
         {
-            Log.TrimFailed(_logger, ex);
+            try
+            {
+                Trim();
+            }
+            catch (Exception ex) when (IsTransient(ex))
+            {
+                Log.TrimFailed(_logger, ex);
+            }
         }
 
         if (_health.Trouble is not null)
         {
             ProbeWrite();
+        }
+        else
+        {
+            KeepReserve();
         }
     }
 
@@ -91,6 +103,43 @@ public sealed partial class SqliteEventLog
     /// it writes over: two processes on one file agree on every sequence, duplicate and answer.
     /// </summary>
     private void Commit(List<PendingAppend> group, int eventCount)
+    {
+        if (TryCommit(group, eventCount) is not { } failure)
+        {
+            if (_health.Failure is null)
+            {
+                KeepWithinRoom();
+            }
+
+            return;
+        }
+
+        if (LacksSpace(failure) && _health.Trouble is null)
+        {
+            // The disk is full: make room (the reserve, retention, a checkpoint) and write the group once more, before any
+            // of its publishers is answered.
+            var deleted = MakeRoom();
+            if (TryCommit(group, eventCount) is not { } again)
+            {
+                Log.WroteAfterMakingRoom(_logger, Path, group.Count, eventCount, deleted);
+                return;
+            }
+
+            failure = again;
+        }
+
+        // Nothing of the group was committed (the disk is full, an I/O error, the lock not had): refuse it whole. The log is
+        // unwritable until a write succeeds again.
+        _diskFull |= LacksSpace(failure);
+        Refuse(group, WriteFailed(failure, group.Count, eventCount));
+    }
+
+    /// <summary>
+    /// One try at <see cref="Commit"/>: answers the group when it is committed (or refuses it when the file is no longer the
+    /// log's); when the transaction fails with an error that may pass, returns it with nothing of the group committed or
+    /// remembered, and nobody answered.
+    /// </summary>
+    private Exception? TryCommit(List<PendingAppend> group, int eventCount)
     {
         var now = _time.GetUtcNow();
         _dedup.Expire(now);
@@ -138,11 +187,9 @@ public sealed partial class SqliteEventLog
         }
         catch (Exception ex) when (IsTransient(ex))
         {
-            // Nothing of the group was committed (the disk is full, an I/O error, the lock not had): forget what it made dedup
-            // remember, and refuse it whole. The log is unwritable until a write succeeds again.
+            // Nothing of the group was committed: forget what it made dedup remember.
             Forget(newIds, newKeys);
-            Refuse(group, WriteFailed(ex, group.Count, eventCount));
-            return;
+            return ex;
         }
         finally
         {
@@ -156,7 +203,7 @@ public sealed partial class SqliteEventLog
             Forget(newIds, newKeys);
             Fail(change, null);
             Refuse(group);
-            return;
+            return null;
         }
 
         if (_health.Trouble is not null)
@@ -185,6 +232,8 @@ public sealed partial class SqliteEventLog
                 _queue.AddPending(-group[g].Events.Count);
             }
         }
+
+        return null;
     }
 
     /// <summary>Undoes what a group that was not committed made dedup remember.</summary>

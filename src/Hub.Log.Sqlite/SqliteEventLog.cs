@@ -99,6 +99,7 @@ public sealed partial class SqliteEventLog : IEventStore
         _writtenHead = _head;
         _dataVersion = _statements.DataVersion();
         Log.Opened(_logger, Path, _head, _trimmedTo);
+        KeepReserve();
         _writerLoop = Task.Run(WriteLoopAsync);
         _trimLoop = Task.Run(TrimLoopAsync);
     }

@@ -135,6 +135,18 @@ public sealed class EventLogOptions
         /// <summary>The most events one group commit (one transaction) takes. Default 10,000.</summary>
         [Range(1, 1_000_000, ErrorMessage = "Hub:Log:Sqlite:MaxGroupEvents must be between 1 and 1000000.")]
         public int MaxGroupEvents { get; set; } = 10_000;
+
+        internal const int DefaultReserveBytes = 16 * 1024 * 1024;
+
+        /// <summary>
+        /// Room kept for a full disk: a file of this many bytes beside the database (its path with <c>-reserve</c>), made
+        /// when the disk has twice its size free. When a write fails because the disk is full, the writer deletes it, so that
+        /// retention's deletes and a checkpoint of the write-ahead log can be written, and tries the write again; it is made
+        /// again once writes succeed and the disk has room. 0 keeps no reserve. Default 16 MiB (16777216): a full group commit
+        /// of small events, with retention's pass and the checkpoint's growth of the file.
+        /// </summary>
+        [Range(0, 1024 * 1024 * 1024, ErrorMessage = "Hub:Log:Sqlite:ReserveBytes must be between 0 and 1073741824.")]
+        public int ReserveBytes { get; set; } = DefaultReserveBytes;
     }
 
     /// <summary>The PostgreSQL log's settings.</summary>

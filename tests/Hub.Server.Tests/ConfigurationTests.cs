@@ -92,6 +92,8 @@ public sealed class ConfigurationTests
     [InlineData("Hub:Log:Postgres:GroupLeaseTime", "00:00:00.100")]
     [InlineData("Hub:Log:Postgres:GroupRenewInterval", "00:00:03")]
     [InlineData("Hub:Log:Sqlite:Durability", "Full")]
+    [InlineData("Hub:Log:Sqlite:ReserveBytes", "-1")]
+    [InlineData("Hub:Log:Sqlite:ReserveBytes", "1073741825")]
     [InlineData("Hub:Log:Sqlite:Synchronous", "Normal")] // retired: Durability replaced it, and its message says so
     public async Task BadSetting_StopsTheStart_NamingTheKey(string key, string value)
     {

@@ -59,22 +59,24 @@ public sealed class LogFailureTests : IAsyncLifetime
     }
 
     /// <summary>
-    /// A real full disk (a small tmpfs the test mounts and fills): a publish answers 503 with Retry-After and appends
-    /// nothing; the hub is not ready but alive (a restart would not help); once the room is given back, readiness
-    /// returns by itself with no publisher retrying, the refused batch published again appends normally (its ids were
-    /// not remembered), and everything acknowledged is there after a restart.
+    /// A real full disk (a small tmpfs the test mounts and fills) with no reserve (<c>Hub:Log:Sqlite:ReserveBytes</c> 0) and
+    /// nothing for retention to delete: a publish answers 503 with Retry-After and appends nothing (the writer made what
+    /// room it could, a checkpoint, and the batch is larger than the write-ahead log it has); the hub is not ready but
+    /// alive (a restart would not help); once the room is given back, readiness returns by itself with no publisher
+    /// retrying, the refused batch published again appends normally (its ids were not remembered), and everything
+    /// acknowledged is there after a restart.
     /// </summary>
     [Fact]
     public async Task DiskFull_Answers503WithRetryAfter_NotReadyButAlive_ThenRecoversByItselfWhenRoomReturns()
     {
         using var disk = SmallDisk.Mount(megabytes: 16);
         var database = Path.Combine(disk.Path, "hub.db");
-        var hub = await StartAsync(database);
+        var hub = await _workspace.StartAsync(Settings(database, reserveBytes: 0), Deadline);
         using var http = Http(hub);
         var before = await HubRest.PublishAsync(http, Events("before", 3, padding: 0));
 
         disk.Fill();
-        var batch = Events("full", 20, padding: 2048);
+        var batch = Events("full", 20, padding: 8192);
         using (var refused = await http.PostAsync("api/events", TestHub.Json(batch)))
         {
             var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
@@ -98,12 +100,90 @@ public sealed class LogFailureTests : IAsyncLifetime
         Assert.All(after, e => Assert.False(e.GetProperty("duplicate").GetBoolean()));
 
         Assert.True(await hub.StopAsync(Deadline), hub.Output);
-        var restarted = await StartAsync(database);
+        var restarted = await _workspace.StartAsync(Settings(database, reserveBytes: 0), Deadline);
         using var http2 = Http(restarted);
         var expected = before.Concat(after).Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("id").GetString())).ToList();
         Assert.Equal(expected, (await HubRest.ReadAllAsync(http2)).Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("id").GetString())));
         Assert.True(await restarted.StopAsync(Deadline), restarted.Output);
     }
+
+    /// <summary>
+    /// Retention can still free room on a disk filled to its last byte. The log holds more than its retention keeps
+    /// (<c>MaxEvents</c> 50; the newest pages still in the write-ahead log, beyond the database file's end) when another
+    /// program takes every free byte. The first write that finds the disk full makes room: the hub deletes its reserve,
+    /// retention deletes, the write-ahead log is checkpointed, and the write is tried again. Publishing goes on with nothing
+    /// outside the hub freeing room: three times the reserve's size is accepted after the disk filled, which only the
+    /// pages retention freed inside the file can hold. Every event answered 202 has its own sequence, the log holds
+    /// exactly the last 50 of them (what retention keeps), and no refused one; once the disk has room again the reserve is
+    /// made again, and a restart reads the same.
+    /// </summary>
+    [Fact]
+    public async Task DiskFull_RetentionFreesRoomWithTheReserve_PublishingGoesOnByItself_AndEvery202IsInTheLog()
+    {
+        const int MaxEvents = 50, ReserveBytes = 2 * 1024 * 1024, Batch = 10, Padding = 2048, Batches = 400;
+        using var disk = SmallDisk.Mount(megabytes: 16);
+        var database = Path.Combine(disk.Path, "hub.db");
+        var reserve = database + "-reserve";
+        var settings = Settings(database, ReserveBytes);
+        settings["Hub:Log:Retention:MaxEvents"] = $"{MaxEvents}";
+        var hub = await _workspace.StartAsync(settings, Deadline);
+        using var http = Http(hub);
+        await SaidAsync(hub, $"The reserve of {ReserveBytes} bytes that retention uses on a full disk is in place at {reserve}");
+        Assert.Equal(ReserveBytes, new FileInfo(reserve).Length);
+
+        var accepted = new List<(long Sequence, string? Id)>();
+        for (var b = 0; b < 10; b++)
+        {
+            accepted.AddRange(Stored(await HubRest.PublishAsync(http, Events($"before{b}", Batch, Padding))));
+        }
+
+        disk.Fill();
+        var refused = new List<string>();
+        var acceptedAfterFill = 0L;
+        for (var b = 0; b < Batches; b++)
+        {
+            using var response = await http.PostAsync("api/events", TestHub.Json(Events($"full{b}", Batch, Padding)));
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+            if (response.StatusCode == HttpStatusCode.Accepted)
+            {
+                accepted.AddRange(Stored(body.GetProperty("events").EnumerateArray()));
+                acceptedAfterFill += Batch * Padding;
+                continue;
+            }
+
+            Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{(int)response.StatusCode}: {body}\n{hub.Output}");
+            Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+            refused.AddRange(Enumerable.Range(0, Batch).Select(i => $"full{b}-{i}"));
+        }
+
+        await SaidAsync(hub, "warn: Hub.Log.Sqlite.SqliteEventLog[3011]");
+        var free = new DriveInfo(disk.Path).AvailableFreeSpace;
+        Assert.True(free <= ReserveBytes, $"{free} bytes free: more than the reserve gave"); // nobody else gave room back
+        Assert.False(File.Exists(reserve));
+        Assert.True(acceptedAfterFill >= 3L * ReserveBytes, $"{acceptedAfterFill} bytes accepted after the disk filled, {refused.Count} events refused\n{hub.Output}");
+        Assert.True(refused.Count <= Batches * Batch / 10, $"{refused.Count} events refused of {Batches * Batch}\n{hub.Output}");
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync("health/ready")).StatusCode);
+
+        // Each 202 took the next sequence (a refused batch took none), and the log holds exactly the last MaxEvents of them.
+        Assert.Equal(Enumerable.Range(1, accepted.Count).Select(i => (long)i), accepted.Select(e => e.Sequence));
+        var kept = accepted.TakeLast(MaxEvents).ToList();
+        Assert.Equal(kept, Stored(await HubRest.ReadAllAsync(http)));
+        Assert.DoesNotContain(kept, e => refused.Contains(e.Id!));
+
+        // Room given back: the reserve is made again.
+        disk.Free();
+        await Eventually.TrueAsync(() => File.Exists(reserve) && new FileInfo(reserve).Length == ReserveBytes, "the reserve made again once the disk has room", Deadline);
+        await Eventually.TrueAsync(() => hub.Output.Split("SqliteEventLog[3012]").Length == 3, "the reserve said in place a second time", Deadline);
+
+        Assert.True(await hub.StopAsync(Deadline), hub.Output);
+        var restarted = await _workspace.StartAsync(settings, Deadline);
+        using var http2 = Http(restarted);
+        Assert.Equal(kept, Stored(await HubRest.ReadAllAsync(http2)));
+        Assert.True(await restarted.StopAsync(Deadline), restarted.Output);
+    }
+
+    private static IEnumerable<(long Sequence, string? Id)> Stored(IEnumerable<JsonElement> events) =>
+        events.Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("id").GetString())).ToList();
 
     /// <summary>
     /// The database file deleted, or replaced by another database, under the running hub: SQLite would go on writing into
@@ -221,11 +301,20 @@ public sealed class LogFailureTests : IAsyncLifetime
     private static object[] Events(string prefix, int count, int padding) =>
         Enumerable.Range(0, count).Select(i => (object)new { topic = "t", id = $"{prefix}-{i}", data = new string('x', padding) }).ToArray();
 
-    private static Dictionary<string, string> Settings(string path) => new()
+    private static Dictionary<string, string> Settings(string path, int? reserveBytes = null)
     {
-        ["Hub:Log:Kind"] = "Sqlite",
-        ["Hub:Log:Sqlite:Path"] = path,
-    };
+        var settings = new Dictionary<string, string>
+        {
+            ["Hub:Log:Kind"] = "Sqlite",
+            ["Hub:Log:Sqlite:Path"] = path,
+        };
+        if (reserveBytes is { } bytes)
+        {
+            settings["Hub:Log:Sqlite:ReserveBytes"] = $"{bytes}";
+        }
+
+        return settings;
+    }
 
     private async Task<HubProcess> StartAsync(string path)
     {

@@ -129,8 +129,44 @@ public sealed class SqliteLogFailureTests : IDisposable
         Assert.Equal(LogState.Writable, (await log.CheckHealthAsync()).State);
     }
 
+    /// <summary>
+    /// The reserve for a full disk (<c>Hub:Log:Sqlite:ReserveBytes</c>): a file of that size beside the database, made at
+    /// start and said; deleted by hand (as an operator may, for room at once), it is made again with no append asking; a
+    /// hub started with another size makes it at that size, and one started with 0 deletes it.
+    /// </summary>
+    [Fact]
+    public async Task Reserve_IsMadeAtStart_MadeAgainWhenDeletedByHand_AndFollowsTheSetting()
+    {
+        var path = Path.Combine(_directory, "hub.db");
+        var reserve = path + "-reserve";
+        var logger = new RecordingLogger<SqliteEventLog>();
+        await using (TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path, ReserveBytes = 64 * 1024 } }, TimeProvider.System, logger))
+        {
+            Assert.Equal(64 * 1024, new FileInfo(reserve).Length);
+            var said = Assert.Single(logger.WithId(3012));
+            Assert.Equal(LogLevel.Information, said.Level);
+            Assert.Equal($"The reserve of 65536 bytes that retention uses on a full disk is in place at {reserve}", said.Message);
+
+            File.Delete(reserve);
+            await Eventually.TrueAsync(() => File.Exists(reserve) && new FileInfo(reserve).Length == 64 * 1024, "the reserve made again", Deadline);
+            await Eventually.TrueAsync(() => logger.WithId(3012).Length == 2, "the reserve said in place again", Deadline);
+        }
+
+        await using (TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path, ReserveBytes = 128 * 1024 } }, TimeProvider.System, logger))
+        {
+            Assert.Equal(128 * 1024, new FileInfo(reserve).Length);
+        }
+
+        await using (TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path, ReserveBytes = 0 } }, TimeProvider.System, logger))
+        {
+            Assert.False(File.Exists(reserve));
+        }
+
+        Assert.Empty(logger.WithId(3013));
+    }
+
     private static LogTail Open(string path, TimeProvider clock, ILogger<SqliteEventLog> logger) =>
-        TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path } }, clock, logger);
+        TestLogs.Sqlite(new EventLogOptions { Sqlite = { Path = path, ReserveBytes = 0 } }, clock, logger); // no reserve: a full disk stays full
 
     private static EventDraft Draft(string topic, string? id, string? data = null) =>
         new(topic, "t", id, null, DateTimeOffset.UtcNow, Encoding.UTF8.GetBytes($"{{\"topic\":\"{topic}\",\"data\":\"{data}\"}}"));
