@@ -12,7 +12,8 @@ public static class HubApplicationBuilderExtensions
 
     /// <summary>
     /// Adds what the hub's endpoints rely on, in order: problem+json for unhandled errors and bare status codes, CORS
-    /// (<c>Hub:Cors</c>), authentication and authorization (<c>Hub:Auth</c>), the publish rate limits (<c>Hub:Limits</c>)
+    /// (<c>Hub:Cors</c>), authentication and authorization (<c>Hub:Auth</c>), the publish rate limits (<c>Hub:Limits</c>; not
+    /// in mode <c>None</c>, where nothing is limited)
     /// and the OpenAPI document with its UI (<c>/swagger</c>). Call it before <c>MapHub()</c>; an app's own middleware
     /// (static files, its own endpoints) goes after it.
     /// </summary>
@@ -22,7 +23,12 @@ public static class HubApplicationBuilderExtensions
         app.UseStatusCodePages();
         app.UseCors(CorsSettings.PolicyName);
         app.UseHubSecurity();
-        app.UseHubLimits();
+        if (HubSecurityExtensions.IsEnforced(app))
+        {
+            // In mode None no request has a credential, and a request without one is not limited: no limiter to run.
+            app.UseHubLimits();
+        }
+
         app.UseWebSockets();
         app.UseHubOpenApi();
         ((IApplicationBuilder)app).Properties[MiddlewareAdded] = true;

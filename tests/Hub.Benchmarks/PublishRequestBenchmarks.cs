@@ -9,7 +9,8 @@ using Hub.Server.Publishing;
 namespace Hub.Benchmarks;
 
 /// <summary>
-/// The publish request's own pieces, for batches of 10 and 50 events of ~200 bytes: parsing and validating the body
+/// The publish request's own pieces, for batches of 10 and 50 events of ~200 bytes (or of ~50, the load generator's,
+/// with <see cref="PadBytes"/> 0): parsing and validating the body
 /// into drafts (<see cref="PublishRequestParser"/>), and writing the 202 body, by <see cref="PublishAccepted"/>'s
 /// writer beside the serializer writing the same <see cref="PublishResponse"/> as the endpoint did before (the
 /// reference, with the API's camelCase options).
@@ -27,11 +28,15 @@ public class PublishRequestBenchmarks
     [Params(10, 50)]
     public int Batch { get; set; }
 
+    /// <summary>Padding in each event's data: 150 makes events of ~200 bytes; 0, the load generator's (<c>{"t":…}</c>).</summary>
+    [Params(0, 150)]
+    public int PadBytes { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        var padding = new string('x', 150);
-        _body = Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Range(0, Batch).Select(i => $$$"""{"topic":"bench.load","data":{"t":{{{638000000000000 + i}}},"pad":"{{{padding}}}"}}""")) + "]");
+        var padding = PadBytes == 0 ? "" : ",\"pad\":\"" + new string('x', PadBytes) + "\"";
+        _body = Encoding.UTF8.GetBytes("[" + string.Join(',', Enumerable.Range(0, Batch).Select(i => $$$"""{"topic":"bench.load","data":{"t":{{{638000000000000 + i}}}{{{padding}}}}}""")) + "]");
         _appended = Enumerable.Range(0, Batch).Select(i => new AppendedEvent(1_000_000 + i, "bench.load", i % 2 == 0 ? null : $"id-{i}", Duplicate: false)).ToArray();
     }
 

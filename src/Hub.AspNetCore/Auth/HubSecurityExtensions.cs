@@ -64,13 +64,18 @@ public static class HubSecurityExtensions
         return services;
     }
 
-    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints).</summary>
+    /// <summary>Authenticates and authorizes every request (after CORS, before the endpoints). With <c>Hub:Auth:Mode</c>
+    /// <c>None</c> there is no default scheme (see <see cref="AddHubSecurity"/>), so authenticating runs no handler.</summary>
     public static IApplicationBuilder UseHubSecurity(this IApplicationBuilder app)
     {
         app.UseAuthentication();
         app.UseAuthorization();
         return app;
     }
+
+    /// <summary>Whether <c>Hub:Auth:Mode</c> is <c>Required</c> (the options validated, as at start).</summary>
+    internal static bool IsEnforced(IApplicationBuilder app) =>
+        app.ApplicationServices.GetRequiredService<IOptions<AuthOptions>>().Value.EffectiveMode == AuthMode.Required;
 
     /// <summary>Maps <c>GET /api/info</c> (anyone may read it: the dashboard shows the auth mode from it).</summary>
     public static RouteGroupBuilder MapHubInfo(this RouteGroupBuilder api)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Hub.Log;
 using Hub.Server.Telemetry;
@@ -97,7 +98,7 @@ public sealed class PublishRequestParser
         switch (root.ValueKind)
         {
             case JsonValueKind.Object:
-                Add(root, prefix: "", time, traceParent, output, drafts, errors, _maxEventBytes);
+                Add(root, index: -1, time, traceParent, output, drafts, errors, _maxEventBytes);
                 break;
             case JsonValueKind.Array:
                 var count = root.GetArrayLength();
@@ -114,7 +115,7 @@ public sealed class PublishRequestParser
                 var index = 0;
                 foreach (var item in root.EnumerateArray())
                 {
-                    Add(item, $"[{index}].", time, traceParent, output, drafts, errors, _maxEventBytes);
+                    Add(item, index, time, traceParent, output, drafts, errors, _maxEventBytes);
                     index++;
                 }
 
@@ -126,41 +127,72 @@ public sealed class PublishRequestParser
         return errors.Count > 0 ? PublishParseResult.Fail(errors) : PublishParseResult.Ok(drafts);
     }
 
-    private static void Add(JsonElement item, string prefix, DateTimeOffset time, string? traceParent, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors, int maxEventBytes)
+    // One pass over the event's members (the document has already refused duplicate names), then the envelope. Error
+    // keys name the field with its batch index ("[3].topic"); -1 is a body holding one event ("topic").
+    private static void Add(JsonElement item, int index, DateTimeOffset time, string? traceParent, DraftWriter output, List<EventDraft> drafts, Dictionary<string, string[]> errors, int maxEventBytes)
     {
         if (item.ValueKind != JsonValueKind.Object)
         {
-            errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [$"must be an event object (got {Describe(item.ValueKind)})"];
+            errors[Field(index, null)] = [$"must be an event object (got {Describe(item.ValueKind)})"];
             return;
+        }
+
+        JsonElement topicElement = default, typeElement = default, idElement = default, keyElement = default, data = default, headers = default;
+        foreach (var member in item.EnumerateObject())
+        {
+            if (member.NameEquals("topic"u8))
+            {
+                topicElement = member.Value;
+            }
+            else if (member.NameEquals("data"u8))
+            {
+                data = member.Value;
+            }
+            else if (member.NameEquals("type"u8))
+            {
+                typeElement = member.Value;
+            }
+            else if (member.NameEquals("id"u8))
+            {
+                idElement = member.Value;
+            }
+            else if (member.NameEquals("key"u8))
+            {
+                keyElement = member.Value;
+            }
+            else if (member.NameEquals("headers"u8))
+            {
+                headers = member.Value;
+            }
         }
 
         var before = errors.Count;
         string? topic = null;
-        if (!item.TryGetProperty("topic"u8, out var topicElement) || topicElement.ValueKind == JsonValueKind.Null)
+        if (topicElement.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
-            errors[prefix + "topic"] = ["is required"];
+            errors[Field(index, "topic")] = ["is required"];
         }
         else if (topicElement.ValueKind != JsonValueKind.String)
         {
-            errors[prefix + "topic"] = [$"must be a string (got {Describe(topicElement.ValueKind)})"];
+            errors[Field(index, "topic")] = [$"must be a string (got {Describe(topicElement.ValueKind)})"];
         }
         else
         {
             topic = topicElement.GetString();
             if (TopicName.Validate(topic) is { } topicError)
             {
-                errors[prefix + "topic"] = [topicError];
+                errors[Field(index, "topic")] = [topicError];
             }
         }
 
-        var type = OptionalString(item, "type", prefix, errors);
-        var id = OptionalString(item, "id", prefix, errors);
-        var key = OptionalString(item, "key", prefix, errors);
-        var hasData = item.TryGetProperty("data"u8, out var data);
-        var hasHeaders = item.TryGetProperty("headers"u8, out var headers) && headers.ValueKind != JsonValueKind.Null;
+        var type = OptionalString(typeElement, "type", index, errors);
+        var id = OptionalString(idElement, "id", index, errors);
+        var key = OptionalString(keyElement, "key", index, errors);
+        var hasData = data.ValueKind != JsonValueKind.Undefined;
+        var hasHeaders = headers.ValueKind is not (JsonValueKind.Undefined or JsonValueKind.Null);
         if (hasHeaders)
         {
-            ValidateHeaders(headers, prefix, errors);
+            ValidateHeaders(headers, index, errors);
         }
 
         if (errors.Count != before)
@@ -180,7 +212,7 @@ public sealed class PublishRequestParser
             writer.WritePropertyName(DataProperty);
             if (hasData)
             {
-                data.WriteTo(writer);
+                WriteValue(writer, data);
             }
             else
             {
@@ -204,7 +236,7 @@ public sealed class PublishRequestParser
             }
             else if (hasHeaders)
             {
-                headers.WriteTo(writer);
+                WriteValue(writer, headers);
             }
             else
             {
@@ -217,7 +249,7 @@ public sealed class PublishRequestParser
         var body = output.Finish();
         if (body.Length > maxEventBytes)
         {
-            errors[prefix.Length == 0 ? "body" : prefix.TrimEnd('.')] = [$"the event is {body.Length} bytes as stored, over the limit of {maxEventBytes} (Hub:Publish:MaxEventBytes)"];
+            errors[Field(index, null)] = [$"the event is {body.Length} bytes as stored, over the limit of {maxEventBytes} (Hub:Publish:MaxEventBytes)"];
             return;
         }
 
@@ -237,40 +269,40 @@ public sealed class PublishRequestParser
         return false;
     }
 
-    private static string? OptionalString(JsonElement item, string name, string prefix, Dictionary<string, string[]> errors)
+    private static string? OptionalString(JsonElement element, string name, int index, Dictionary<string, string[]> errors)
     {
-        if (!item.TryGetProperty(name, out var element) || element.ValueKind == JsonValueKind.Null)
+        if (element.ValueKind is JsonValueKind.Undefined or JsonValueKind.Null)
         {
             return null;
         }
 
         if (element.ValueKind != JsonValueKind.String)
         {
-            errors[prefix + name] = [$"must be a string or null (got {Describe(element.ValueKind)})"];
+            errors[Field(index, name)] = [$"must be a string or null (got {Describe(element.ValueKind)})"];
             return null;
         }
 
         var value = element.GetString()!;
         if (value.Length == 0 || value.Length > MaxNameLength)
         {
-            errors[prefix + name] = [$"must be 1 to {MaxNameLength} characters (got {value.Length})"];
+            errors[Field(index, name)] = [$"must be 1 to {MaxNameLength} characters (got {value.Length})"];
             return null;
         }
 
         if (!StorableText.IsStorable(value))
         {
-            errors[prefix + name] = [StorableText.Rule];
+            errors[Field(index, name)] = [StorableText.Rule];
             return null;
         }
 
         return value;
     }
 
-    private static void ValidateHeaders(JsonElement headers, string prefix, Dictionary<string, string[]> errors)
+    private static void ValidateHeaders(JsonElement headers, int index, Dictionary<string, string[]> errors)
     {
         if (headers.ValueKind != JsonValueKind.Object)
         {
-            errors[prefix + "headers"] = [$"must be an object of string values (got {Describe(headers.ValueKind)})"];
+            errors[Field(index, "headers")] = [$"must be an object of string values (got {Describe(headers.ValueKind)})"];
             return;
         }
 
@@ -279,25 +311,25 @@ public sealed class PublishRequestParser
         {
             if (++count > MaxHeaders)
             {
-                errors[prefix + "headers"] = [$"may hold at most {MaxHeaders} entries"];
+                errors[Field(index, "headers")] = [$"may hold at most {MaxHeaders} entries"];
                 return;
             }
 
             if (header.Name.Length == 0 || header.Name.Length > MaxNameLength)
             {
-                errors[prefix + "headers"] = [$"names must be 1 to {MaxNameLength} characters"];
+                errors[Field(index, "headers")] = [$"names must be 1 to {MaxNameLength} characters"];
                 return;
             }
 
             if (header.Value.ValueKind != JsonValueKind.String)
             {
-                errors[$"{prefix}headers.{TopicName.Shorten(header.Name)}"] = [$"must be a string (got {Describe(header.Value.ValueKind)})"];
+                errors[Field(index, $"headers.{TopicName.Shorten(header.Name)}")] = [$"must be a string (got {Describe(header.Value.ValueKind)})"];
                 return;
             }
 
             if (header.Value.GetString()!.Length > MaxHeaderValueLength)
             {
-                errors[$"{prefix}headers.{TopicName.Shorten(header.Name)}"] = [$"must be at most {MaxHeaderValueLength} characters"];
+                errors[Field(index, $"headers.{TopicName.Shorten(header.Name)}")] = [$"must be at most {MaxHeaderValueLength} characters"];
                 return;
             }
         }
@@ -334,6 +366,34 @@ public sealed class PublishRequestParser
         {
             _writer.Flush();
             return _buffer.WrittenSpan.ToArray();
+        }
+    }
+
+    /// <summary>The error key of <paramref name="field"/> (or of the event itself, when null) of the event at <paramref name="index"/>.</summary>
+    private static string Field(int index, string? field) => (index, field) switch
+    {
+        (< 0, null) => "body",
+        (< 0, _) => field,
+        (_, null) => $"[{index}]",
+        _ => $"[{index}].{field}",
+    };
+
+    /// <summary>
+    /// Writes a member's value (<c>data</c>, <c>headers</c>) as the publisher sent it: its bytes, which the document has
+    /// validated, copied as they are. A value holding a <c>\u</c> escape is written through the writer instead, which
+    /// decodes each string, so an escaped lone surrogate is refused as invalid text (not stored for subscribers to fail
+    /// on) and escapes come out as the writer writes them.
+    /// </summary>
+    private static void WriteValue(Utf8JsonWriter writer, JsonElement value)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if (raw.IndexOf("\\u"u8) < 0)
+        {
+            writer.WriteRawValue(raw, skipInputValidation: true);
+        }
+        else
+        {
+            value.WriteTo(writer);
         }
     }
 

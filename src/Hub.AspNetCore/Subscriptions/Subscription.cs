@@ -56,8 +56,15 @@ public sealed partial class Subscription : DeliveryStage, IAppendListener
     public override void Ask(long n)
     {
         Debug.Assert(n >= 1);
-        _cursor.Grant(n);
-        Wake();
+        // A pump parks for want of credits (only an Ask restarts it: wake it) or caught up with credits to spare (then it
+        // is registered with the log, whose next append wakes it: an Ask brings nothing it could send now, and waking it
+        // would only queue a run that parks again, once per Ask of every subscriber that keeps up). A grant that finds
+        // credits above 0 comes after the one that found none, which woke the pump; one that finds the cursor behind
+        // the head wakes it too.
+        if (_cursor.Grant(n) <= 0 || !_cursor.IsCaughtUp(_log.Head))
+        {
+            Wake();
+        }
     }
 
     /// <inheritdoc />

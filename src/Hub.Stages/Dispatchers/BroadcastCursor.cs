@@ -59,7 +59,8 @@ public sealed class BroadcastCursor
     public OverflowPolicy Overflow { get; }
 
     /// <summary>Grants <paramref name="count"/> more credits (any thread; saturates at <see cref="long.MaxValue"/>).</summary>
-    public void Grant(long count)
+    /// <returns>The credits held before: 0 (or less) when the subscriber had none, so a pump waiting for credits must be woken.</returns>
+    public long Grant(long count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         long current, next;
@@ -69,6 +70,7 @@ public sealed class BroadcastCursor
             next = current > long.MaxValue - count ? long.MaxValue : current + count;
         }
         while (Interlocked.CompareExchange(ref _credits, next, current) != current);
+        return current;
     }
 
     /// <summary>Whether it has passed everything up to <paramref name="head"/> (the log's last sequence).</summary>

@@ -108,4 +108,34 @@ public sealed class PublishRequestParserTests
         using var body = JsonDocument.Parse(Parse("""{"topic":"a"}""").Drafts![0].Body);
         Assert.Equal(JsonValueKind.Null, body.RootElement.GetProperty("headers").ValueKind);
     }
+
+    [Fact]
+    public void Parse_DataAndHeaders_AreStoredAsTheirBytesWereSent()
+    {
+        const string data = "{ \"s\" : \"é<&\", \"n\" : [1, 2.50] }";
+        const string headers = "{\"h\" : \"v\"}";
+        var draft = Assert.Single(Parse("{\"topic\":\"a\",\"data\":" + data + ",\"headers\":" + headers + "}").Drafts!);
+        using var body = JsonDocument.Parse(draft.Body);
+        Assert.Equal(data, body.RootElement.GetProperty("data").GetRawText());
+        Assert.Equal(headers, body.RootElement.GetProperty("headers").GetRawText());
+    }
+
+    [Fact]
+    public void Parse_DataWithEscapes_KeepsTheirText()
+    {
+        var draft = Assert.Single(Parse("""{"topic":"a","data":{"s":"\u00e9\n\ud83d\ude00"}}""").Drafts!);
+        using var body = JsonDocument.Parse(draft.Body);
+        Assert.Equal("é\n😀", body.RootElement.GetProperty("data").GetProperty("s").GetString());
+    }
+
+    [Theory]
+    [InlineData("""{"topic":"a","data":{"s":"\ud800"}}""")]
+    [InlineData("""{"topic":"a","data":["x","\udc00"]}""")]
+    [InlineData("""{"topic":"a","headers":{"h":"\ud800"}}""")]
+    public void Parse_ALoneSurrogateEscapedInDataOrHeaders_FailsNamingTheBody(string json)
+    {
+        var result = Parse(json);
+        Assert.Null(result.Drafts);
+        Assert.Contains("invalid string", Assert.Single(result.Errors!["body"]));
+    }
 }

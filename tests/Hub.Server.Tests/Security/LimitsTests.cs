@@ -226,4 +226,27 @@ public sealed class LimitsTests
         using var read = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Get, "api/events?topic=orders.eu", Credentials.AdminKey));
         Assert.Equal(3, System.Text.Json.JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement.GetProperty("events").GetArrayLength());
     }
+
+    [Fact]
+    public async Task PublishWithAKeyInModeNone_IsNotRateLimited_TheKeyMeaningNothingThere()
+    {
+        // Mode None: everyone is one anonymous subject, unlimited; a key sent anyway is not looked at (not authenticated,
+        // so not counted), and a key that would be refused in Required mode is not refused either.
+        var settings = Credentials.RequiredSettings(new Dictionary<string, string?>
+        {
+            ["Hub:Auth:Mode"] = "None",
+            ["Hub:Limits:PublishPermits"] = "1",
+            ["Hub:Limits:PublishPeriod"] = "01:00:00",
+            ["Hub:Limits:PublishBurst"] = "1",
+        });
+        await using var hub = await TestHub.StartAsync(settings);
+        foreach (var key in new[] { Credentials.OrdersKey, Credentials.OrdersKey, Credentials.OrdersKey, "not-a-key" })
+        {
+            using var accepted = await hub.Http.SendAsync(Credentials.Request(HttpMethod.Post, "api/events", key, TestHub.Json(new { topic = "payments.eu" })));
+            Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
+        }
+
+        using var read = await hub.Http.GetAsync("api/events?topic=payments.eu");
+        Assert.Equal(4, JsonDocument.Parse(await read.Content.ReadAsStringAsync()).RootElement.GetProperty("events").GetArrayLength());
+    }
 }
