@@ -75,11 +75,15 @@ public sealed class PublishRequestParser
             return PublishParseResult.Fail("body", $"is not valid UTF-8 (at byte {FirstInvalidByte(body.Span)})");
         }
 
-        var pass = new Pass(this, body, traceParent);
+        // Parse runs on one thread without awaiting: its scratch (names, envelope buffer and writer) is the thread's.
+        var pass = t_pass ?? new Pass();
+        t_pass = null;
+        pass.Start(this, body, traceParent);
         var reader = new Utf8JsonReader(body.Span, ReaderOptions);
         try
         {
             pass.Run(ref reader);
+            return pass.Result();
         }
         catch (JsonException ex)
         {
@@ -91,26 +95,57 @@ public sealed class PublishRequestParser
             // object's other names: refused as malformed JSON is.
             return PublishParseResult.Fail("body", $"invalid string: {ex.Message}");
         }
-
-        return pass.Result();
+        finally
+        {
+            if (pass.End())
+            {
+                t_pass = pass;
+            }
+        }
     }
+
+    [ThreadStatic]
+    private static Pass? t_pass;
 
     /// <summary>
     /// The state of one <see cref="Parse"/>: the drafts and errors so far, the property names of each open object (for
-    /// duplicates), the count of the batch's elements.
+    /// duplicates), the count of the batch's elements. Kept per thread between requests (<see cref="End"/>).
     /// </summary>
-    private sealed class Pass(PublishRequestParser parser, ReadOnlyMemory<byte> body, string? traceParent)
+    private sealed class Pass
     {
-        private readonly PropertyNames _names = new(body);
-        private readonly DraftWriter _output = new(parser._time.GetUtcNow());
-        private List<EventDraft>? _drafts;
+        // Scratch past this size is not kept for the thread's next request.
+        private const int MaxKeptBytes = 64 * 1024;
+
+        private readonly PropertyNames _names = new();
+        private readonly DraftWriter _output = new();
+        private readonly List<EventDraft> _drafts = [];
+        private PublishRequestParser _parser = null!;
+        private ReadOnlyMemory<byte> _body;
+        private string? _traceParent;
         private Dictionary<string, string[]>? _errors;
         private JsonTokenType _root;
         private int _count;
+        private string? _lastTopic;
+        private (int Start, int Length) _lastTopicBytes;
 
         // The message of the first string that is not valid text met in the order the events are validated; once set,
         // the rest of the body is only checked as JSON.
         private string? _invalidString;
+
+        public void Start(PublishRequestParser parser, ReadOnlyMemory<byte> body, string? traceParent)
+        {
+            (_parser, _body, _traceParent) = (parser, body, traceParent);
+            _names.Start(body);
+            _output.Start(parser._time.GetUtcNow());
+        }
+
+        /// <summary>Lets go of the request (its body, drafts, errors); false when the scratch grew too large to keep.</summary>
+        public bool End()
+        {
+            (_parser, _body, _traceParent, _errors, _root, _count, _invalidString, _lastTopic) = (null!, default, null, null, default, 0, null, null);
+            _drafts.Clear();
+            return _names.End() && _output.Capacity <= MaxKeptBytes && _drafts.Capacity <= MaxKeptBytes / 8;
+        }
 
         public void Run(ref Utf8JsonReader reader)
         {
@@ -132,7 +167,7 @@ public sealed class PublishRequestParser
                             break;
                         }
 
-                        if (_count < parser._maxBatchEvents && _invalidString is null)
+                        if (_count < _parser._maxBatchEvents && _invalidString is null)
                         {
                             Element(ref reader, _count);
                         }
@@ -163,8 +198,8 @@ public sealed class PublishRequestParser
                     break;
                 case JsonTokenType.StartArray when _count == 0:
                     return PublishParseResult.Fail("body", "a batch must hold at least one event");
-                case JsonTokenType.StartArray when _count > parser._maxBatchEvents:
-                    return PublishParseResult.Fail("body", $"a batch may hold at most {parser._maxBatchEvents} events (got {_count})");
+                case JsonTokenType.StartArray when _count > _parser._maxBatchEvents:
+                    return PublishParseResult.Fail("body", $"a batch may hold at most {_parser._maxBatchEvents} events (got {_count})");
                 case JsonTokenType.StartArray:
                     break;
                 default:
@@ -176,7 +211,7 @@ public sealed class PublishRequestParser
                 return PublishParseResult.Fail("body", $"invalid string: {_invalidString}");
             }
 
-            return _errors is not null ? PublishParseResult.Fail(_errors) : PublishParseResult.Ok(_drafts ?? []);
+            return _errors is not null ? PublishParseResult.Fail(_errors) : PublishParseResult.Ok(_drafts.ToArray());
         }
 
         private void Element(ref Utf8JsonReader reader, int index)
@@ -213,7 +248,7 @@ public sealed class PublishRequestParser
                 Next(ref reader);
                 if (name.SequenceEqual("topic"u8))
                 {
-                    topic = ReadMember(ref reader);
+                    topic = ReadTopic(ref reader);
                 }
                 else if (name.SequenceEqual("data"u8))
                 {
@@ -292,7 +327,7 @@ public sealed class PublishRequestParser
                 return;
             }
 
-            var span = body.Span;
+            var span = _body.Span;
             var writer = _output.Start();
             try
             {
@@ -314,17 +349,17 @@ public sealed class PublishRequestParser
                 }
 
                 writer.WritePropertyName(HeadersProperty);
-                if (traceParent is not null && !(hasHeaders && headers.HasTraceParent))
+                if (_traceParent is not null && !(hasHeaders && headers.HasTraceParent))
                 {
                     if (hasHeaders)
                     {
                         // The publisher's headers, each written through the writer, then the trace context.
-                        WriteTokens(writer, span[headers.Start..headers.End], traceParent);
+                        WriteTokens(writer, span[headers.Start..headers.End], _traceParent);
                     }
                     else
                     {
                         writer.WriteStartObject();
-                        writer.WriteString(HubTracing.TraceParentHeader, traceParent);
+                        writer.WriteString(HubTracing.TraceParentHeader, _traceParent);
                         writer.WriteEndObject();
                     }
                 }
@@ -347,14 +382,13 @@ public sealed class PublishRequestParser
             }
 
             var envelope = _output.Finish();
-            if (envelope.Length > parser._maxEventBytes)
+            if (envelope.Length > _parser._maxEventBytes)
             {
-                Error(Field(index, null), $"the event is {envelope.Length} bytes as stored, over the limit of {parser._maxEventBytes} (Hub:Publish:MaxEventBytes)");
+                Error(Field(index, null), $"the event is {envelope.Length} bytes as stored, over the limit of {_parser._maxEventBytes} (Hub:Publish:MaxEventBytes)");
                 return;
             }
 
-            (_drafts ??= new List<EventDraft>(_root == JsonTokenType.StartArray ? Math.Min(parser._maxBatchEvents, 16) : 1))
-                .Add(new EventDraft(topic.Value!, type.Value, id.Value, key.Value, _output.RequestTime, envelope));
+            _drafts.Add(new EventDraft(topic.Value!, type.Value, id.Value, key.Value, _output.RequestTime, envelope));
         }
 
         // False when the member's string is not valid text: the pass then stops validating events.
@@ -388,6 +422,24 @@ public sealed class PublishRequestParser
             }
 
             return true;
+        }
+
+        // A batch's events mostly share their topic: the previous event's string is reused when the bytes are the same.
+        private Member ReadTopic(ref Utf8JsonReader reader)
+        {
+            if (reader.TokenType == JsonTokenType.String && !reader.ValueIsEscaped && _lastTopic is not null
+                && reader.ValueSpan.SequenceEqual(_body.Span.Slice(_lastTopicBytes.Start, _lastTopicBytes.Length)))
+            {
+                return new Member { Kind = JsonTokenType.String, Value = _lastTopic };
+            }
+
+            var topic = ReadMember(ref reader);
+            if (topic.Value is not null && !reader.ValueIsEscaped)
+            {
+                (_lastTopic, _lastTopicBytes) = (topic.Value, ((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length));
+            }
+
+            return topic;
         }
 
         // topic, type, id or key: its kind, and its text when it is a string (or why it is not valid text).
@@ -559,15 +611,29 @@ public sealed class PublishRequestParser
     /// its names) is reported, and only when the whole body is well-formed JSON otherwise (<see cref="Failure"/>).
     /// An object's names are looked up in a set from <see cref="SetThreshold"/> names on.
     /// </summary>
-    private sealed class PropertyNames(ReadOnlyMemory<byte> body)
+    private sealed class PropertyNames
     {
         private const int SetThreshold = 8;
+        private const int MaxKeptNames = 4096;
+        private ReadOnlyMemory<byte> _body;
         private readonly List<(ReadOnlyMemory<byte> Name, string? Invalid)> _names = [];
         private readonly List<int> _starts = [];
         private HashSet<ReadOnlyMemory<byte>>? _set;
 
         /// <summary>The first duplicate name (a <see cref="JsonException"/>) or name that is not valid text (an <see cref="InvalidOperationException"/>).</summary>
         public Exception? Failure { get; private set; }
+
+        public void Start(ReadOnlyMemory<byte> body) => _body = body;
+
+        /// <summary>Lets go of the request's names; false when the lists grew too large to keep.</summary>
+        public bool End()
+        {
+            (_body, Failure) = (default, null);
+            _names.Clear();
+            _starts.Clear();
+            _set = null;
+            return _names.Capacity <= MaxKeptNames && _starts.Capacity <= MaxDepth + 1;
+        }
 
         public void Push() => _starts.Add(_names.Count);
 
@@ -590,7 +656,7 @@ public sealed class PublishRequestParser
             {
                 if (Failure is null)
                 {
-                    _names.Add((body.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length), null));
+                    _names.Add((_body.Slice((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length), null));
                 }
 
                 return reader.ValueSpan;
@@ -674,28 +740,35 @@ public sealed class PublishRequestParser
     }
 
     /// <summary>
-    /// One buffer and one writer for every event of a request: each event's JSON is copied out once. Every event of a
-    /// request carries the same time, so its JSON string is formatted once (<see cref="Time"/>).
+    /// One buffer and one writer for every event of a thread's requests: each event's JSON is copied out once. Every
+    /// event of a request carries the same time, so its JSON string is formatted once per request (<see cref="Time"/>).
     /// </summary>
     private sealed class DraftWriter
     {
         private readonly ArrayBufferWriter<byte> _buffer = new(1024);
         private readonly Utf8JsonWriter _writer;
+        private readonly byte[] _time = new byte[64];
+        private int _timeLength;
 
-        public DraftWriter(DateTimeOffset time)
-        {
-            RequestTime = time;
-            _writer = new Utf8JsonWriter(_buffer);
-            _writer.WriteStringValue(time.UtcDateTime);
-            _writer.Flush();
-            Time = _buffer.WrittenSpan.ToArray();
-        }
+        public DraftWriter() => _writer = new Utf8JsonWriter(_buffer);
 
         /// <summary>The request's time.</summary>
-        public DateTimeOffset RequestTime { get; }
+        public DateTimeOffset RequestTime { get; private set; }
 
         /// <summary>The request's time as a JSON string, quotes included, exactly as <see cref="Utf8JsonWriter"/> writes it.</summary>
-        public byte[] Time { get; }
+        public ReadOnlySpan<byte> Time => _time.AsSpan(0, _timeLength);
+
+        /// <summary>The size of the buffer (as large as the largest envelope written).</summary>
+        public int Capacity => _buffer.Capacity;
+
+        public void Start(DateTimeOffset time)
+        {
+            RequestTime = time;
+            Start().WriteStringValue(time.UtcDateTime);
+            _writer.Flush();
+            _buffer.WrittenSpan.CopyTo(_time);
+            _timeLength = _buffer.WrittenCount;
+        }
 
         public Utf8JsonWriter Start()
         {
