@@ -61,10 +61,11 @@ public sealed class PublishRequestParser
     /// trace context), each event whose publisher set no <c>traceparent</c> header gets one, in the envelope written here.
     /// </summary>
     /// <remarks>
-    /// What a body gets, first match wins: not UTF-8; malformed JSON anywhere (a duplicate name included), or an escaped
-    /// property name that is not valid text, at the first place met; not an object or array; an empty batch; a batch over
-    /// <c>MaxBatchEvents</c> (counted whole); a string that is not valid text (an escaped lone surrogate) in the first event
-    /// that reads it; then every bad field of every event.
+    /// What a body gets, first match wins (as when a <see cref="JsonDocument"/> read it first): not UTF-8; malformed JSON
+    /// (the reader's message, at the first place met); a duplicate property name, or an escaped one that is not valid
+    /// text, in the object that ends first; not an object or array; an empty batch; a batch over <c>MaxBatchEvents</c>
+    /// (counted whole); a string that is not valid text (an escaped lone surrogate) in the first event that reads it (in
+    /// the order topic, type, id, key, headers, data); then every bad field of every event.
     /// </remarks>
     public PublishParseResult Parse(ReadOnlyMemory<byte> body, string? traceParent = null)
     {
