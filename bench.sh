@@ -9,8 +9,8 @@
 # SQLite hub and on a second one with Durability=Process. Then idle subscribed connections on a fresh server each
 # (memory per connection). Medians over the rounds; writes docs/benchmarks.md with a table of the targets.
 #
-#   ./bench.sh                 # about 12 minutes on 2 cores (3 rounds)
-#   ./bench.sh --runs 1        # one round (about 5 minutes)
+#   ./bench.sh                 # about 13 minutes on 2 cores (3 rounds)
+#   ./bench.sh --runs 1        # one round (about 6 minutes)
 #   ./bench.sh --quick         # smoke: one round of 2 s runs, no stalled scenarios, 200 idle connections (about 2 minutes)
 #   ./bench.sh --core          # also the core BenchmarkDotNet suites (adds about 3 minutes)
 #
@@ -117,7 +117,7 @@ if [ "$nodes" -eq 1 ]; then
     port=$(free_port)
     url="http://127.0.0.1:$port"
     name="$setup-$index"
-    (cd "$hub_dir" && exec env "$@" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 &
+    (cd "$hub_dir" && exec env Hub__Auth__Mode=None "$@" dotnet Hub.Server.dll --urls "$url" --environment Production --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 &
     pids[$name]=$!
     urls[$name]=$url
     nodes_of[$setup]="${nodes_of[$setup]:+${nodes_of[$setup]},}$url"
@@ -203,11 +203,18 @@ start() {
   esac
 }
 for server in "${servers[@]}" "${ingest_servers[@]:1}"; do start "$server"; done
-echo "== warm-up (discarded): 1 s of each load on each server"
+# Warm-up, discarded: until the runtime has finished compiling the hot code at its final tier (tiered compilation with
+# PGO recompiles each hot method once or twice; measured with perf on the hub, the JIT still took ~17% of its CPU
+# 10 s into a load and under 1% after 20 s), so that the rounds compare servers, not how far each got in compiling.
+warm_s10=12 warm_s100=6 warm_b10=3
+[ "$quick" -eq 1 ] && warm_s10=1 warm_s100=1 warm_b10=1
+echo "== warm-up (discarded): ${warm_s10} s of 10 subscribers, ${warm_s100} s of 100, ${warm_b10} s of batches of 10 on each server"
 for server in "${servers[@]}"; do
-  for name in s10 s100; do one_run "$name" "$server" warm-up "${load[@]}" --duration 1 --drain 2 >/dev/null; done
+  one_run s10 "$server" warm-up "${load[@]}" --duration "$warm_s10" --drain 2 >/dev/null
+  one_run s100 "$server" warm-up "${load[@]}" --duration "$warm_s100" --drain 2 >/dev/null
+  one_run b10 "$server" warm-up "${load[@]}" --duration "$warm_b10" --drain 2 >/dev/null
 done
-for server in "${ingest_servers[@]}"; do one_run ingest "$server" warm-up --events 20000 >/dev/null; done
+for server in "${ingest_servers[@]}"; do one_run ingest "$server" warm-up >/dev/null; done # its own fixed duration
 rm -f "$results"/*.warm-up.json
 echo "== end to end: $runs round(s) of each scenario on each server"
 for run in $(seq 1 "$runs"); do
@@ -244,6 +251,9 @@ elapsed=$(( $(date +%s) - started ))
   echo "in its default configuration (SQLite log, \`Hub:Log:Sqlite:Durability\` = \`Flush\`: a 202 waits for the group commit's fsync);"
   echo "**hub-sqlite-process** (ingest only) is the same with \`Durability\` = \`Process\` (no fsync: survives a killed process, not a"
   echo "power cut); **baseline** is \`tests/Hub.Baseline\`, a plain SignalR hub whose \`POST /api/events\` awaits \`Clients.All.SendAsync\` per event."
+  echo "Every server runs in the Production environment, the hubs with \`Hub:Auth:Mode\` \`None\` (no credentials, like the baseline);"
+  echo "each is warmed up first (${warm_s10} s at 10 subscribers, ${warm_s100} s at 100, ${warm_b10} s with batches of 10, discarded) so that the"
+  echo "runtime has compiled the hot code at its final tier before the rounds."
   echo "The load generator (\`tests/Hub.LoadGen\`) runs on the same cores as the server: every subscriber is its own"
   echo "WebSocket speaking SignalR's JSON protocol (on the Hub it subscribes with maxDemand 1000 / minDemand 500 and asks"
   echo "again as it handles events); 4 publishers POST batches of 100 events (of 10 or 50 in the batch scenarios) as fast as"

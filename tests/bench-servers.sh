@@ -21,7 +21,8 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # start_server NAME [VAR=VALUE...]: starts hub-memory*, hub-sqlite* (a fresh database) or baseline, with the variables
 # given in its environment and the build dirs[before] if NAME contains -before; waits until it answers. Its PID goes to
-# pids[NAME], its address to urls[NAME].
+# pids[NAME], its address to urls[NAME]. A hub runs as it would be deployed (the Production environment, no developer
+# exception page), with Hub:Auth:Mode None: no credentials, like the baseline.
 start_server() {
   local name=$1 port url build=now
   shift
@@ -30,10 +31,10 @@ start_server() {
   case "$name" in *-before*) build=before ;; esac
   case "$name" in
     hub-memory*)
-      (cd "${dirs[$build]}" && exec env "$@" Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+      (cd "${dirs[$build]}" && exec env Hub__Auth__Mode=None "$@" Hub__Log__Kind=Memory dotnet Hub.Server.dll --urls "$url" --environment Production --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
     hub-sqlite*)
       rm -rf "$work/data-$name"; mkdir -p "$work/data-$name"
-      (cd "${dirs[$build]}" && exec env "$@" Hub__Log__Sqlite__Path="$work/data-$name/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Development --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
+      (cd "${dirs[$build]}" && exec env Hub__Auth__Mode=None "$@" Hub__Log__Sqlite__Path="$work/data-$name/hub.db" dotnet Hub.Server.dll --urls "$url" --environment Production --Logging:LogLevel:Default=Warning) >"$work/$name.log" 2>&1 & ;;
     baseline)
       (cd "$baseline_dir" && exec env "$@" dotnet Hub.Baseline.dll --urls "$url") >"$work/$name.log" 2>&1 & ;;
     *) echo "start_server: unknown server $name" >&2; exit 2 ;;
