@@ -86,6 +86,41 @@ public sealed class EventsFrameTests
         Assert.Equal("ü-\"q\"", envelopes[count - 1].GetProperty("headers").GetProperty("trace").GetString());
     }
 
+    [Fact]
+    public void TheBatchsJson_IsWhatUtf8JsonWriterWritesEnvelopeByEnvelope()
+    {
+        var entries = Entries(5);
+        var expected = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(expected))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(HubId);
+            writer.WriteStartArray();
+            foreach (var entry in entries)
+            {
+                writer.WriteRawValue(entry.Json, skipInputValidation: true);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndArray();
+        }
+
+        var written = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(written))
+        {
+            writer.WriteStartArray();
+            writer.WriteStringValue(HubId);
+            JsonSerializer.Serialize(writer, new EventBatch(entries));
+            writer.WriteEndArray();
+        }
+
+        Assert.Equal(Encoding.UTF8.GetString(expected.WrittenSpan), Encoding.UTF8.GetString(written.WrittenSpan));
+        var batch = new EventBatch(entries);
+        var direct = new byte[batch.JsonLength];
+        Assert.Equal(direct.Length, batch.WriteJson(direct));
+        Assert.Equal(expected.WrittenSpan[(HubId.Length + 4)..^1].ToArray(), direct);
+    }
+
     public static TheoryData<string, string> OtherMessages() => new()
     {
         { "json", "gap" }, { "json", "ended" }, { "json", "invocationId" }, { "json", "headers" }, { "json", "streamIds" },
@@ -169,6 +204,16 @@ public sealed class EventsFrameTests
         var messagePack = Assert.IsType<MessagePackEventsFrameProtocol>(resolver.GetProtocol("messagepack", ["json", "messagepack"]));
         Assert.IsType<MessagePackHubProtocol>(messagePack.Inner);
         Assert.Equal(["json", "messagepack"], resolver.AllProtocols.Select(p => p.Name).Order(StringComparer.Ordinal));
+        foreach (var protocol in new EventsFrameProtocol[] { json, messagePack })
+        {
+            Assert.Equal(protocol.Inner.Name, protocol.Name);
+            Assert.Equal(protocol.Inner.Version, protocol.Version);
+            Assert.Equal(protocol.Inner.TransferFormat, protocol.TransferFormat);
+            Assert.True(protocol.IsVersionSupported(protocol.Inner.Version));
+            Assert.False(protocol.IsVersionSupported(protocol.Inner.Version + 1));
+        }
+
+        Assert.Equal(TransferFormat.Binary, messagePack.TransferFormat);
         Assert.All(resolver.AllProtocols, p => Assert.IsAssignableFrom<EventsFrameProtocol>(p));
     }
 
