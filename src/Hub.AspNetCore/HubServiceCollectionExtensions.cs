@@ -16,6 +16,7 @@ using Hub.Protocol;
 using MessagePack;
 using Microsoft.AspNetCore.Cors.Infrastructure;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Options;
 
 namespace Hub.Server;
@@ -58,6 +59,11 @@ public static class HubServiceCollectionExtensions
             o.SerializerOptions = MessagePackSerializerOptions.Standard
                 .WithResolver(new JsonShapedResolver(json.Value.PayloadSerializerOptions, EventBatch.MessagePackResolver))
                 .WithSecurity(MessagePackSecurity.UntrustedData));
+        // Each events message in one piece, so that it leaves as one WebSocket frame (Hubs/EventsFrameProtocol): SignalR's
+        // two protocols wrapped, registered after them under their names, which SignalR's resolver gives to the last one
+        // registered (and a later AddJsonProtocol or AddMessagePackProtocol adds nothing: theirs is there already).
+        services.AddSingleton<IHubProtocol>(sp => new JsonEventsFrameProtocol(new JsonHubProtocol(sp.GetRequiredService<IOptions<JsonHubProtocolOptions>>())));
+        services.AddSingleton<IHubProtocol>(sp => new MessagePackEventsFrameProtocol(new MessagePackHubProtocol(sp.GetRequiredService<IOptions<MessagePackHubProtocolOptions>>())));
 
         services.AddOptions<CorsSettings>().Bind(configuration.GetSection(CorsSettings.Section));
         services.AddCors();

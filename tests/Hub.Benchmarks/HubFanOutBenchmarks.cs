@@ -3,7 +3,9 @@ using System.Text;
 using System.Text.Json;
 using BenchmarkDotNet.Attributes;
 using Hub.Log;
+using Hub.Server.Hubs;
 using Hub.Server.Subscriptions;
+using Microsoft.AspNetCore.SignalR.Protocol;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -11,8 +13,8 @@ namespace Hub.Benchmarks;
 
 /// <summary>
 /// The hub's own delivery path without the network: events appended to <see cref="MemoryEventLog"/>, read by one
-/// <see cref="Subscription"/> stage per subscriber, each batch written as the JSON of an <c>events</c> message (the
-/// stored envelopes copied with <c>WriteRawValue</c>, as SignalR's JSON protocol writes them), and credits re-asked as
+/// <see cref="Subscription"/> stage per subscriber, each batch written as the JSON of an <c>events</c> message by the
+/// hub's writer (<see cref="JsonEventsFrameProtocol"/>: the stored envelopes copied into one piece), and credits re-asked as
 /// a client would. One operation is one event delivered to one fast subscriber.
 /// </summary>
 /// <remarks>
@@ -83,6 +85,7 @@ public class HubFanOutBenchmarks
     /// <summary>Writes each batch as an <c>events</c> message's JSON, re-asks like a client, and counts arrivals.</summary>
     private sealed class CountingChannel(HubFanOutBenchmarks owner) : ISubscriberChannel
     {
+        private static readonly JsonEventsFrameProtocol Json = new(new JsonHubProtocol());
         private readonly Dictionary<string, (Subscription Subscription, ArrayBufferWriter<byte> Buffer, bool Stalled)> _byId = [];
         private readonly TaskCompletionSource _never = new();
         private TaskCompletionSource _done = new();
@@ -108,17 +111,7 @@ public class HubFanOutBenchmarks
             }
 
             buffer.ResetWrittenCount();
-            using (var writer = new Utf8JsonWriter(buffer))
-            {
-                writer.WriteStartObject();
-                writer.WriteNumber("type", 1);
-                writer.WriteString("target", "events");
-                writer.WriteStartArray("arguments");
-                writer.WriteStringValue(subscriptionId);
-                JsonSerializer.Serialize(writer, new EventBatch(batch));
-                writer.WriteEndArray();
-                writer.WriteEndObject();
-            }
+            Json.WriteMessage(new InvocationMessage(EventsFrameProtocol.Target, [subscriptionId, new EventBatch(batch)]), buffer);
 
             subscription.Ask(batch.Count);
             if (batch[^1].Sequence >= Volatile.Read(ref _target) && Interlocked.Decrement(ref _remaining) == 0)

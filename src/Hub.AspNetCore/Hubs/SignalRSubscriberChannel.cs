@@ -23,7 +23,7 @@ internal sealed class SignalRSubscriberChannel(IHubContext<EventsHub> hub, HubMe
         hub.Clients.Client(connectionId).SendAsync("ended", subscriptionId, ended, cancellationToken);
 
     private Task Send(string connectionId, string subscriptionId, List<LogEntry> batch, CancellationToken cancellationToken) =>
-        hub.Clients.Client(connectionId).SendAsync("events", subscriptionId, new EventBatch(batch), cancellationToken);
+        hub.Clients.Client(connectionId).SendAsync(EventsFrameProtocol.Target, subscriptionId, new EventBatch(batch), cancellationToken);
 
     private async Task SendObservedAsync(string connectionId, string subscriptionId, List<LogEntry> batch, CancellationToken cancellationToken)
     {

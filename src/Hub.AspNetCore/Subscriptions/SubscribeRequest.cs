@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -177,9 +178,12 @@ public sealed class SubscribeRequest
         return id;
     }
 
-    /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>.</summary>
+    private static readonly SearchValues<char> IdCharacters = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-");
+
+    /// <summary>Whether <paramref name="id"/> may be a subscription id: 1 to 64 characters of <c>[A-Za-z0-9_.:-]</c>
+    /// (checked for every <c>events</c> message too, so it allocates nothing).</summary>
     internal static bool IsValidId(string id) =>
-        id.Length is > 0 and <= MaxIdLength && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or ':' or '-');
+        id.Length is > 0 and <= MaxIdLength && !id.AsSpan().ContainsAnyExcept(IdCharacters);
 
     /// <summary>
     /// 32 hex digits of a SHA-256 over the distinct topics and types, each sorted and length-prefixed (so no two sets
