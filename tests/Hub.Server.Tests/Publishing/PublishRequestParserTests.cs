@@ -138,4 +138,126 @@ public sealed class PublishRequestParserTests
         Assert.Null(result.Drafts);
         Assert.Contains("invalid string", Assert.Single(result.Errors!["body"]));
     }
+
+    // The body is checked as JSON whole before any event's fields, as JsonDocument did: duplicate property names are
+    // refused at every depth, compared unescaped, and named as JsonDocument named them.
+    [Theory]
+    [InlineData("""{"topic":"a","data":{"x":{"y":[1,{"z":1,"z":2}]}}}""", "z")]
+    [InlineData("""{"topic":"a","data":{"a":1,"\u0061":2}}""", "a")]
+    [InlineData("""{"topic":"a","\u0074opic":"b"}""", "topic")]
+    [InlineData("""[{"topic":"a"},{"topic":"a","headers":{"h":"v","h":"w"}}]""", "h")]
+    [InlineData("""{"topic":"a","data":{"a_property_name_longer_than_15":1,"a_property_name_longer_than_15":2}}""", "a_property_name...")]
+    public void Parse_ADuplicatePropertyAnywhere_FailsTheBodyAsMalformed_NamingIt(string json, string shown)
+    {
+        var result = Parse(json);
+        Assert.Null(result.Drafts);
+        Assert.Equal($"malformed JSON: Duplicate property '{shown}' encountered during deserialization.", Assert.Single(Assert.Single(result.Errors!, e => e.Key == "body").Value));
+        Assert.Single(result.Errors!);
+    }
+
+    [Fact]
+    public void Parse_ADuplicateInAnObjectOfManyMembers_IsFound_AndManyDistinctMembersPass()
+    {
+        var members = string.Join(",", Enumerable.Range(0, 40).Select(i => $"\"k{i}\":{i}"));
+        Assert.Equal("malformed JSON: Duplicate property 'k39' encountered during deserialization.",
+            Assert.Single(Parse("{\"topic\":\"a\",\"data\":{" + members + ",\"\\u006b39\":0}}").Errors!["body"]));
+        var draft = Assert.Single(Parse("{\"topic\":\"a\",\"data\":{" + members + "}}").Drafts!);
+        using var body = JsonDocument.Parse(draft.Body);
+        Assert.Equal(39, body.RootElement.GetProperty("data").GetProperty("k39").GetInt32());
+    }
+
+    [Fact]
+    public void Parse_ReportsTheDuplicateOfTheObjectThatEndsFirst_AndOnlyWhenTheRestIsWellFormed()
+    {
+        // The inner object ends before the event does, so its duplicate is the one named (as JsonDocument named it).
+        Assert.Equal("malformed JSON: Duplicate property 'x' encountered during deserialization.",
+            Assert.Single(Parse("""{"topic":"a","data":{"x":1,"x":2},"data":1}""").Errors!["body"]));
+        // A syntax error anywhere is reported instead of a duplicate before it.
+        Assert.StartsWith("malformed JSON: 'tru}' is an invalid JSON literal.", Assert.Single(Parse("""{"topic":"a","data":{"x":1,"x":2},"b":tru}""").Errors!["body"]));
+    }
+
+    [Fact]
+    public void Parse_NestingOf64Passes_And65FailsAsMalformed()
+    {
+        // The event object is the first level: data's arrays make the other 63, then 64.
+        var deepest = Assert.Single(Parse("{\"topic\":\"a\",\"data\":" + new string('[', 63) + new string(']', 63) + "}").Drafts!);
+        using var body = JsonDocument.Parse(deepest.Body, new JsonDocumentOptions { MaxDepth = 64 });
+        Assert.Equal(new string('[', 63) + new string(']', 63), body.RootElement.GetProperty("data").GetRawText());
+        Assert.StartsWith("malformed JSON: The maximum configured depth of 64 has been exceeded.",
+            Assert.Single(Parse("{\"topic\":\"a\",\"data\":" + new string('[', 64) + new string(']', 64) + "}").Errors!["body"]));
+    }
+
+    [Theory]
+    [InlineData("""{"topic":"a","\ud800":1}""")]
+    [InlineData("""{"topic":"a","data":{"\udc00x":1}}""")]
+    [InlineData("""{"topic":"a","headers":{"\ud800":"v"}}""")]
+    public void Parse_APropertyNameEscapingALoneSurrogate_FailsNamingTheBody(string json)
+    {
+        // JsonDocument threw out of the parser on these (a 500); they are refused as the strings are.
+        var result = Parse(json);
+        Assert.Null(result.Drafts);
+        Assert.StartsWith("invalid string: Cannot read ", Assert.Single(result.Errors!["body"]));
+    }
+
+    [Fact]
+    public void Parse_MalformedJsonAfterBadEvents_ReportsOnlyTheMalformedJson()
+    {
+        var result = Parse("""[{"topic":"a.."},{"type":5},{"topic":"a",}]""");
+        Assert.Equal("body", Assert.Single(result.Errors!).Key);
+        Assert.StartsWith("malformed JSON: The JSON object contains a trailing comma", result.Errors!["body"][0]);
+    }
+
+    [Fact]
+    public void Parse_ABatchOverTheLimit_IsCountedWhole_BeforeItsEventsAreJudged()
+    {
+        Assert.Equal("a batch may hold at most 3 events (got 5)", Assert.Single(Parse("""[{},{"topic":"\ud800"},1,{"topic":"a"},[]]""").Errors!["body"]));
+        Assert.Equal("a batch must hold at least one event", Assert.Single(Parse("[ ]").Errors!["body"]));
+        // Still checked as JSON past the limit.
+        Assert.StartsWith("malformed JSON: Duplicate property 'x'", Assert.Single(Parse("""[{},{},{},{"x":1,"x":2}]""").Errors!["body"]));
+    }
+
+    [Fact]
+    public void Parse_ALoneSurrogateInALaterField_IsReportedOverEarlierBadFields()
+    {
+        var result = Parse("""[{"topic":"a.."},{"topic":"a","type":5,"key":"\udc00"}]""");
+        Assert.Equal("invalid string: Cannot read invalid UTF-16 JSON text as string. Invalid surrogate value: '0xDC00'.", Assert.Single(result.Errors!["body"]));
+    }
+
+    [Fact]
+    public void Parse_WithATraceParent_WritesThePublishersHeadersThroughTheWriter_AndSeesAnEscapedTraceParentName()
+    {
+        var added = Assert.Single(_parser.Parse(Encoding.UTF8.GetBytes("""{"topic":"a","headers":{ "h" : "é", "\u0067":"x"}}"""), TraceParent).Drafts!);
+        using (var body = JsonDocument.Parse(added.Body))
+        {
+            Assert.Equal("{\"h\":\"\\u00E9\",\"g\":\"x\",\"traceparent\":\"" + TraceParent + "\"}", body.RootElement.GetProperty("headers").GetRawText());
+        }
+
+        var kept = Assert.Single(_parser.Parse(Encoding.UTF8.GetBytes("""{"topic":"a","headers":{"tr\u0061ceparent":"mine"}}"""), TraceParent).Drafts!);
+        using (var body = JsonDocument.Parse(kept.Body))
+        {
+            // Kept, and (holding a \u escape) written through the writer, which decodes the name.
+            Assert.Equal("""{"traceparent":"mine"}""", body.RootElement.GetProperty("headers").GetRawText());
+        }
+    }
+
+    [Fact]
+    public void Parse_ABatch_GivesEachEventItsFields_TheRequestsTime_AndItsOwnBytes()
+    {
+        var time = new DateTimeOffset(2026, 12, 8, 5, 0, 0, 123, TimeSpan.Zero);
+        var parser = new PublishRequestParser(maxBatchEvents: 10, new FixedTime(time));
+        var drafts = parser.Parse(Encoding.UTF8.GetBytes("""[{"topic":"a.b","id":"1","data":1},{"topic":"a.b","type":"t","key":"k","data":[true, null]},{"topic":"c","data":{"s":"x\ny"}}]""")).Drafts!;
+        Assert.Equal([("a.b", null, "1", null), ("a.b", "t", null, "k"), ("c", null, null, null)], drafts.Select(d => (d.Topic, d.Type, d.Id, d.Key)));
+        Assert.All(drafts, d => Assert.Equal(time, d.Time));
+        Assert.Equal(
+        [
+            """{"topic":"a.b","type":null,"id":"1","key":null,"time":"2026-12-08T05:00:00.123Z","data":1,"headers":null}""",
+            """{"topic":"a.b","type":"t","id":null,"key":"k","time":"2026-12-08T05:00:00.123Z","data":[true, null],"headers":null}""",
+            """{"topic":"c","type":null,"id":null,"key":null,"time":"2026-12-08T05:00:00.123Z","data":{"s":"x\ny"},"headers":null}""",
+        ], drafts.Select(d => Encoding.UTF8.GetString(d.Body)));
+    }
+
+    private sealed class FixedTime(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
 }

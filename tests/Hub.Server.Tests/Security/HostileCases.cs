@@ -113,6 +113,7 @@ public static class HostileCases
             "{\"topic\":\"a\",\"data\":01}", "{\"topic\":\"a\",\"data\":tru}", "{\"topic\":\"a\",\"data\":\"open}", "{\"topic\":\"a\\q\"}",
             "{\"topic\":\"\\u12\"}", "\u0000", "nul", "{\"topic\":\"a\"\u0000}", "{\"topic\":\"\\ud800\"}", "{\"topic\":\"a\",\"type\":\"\\udc00\"}",
             "{\"topic\":\"a\",\"data\":}", "{\"topic\":\"a\" \"data\":1}", "[{\"topic\":\"a\"} {\"topic\":\"b\"}]", "{\"\":\"a\"}",
+            "{\"topic\":\"a\",\"\\ud800\":1}", "{\"topic\":\"a\",\"data\":{\"x\":{\"\\udc00\":1}}}", "{\"topic\":\"a\",\"data\":{\"x\":1,\"\\u0078\":2}}",
         ];
         for (var i = 0; i < broken.Length; i++)
         {
