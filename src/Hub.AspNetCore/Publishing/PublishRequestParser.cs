@@ -115,16 +115,18 @@ public sealed partial class PublishRequestParser
         return status == System.Buffers.OperationStatus.Done ? body.Length : read;
     }
 
-    private static string Describe(JsonTokenType token) => token switch
+    /// <summary>What a value starting with <paramref name="token"/> is, in the words of <see cref="Describe(JsonValueKind)"/>.</summary>
+    private static string Describe(JsonTokenType token) => Describe(token switch
     {
-        JsonTokenType.StartObject => "an object",
-        JsonTokenType.StartArray => "an array",
-        JsonTokenType.String => "a string",
-        JsonTokenType.Number => "a number",
-        JsonTokenType.True or JsonTokenType.False => "a boolean",
-        JsonTokenType.Null => "null",
-        _ => "nothing",
-    };
+        JsonTokenType.StartObject => JsonValueKind.Object,
+        JsonTokenType.StartArray => JsonValueKind.Array,
+        JsonTokenType.String => JsonValueKind.String,
+        JsonTokenType.Number => JsonValueKind.Number,
+        JsonTokenType.True => JsonValueKind.True,
+        JsonTokenType.False => JsonValueKind.False,
+        JsonTokenType.Null => JsonValueKind.Null,
+        _ => JsonValueKind.Undefined,
+    });
 
     internal static string Describe(JsonValueKind kind) => kind switch
     {
